@@ -1,0 +1,384 @@
+"""The actions: answer with sources, clarify, fall back, hand off, feedback, province.
+
+One pure function, `respond`, decides what the bot says to one message given what the
+engine understood and what the bot remembers. Both hosts call it: the bot in-process
+(embedded engine, or Rasa NLU over HTTP) and the Rasa action server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from actions.types import Option, Outcome, Policy, Reply, State
+from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
+from nlu.engine import Understanding
+from nlu.normalize import Normalized
+
+NON_TEXT_KINDS = ("sticker", "image", "voice", "video", "file", "location", "other")
+_FEEDBACK_UP = ("👍", "+1")
+_FEEDBACK_DOWN = ("👎", "-1")
+_COMMANDS = {
+    "start": "start",
+    "help": "menu",
+    "menu": "menu",
+    "tinh": "province",
+    "nguoi": "human",
+    "canbo": "human",
+    "xoa": "delete",
+}
+_KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
+_YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
+_NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One incoming message as the actions see it."""
+
+    kind: str  # text, button, or one of NON_TEXT_KINDS
+    text: str
+    norm: Normalized
+    payload: str | None = None
+
+
+def command_of(turn: Turn) -> tuple[str, str] | None:
+    """(command, argument) for `/cmd arg` or a bare keyword (Zalo and web have no commands)."""
+    raw = turn.text.strip()
+    if raw.startswith("/"):
+        name, _, arg = raw[1:].partition(" ")
+        name = name.split("@", 1)[0].lower()
+        if name in _COMMANDS:
+            return _COMMANDS[name], arg.strip()
+        return None
+    keyword = _KEYWORDS.get(turn.norm.folded.strip())
+    return (keyword, "") if keyword else None
+
+
+def detect_province(kb: KnowledgeBase, folded: str) -> str | None:
+    """The province a message names, if any (aliases in knowledge/provinces.yaml)."""
+    padded = f" {folded} "
+    for province in kb.provinces.values():
+        for alias in province.aliases:
+            if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", padded):
+                return province.id
+    return None
+
+
+class Responder:
+    """The dialogue actions over one knowledge base and policy."""
+
+    def __init__(self, kb: KnowledgeBase, policy: Policy) -> None:
+        self.kb = kb
+        self.policy = policy
+
+    # --- building blocks -------------------------------------------------------------
+
+    def menu_options(self) -> list[Option]:
+        topics = self.kb.responses["topics"]
+        return [Option(label=str(topics[t]), payload=f"t:{t}") for t in ENTRY_TOPICS]
+
+    def province_options(self) -> list[Option]:
+        return [Option(label=p.name, payload=f"p:{p.id}") for p in self.kb.provinces.values()]
+
+    def _outcome(self, state: State, reply: Reply, kind: str, topic: str, intent: str, **kw: object) -> Outcome:
+        state.options = [o.payload for o in reply.options]
+        return Outcome(reply=reply, state=state, kind=kind, topic=topic, intent=intent, **kw)  # type: ignore[arg-type]
+
+    def variant_for(self, entry: Entry, province: str | None) -> Entry:
+        """The entry of the same group for the worker's province, if there is one."""
+        if not entry.group or not province:
+            return entry
+        for other in self.kb.by_group(entry.group):
+            if other.scope == province:
+                return other
+        return entry
+
+    def needs_province(self, entry: Entry, state: State) -> bool:
+        if not entry.group or state.province:
+            return False
+        return len({e.scope for e in self.kb.by_group(entry.group) if e.scope != "national"}) > 1
+
+    # --- actions ---------------------------------------------------------------------
+
+    def answer(self, state: State, entry: Entry, confidence: float, question: str = "", prefix: str = "") -> Outcome:
+        """Answer from one entry, with its source line and follow-ups."""
+        entry = self.variant_for(entry, state.province)
+        # "có" right after an answer asks for an official about the same question.
+        state.pending = {"kind": "handoff", "question": question} if question else None
+        options = [
+            Option(label=self.kb.entries[r].title, payload=f"e:{r}") for r in entry.related if r in self.kb.entries
+        ][: self.policy.max_options]
+        parts = [prefix] if prefix else []
+        parts += [entry.answer, self.kb.source_line(entry)]
+        reply = Reply(
+            text="\n\n".join(parts),
+            options=options,
+            sources=self.kb.source_dicts(entry),
+            ask_feedback=True,
+        )
+        return self._outcome(
+            state,
+            reply,
+            "answer",
+            entry.topic,
+            f"faq/{entry.id}",
+            entry=entry.id,
+            confidence=confidence,
+            answered=True,
+        )
+
+    def answer_or_ask_province(self, state: State, entry: Entry, confidence: float, question: str) -> Outcome:
+        if self.needs_province(entry, state):
+            state.pending = {"kind": "province", "entry": entry.id, "confidence": confidence, "question": question}
+            reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
+            return self._outcome(
+                state, reply, "ask_province", entry.topic, f"faq/{entry.id}", confidence=confidence, answered=False
+            )
+        prefix = ""
+        if entry.group and state.province == "other":
+            chosen = self.variant_for(entry, None)
+            name = self.kb.provinces[chosen.scope].name if chosen.scope in self.kb.provinces else chosen.scope
+            prefix = self.kb.text("other_province_note").format(province=name)
+        return self.answer(state, entry, confidence, question, prefix)
+
+    def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome:
+        state.pending = None
+        parts = [self.kb.text(text_key)] if text_key != "menu" else []
+        if intent == "greet" and not state.greeted:
+            state.greeted = True
+            parts.append(self.kb.text("privacy_notice"))
+        parts.append(self.kb.text("menu"))
+        reply = Reply(text="\n\n".join(parts), options=self.menu_options())
+        return self._outcome(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
+
+    def topic_menu(
+        self,
+        state: State,
+        topic: str,
+        lead: str = "",
+        confidence: float = 1.0,
+        answered: bool = True,
+        question: str | None = None,
+    ) -> Outcome:
+        """List what the bot knows on a topic (the worker's province first)."""
+        entries = self.kb.by_topic(topic)
+        preferred = {"national", state.province or ""}
+        entries.sort(key=lambda e: (e.scope not in preferred, e.scope, e.title))
+        seen_groups: set[str] = set()
+        options = []
+        for e in entries:
+            if e.group and e.group in seen_groups:
+                continue
+            if e.group:
+                seen_groups.add(e.group)
+            options.append(Option(label=e.title, payload=f"e:{e.id}"))
+        options = options[: self.policy.topic_menu_size]
+        label = str(self.kb.responses["topics"][topic])
+        text = self.kb.text("topic_intro").format(topic=label)
+        if lead:
+            text = f"{lead}\n\n{text}"
+        kind = "topic_menu"
+        if question is not None:
+            options.append(Option(label=self.kb.text("human_option"), payload="h:1"))
+            state.pending = {"kind": "handoff", "question": question}
+            kind = "fallback"
+        else:
+            state.pending = None
+        reply = Reply(text=text, options=options)
+        return self._outcome(state, reply, kind, topic, f"topic/{topic}", confidence=confidence, answered=answered)
+
+    def fallback(self, state: State, question: str, topic: str, intent: str, confidence: float) -> Outcome:
+        """Say plainly that the plans do not say; offer an official."""
+        state.pending = {"kind": "handoff", "question": question}
+        reply = Reply(
+            text=self.kb.text("fallback"),
+            options=[
+                Option(label=self.kb.text("handoff_yes"), payload="h:1"),
+                Option(label=self.kb.text("handoff_no"), payload="h:0"),
+                Option(label=self.kb.text("menu_option"), payload="m"),
+            ],
+        )
+        return self._outcome(state, reply, "fallback", topic, intent, confidence=confidence, answered=False)
+
+    def handoff(self, state: State, question: str | None, intent: str = "human") -> Outcome:
+        """Record a request for an official (with the question, when there is one)."""
+        state.pending = None
+        if not question:
+            state.pending = {"kind": "handoff_question"}
+            reply = Reply(text=self.kb.text("handoff_nothing_to_send"))
+            return self._outcome(state, reply, "handoff", "human", intent, confidence=1.0, answered=True)
+        reply = Reply(text=self.kb.text("handoff_created"))
+        return self._outcome(
+            state, reply, "handoff", "human", intent, confidence=1.0, answered=True, handoff_question=question
+        )
+
+    def clarify(self, state: State, candidates: list[Entry], topic: str, confidence: float) -> Outcome:
+        state.pending = {"kind": "clarify", "entries": [e.id for e in candidates]}
+        reply = Reply(
+            text=self.kb.text("clarify"),
+            options=[Option(label=e.title, payload=f"e:{e.id}") for e in candidates],
+        )
+        return self._outcome(state, reply, "clarify", topic, "clarify", confidence=confidence, answered=False)
+
+    def feedback(self, state: State, value: int) -> Outcome:
+        if state.last_inquiry is None:
+            reply = Reply(text=self.kb.text("feedback_nothing"))
+            return self._outcome(state, reply, "feedback", "chitchat", "feedback", confidence=1.0)
+        reply = Reply(text=self.kb.text("feedback_thanks"))
+        return self._outcome(
+            state, reply, "feedback", "chitchat", "feedback", confidence=1.0, answered=True, feedback=value
+        )
+
+    def set_province(self, state: State, province: str) -> Outcome:
+        state.province = province
+        pending = state.pending or {}
+        if pending.get("kind") == "province" and pending.get("entry") in self.kb.entries:
+            entry = self.kb.entries[pending["entry"]]
+            question = str(pending.get("question") or "")
+            return self.answer_or_ask_province(state, entry, float(pending.get("confidence", 1.0)), question)
+        name = self.kb.provinces[province].name if province in self.kb.provinces else province
+        reply = Reply(
+            text=f"{self.kb.text('province_set').format(province=name)}\n\n{self.kb.text('menu')}",
+            options=self.menu_options(),
+        )
+        state.pending = None
+        return self._outcome(state, reply, "province", "chitchat", "province", confidence=1.0, answered=True)
+
+    def ask_province(self, state: State) -> Outcome:
+        state.pending = {"kind": "province"}
+        reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
+        return self._outcome(state, reply, "ask_province", "chitchat", "province", confidence=1.0, answered=True)
+
+    def confirm_delete(self, state: State) -> Outcome:
+        state.pending = {"kind": "delete"}
+        reply = Reply(
+            text=self.kb.text("delete_confirm"),
+            options=[Option(label="Có", payload="d:1"), Option(label="Không", payload="d:0")],
+        )
+        return self._outcome(state, reply, "delete_confirm", "chitchat", "delete", confidence=1.0, answered=True)
+
+    def delete(self, state: State, confirmed: bool) -> Outcome:
+        if not confirmed:
+            state.pending = None
+            reply = Reply(text=self.kb.text("delete_cancelled"))
+            return self._outcome(state, reply, "delete", "chitchat", "delete", confidence=1.0, answered=True)
+        reply = Reply(text=self.kb.text("delete_done"))
+        return self._outcome(
+            State(), reply, "delete", "chitchat", "delete", confidence=1.0, answered=True, delete_user=True
+        )
+
+    # --- the decision ----------------------------------------------------------------
+
+    def on_payload(self, state: State, payload: str, question: str) -> Outcome:
+        """A button press (or its number typed on a text-only channel)."""
+        kind, _, value = payload.partition(":")
+        if kind == "e" and value in self.kb.entries:
+            return self.answer_or_ask_province(state, self.kb.entries[value], 1.0, question)
+        if kind == "t" and value in ENTRY_TOPICS:
+            return self.topic_menu(state, value)
+        if kind == "p" and value in self.kb.provinces:
+            return self.set_province(state, value)
+        if kind == "h":
+            pending = state.pending or {}
+            if value == "1":
+                return self.handoff(state, pending.get("question") or None)
+            state.pending = None
+            reply = Reply(text=self.kb.text("handoff_declined"), options=self.menu_options())
+            return self._outcome(state, reply, "handoff_declined", "chitchat", "deny", confidence=1.0, answered=True)
+        if kind == "f" and value in ("1", "0"):
+            return self.feedback(state, 1 if value == "1" else -1)
+        if kind == "d":
+            return self.delete(state, value == "1")
+        return self.menu(state)
+
+    def respond(self, state: State, turn: Turn, understanding: Understanding | None) -> Outcome:
+        """Decide the reply to one message."""
+        state = replace(state, options=list(state.options))
+        if turn.kind in NON_TEXT_KINDS:
+            reply = Reply(text=self.kb.text("non_text"))
+            return self._outcome(state, reply, "non_text", "chitchat", f"non_text/{turn.kind}", confidence=1.0)
+        if turn.kind == "button" and turn.payload:
+            return self.on_payload(state, turn.payload, turn.text)
+        raw = turn.text.strip()
+        if raw in _FEEDBACK_UP or raw in _FEEDBACK_DOWN:
+            return self.feedback(state, 1 if raw in _FEEDBACK_UP else -1)
+        if turn.norm.is_blank:
+            reply = Reply(text=self.kb.text("empty"), options=self.menu_options())
+            return self._outcome(state, reply, "empty", "out_of_scope", "empty", confidence=1.0)
+        if len(raw) > self.policy.max_chars:
+            reply = Reply(text=self.kb.text("too_long"))
+            return self._outcome(state, reply, "too_long", "out_of_scope", "too_long", confidence=1.0)
+        folded = turn.norm.folded.strip()
+        if folded.isdigit() and state.options:
+            index = int(folded) - 1
+            if 0 <= index < len(state.options):
+                return self.on_payload(state, state.options[index], raw)
+        pending = state.pending or {}
+        if pending.get("kind") == "delete":
+            return self.delete(state, folded in _YES)
+        command = command_of(turn)
+        if command:
+            name, arg = command
+            if name == "start":
+                return self.menu(state, "greeting", "greet")
+            if name == "menu":
+                return self.menu(state)
+            if name == "province":
+                province = detect_province(self.kb, turn.norm.folded) if arg else None
+                return self.set_province(state, province) if province else self.ask_province(state)
+            if name == "human":
+                return self.handoff(state, arg or pending.get("question"))
+            if name == "delete":
+                return self.confirm_delete(state)
+        if pending.get("kind") == "handoff_question":
+            return self.handoff(state, raw, intent="handoff_question")
+        province = detect_province(self.kb, folded)
+        if pending.get("kind") == "province" and province:
+            return self.set_province(state, province)
+        if province and province != state.province:
+            state.province = province
+        if understanding is None:
+            return self.fallback(state, raw, "out_of_scope", "out_of_scope", 0.0)
+        return self.decide(state, raw, understanding)
+
+    def decide(self, state: State, question: str, und: Understanding) -> Outcome:
+        """Act on what the engine understood."""
+        best = und.best
+        pending = state.pending or {}
+        if und.topic == "chitchat" and best is not None:
+            intent = und.intent
+            if intent == "greet":
+                return self.menu(state, "greeting", "greet")
+            if intent == "menu":
+                return self.menu(state)
+            if intent == "affirm" and pending.get("kind") == "handoff":
+                return self.handoff(state, pending.get("question"))
+            if intent == "deny" and pending.get("kind") == "handoff":
+                return self.on_payload(state, "h:0", question)
+            key = intent if intent in ("thanks", "goodbye", "affirm", "deny") else "affirm"
+            state.pending = None
+            reply = Reply(text=self.kb.text(key))
+            return self._outcome(
+                state, reply, "chitchat", "chitchat", intent, confidence=und.topic_confidence, answered=True
+            )
+        if und.topic == "human":
+            return self.handoff(state, pending.get("question") or question)
+        if und.topic == "out_of_scope" or und.topic_confidence < self.policy.topic_threshold:
+            score = best.score if best else 0.0
+            return self.fallback(state, question, "out_of_scope", "out_of_scope", score)
+        candidates = [c for c in und.entries() if c.topic == und.topic]
+        if not candidates or candidates[0].score < self.policy.answer_threshold:
+            lead = self.kb.text("fallback").split("\n\n")[0]
+            score = candidates[0].score if candidates else und.topic_confidence
+            return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
+        first = self.kb.entries[str(candidates[0].entry)]
+        close = [
+            self.kb.entries[str(c.entry)]
+            for c in candidates[1:]
+            if c.score >= self.policy.clarify_ratio * candidates[0].score
+            and not (first.group and self.kb.entries[str(c.entry)].group == first.group)
+        ]
+        if close and candidates[0].score < self.policy.clarify_ceiling:
+            return self.clarify(state, [first, *close[: self.policy.max_options - 1]], und.topic, candidates[0].score)
+        return self.answer_or_ask_province(state, first, candidates[0].score, question)

@@ -1,0 +1,100 @@
+"""Channel-neutral values the actions consume and produce."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A follow-up the user can pick: a button, or a number to type on text-only channels."""
+
+    label: str
+    payload: str
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str
+    options: list[Option] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)
+    ask_feedback: bool = False
+
+
+@dataclass(slots=True)
+class State:
+    """What the bot remembers about one user between messages (kept in the store)."""
+
+    province: str | None = None
+    pending: dict[str, Any] | None = None
+    options: list[str] = field(default_factory=list)
+    last_inquiry: int | None = None
+    greeted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> State:
+        data = data or {}
+        return cls(
+            province=data.get("province"),
+            pending=data.get("pending"),
+            options=list(data.get("options") or []),
+            last_inquiry=data.get("last_inquiry"),
+            greeted=bool(data.get("greeted", False)),
+        )
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The reply to one message, and what the inquiry log records about it."""
+
+    reply: Reply
+    state: State
+    kind: str  # answer, clarify, ask_province, fallback, topic_menu, chitchat, menu, handoff, ...
+    topic: str
+    intent: str
+    entry: str | None = None
+    confidence: float = 0.0
+    answered: bool = False
+    handoff_question: str | None = None
+    feedback: int | None = None
+    delete_user: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The `laodong ask --json` object of design.md §2."""
+        return {
+            "topic": self.topic,
+            "intent": self.intent,
+            "entry": self.entry,
+            "confidence": round(max(0.0, min(1.0, self.confidence)), 4),
+            "answer": self.reply.text,
+            "sources": self.reply.sources,
+            "options": [o.label for o in self.reply.options],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Thresholds the dialogue applies to an engine's confidence (actions/policy.yaml)."""
+
+    topic_threshold: float = 0.45
+    answer_threshold: float = 0.3
+    clarify_ratio: float = 0.6
+    clarify_ceiling: float = 0.55
+    max_chars: int = 1000
+    max_options: int = 3
+    topic_menu_size: int = 6
+
+    @classmethod
+    def load(cls, path: Path = POLICY_FILE) -> Policy:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
+        return cls(**known)

@@ -1,0 +1,228 @@
+"""The store: one SQLAlchemy async engine, SQLite by default, PostgreSQL in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from bot.store.models import Campaign, Conversation, Handoff, Inquiry, User, utcnow
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def async_url(url: str) -> str:
+    """The async-driver form of a plain SQLAlchemy URL (sqlite → aiosqlite, postgresql → asyncpg)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """Everything one message writes, in one transaction."""
+
+    user_id: str
+    channel: str
+    state: dict[str, Any]
+    province: str | None
+    message_kind: str
+    text: str
+    normalized: str
+    outcome: str
+    topic: str
+    intent: str
+    entry_id: str | None
+    confidence: float
+    answered: bool
+    engine: str
+    reply_text: str
+    external_id: str | None = None
+    campaign: str | None = None
+    handoff_question: str | None = None
+    feedback_for: int | None = None
+    feedback: int | None = None
+    delete_user: bool = False
+    remember_inquiry: bool = False  # the reply asks for feedback: feedback goes to this inquiry
+
+
+class Store:
+    """Async access to the inquiry log and conversation state."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(async_url(url), pool_pre_ping=True)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to `revision` with Alembic."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_alembic, "upgrade", revision)
+
+    async def downgrade(self, revision: str = "base") -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_alembic, "downgrade", revision)
+
+    async def load_state(self, user_id: str) -> tuple[dict[str, Any], str | None]:
+        """The stored dialogue state and campaign of a user (empty for a new user)."""
+        async with self.sessions() as session:
+            row = await session.execute(
+                select(Conversation.state, User.campaign)
+                .select_from(User)
+                .outerjoin(Conversation, Conversation.user_id == User.id)
+                .where(User.id == user_id)
+            )
+            found = row.first()
+            if found is None:
+                return {}, None
+            return dict(found[0] or {}), found[1]
+
+    async def record(self, rec: TurnRecord) -> int:
+        """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one unit of work."""
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            if rec.delete_user:
+                await session.execute(delete(User).where(User.id == rec.user_id))
+            user = await session.get(User, rec.user_id)
+            if user is None:
+                user = User(
+                    id=rec.user_id,
+                    channel=rec.channel,
+                    province=rec.province,
+                    campaign=rec.campaign,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+                session.add(user)
+            else:
+                user.last_seen_at = now
+                user.province = rec.province
+                user.campaign = user.campaign or rec.campaign
+            await session.flush()
+            inquiry = Inquiry(
+                user_id=rec.user_id,
+                channel=rec.channel,
+                external_id=rec.external_id,
+                message_kind=rec.message_kind,
+                text=rec.text,
+                normalized=rec.normalized,
+                outcome=rec.outcome,
+                topic=rec.topic,
+                intent=rec.intent,
+                entry_id=rec.entry_id,
+                confidence=rec.confidence,
+                answered=rec.answered,
+                handoff=rec.handoff_question is not None,
+                engine=rec.engine,
+                campaign=user.campaign,
+                province=rec.province,
+                reply_text=rec.reply_text,
+                created_at=now,
+            )
+            session.add(inquiry)
+            await session.flush()
+            state = dict(rec.state)
+            if rec.remember_inquiry:
+                state["last_inquiry"] = int(inquiry.id)
+            conversation = await session.get(Conversation, rec.user_id)
+            if conversation is None:
+                session.add(Conversation(user_id=rec.user_id, state=state, version=1, updated_at=now))
+            else:
+                conversation.state = state
+                conversation.version += 1
+                conversation.updated_at = now
+            if rec.handoff_question is not None:
+                session.add(
+                    Handoff(
+                        inquiry_id=inquiry.id,
+                        user_id=rec.user_id,
+                        channel=rec.channel,
+                        question=rec.handoff_question,
+                        created_at=now,
+                    )
+                )
+            if rec.feedback_for is not None and rec.feedback is not None:
+                await session.execute(
+                    update(Inquiry)
+                    .where(Inquiry.id == rec.feedback_for, Inquiry.user_id == rec.user_id)
+                    .values(feedback=rec.feedback)
+                )
+            return int(inquiry.id)
+
+    async def set_state(self, user_id: str, state: dict[str, Any]) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Conversation).where(Conversation.user_id == user_id).values(state=state, updated_at=utcnow())
+            )
+
+    async def inquiries(self, user_id: str | None = None, limit: int = 100) -> list[Inquiry]:
+        """The newest inquiries (of one user, if given), newest last."""
+        async with self.sessions() as session:
+            query = select(Inquiry).order_by(Inquiry.id.desc()).limit(limit)
+            if user_id is not None:
+                query = query.where(Inquiry.user_id == user_id)
+            rows = (await session.execute(query)).scalars().all()
+            return list(reversed(rows))
+
+    async def handoffs(self, status: str | None = "open") -> list[Handoff]:
+        async with self.sessions() as session:
+            query = select(Handoff).order_by(Handoff.id)
+            if status is not None:
+                query = query.where(Handoff.status == status)
+            return list((await session.execute(query)).scalars().all())
+
+    async def count_inquiries(self) -> int:
+        async with self.sessions() as session:
+            return int((await session.execute(select(func.count(Inquiry.id)))).scalar_one())
+
+    async def add_campaign(self, code: str, name: str, province: str | None) -> None:
+        async with self.sessions.begin() as session:
+            session.add(Campaign(code=code, name=name, province=province))
+
+    async def purge(self, older_than: dt.timedelta) -> int:
+        """Delete inquiries older than the retention period; returns how many went."""
+        cutoff = utcnow() - older_than
+        async with self.sessions.begin() as session:
+            await session.execute(delete(Handoff).where(Handoff.created_at < cutoff))
+            result = await session.execute(delete(Inquiry).where(Inquiry.created_at < cutoff))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _run_alembic(connection: Connection, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    if action == "upgrade":
+        command.upgrade(cfg, revision)
+    else:
+        command.downgrade(cfg, revision)

@@ -1,0 +1,116 @@
+"""The aiohttp application: web chat, /healthz (channels and admin plug in here)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.service import BotService, IncomingMessage, build_service
+from bot.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SERVICE = web.AppKey("service", BotService)
+SETTINGS = web.AppKey("settings", Settings)
+CHAT_COOKIE = "ld_chat"
+MAX_BODY = 64 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Set the headers every page should carry."""
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    )
+    return response
+
+
+def reply_json(handled_reply: Any, feedback_label: str) -> dict[str, Any]:
+    return {
+        "text": handled_reply.text,
+        "options": [{"label": o.label, "payload": o.payload} for o in handled_reply.options],
+        "sources": handled_reply.sources,
+        "feedback": feedback_label if handled_reply.ask_feedback else None,
+    }
+
+
+async def chat_page(request: web.Request) -> web.StreamResponse:
+    """Serve the web chat."""
+    return web.FileResponse(STATIC_DIR / "chat.html", headers={"Cache-Control": "no-cache"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Report that the app is up and its database answers."""
+    service = request.app[SERVICE]
+    await service.store.count_inquiries()
+    return web.json_response({"status": "ok", "engine": service.engine.name, "entries": len(service.kb.entries)})
+
+
+async def chat_api(request: web.Request) -> web.Response:
+    """Answer one web chat message."""
+    if request.content_type != "application/json":
+        return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return web.json_response({"error": "body is not valid JSON"}, status=400)
+    if not isinstance(body, dict):
+        return web.json_response({"error": "body must be a JSON object"}, status=400)
+    text, payload, province = body.get("text", ""), body.get("payload"), body.get("province")
+    if not isinstance(text, str) or not (payload is None or isinstance(payload, str)):
+        return web.json_response({"error": "text and payload must be strings"}, status=400)
+    if province is not None and not isinstance(province, str):
+        return web.json_response({"error": "province must be a string"}, status=400)
+    service = request.app[SERVICE]
+    user = request.cookies.get(CHAT_COOKIE)
+    new_user = not user or len(user) > 64
+    if new_user:
+        user = secrets.token_urlsafe(24)
+    message = IncomingMessage(
+        channel="web",
+        user_ref=str(user),
+        text=text if payload is None else "",
+        kind="button" if payload else "text",
+        payload=payload[:64] if payload else None,
+        province=province,
+    )
+    handled = await service.handle(message)
+    response = web.json_response({"reply": reply_json(handled.outcome.reply, service.kb.text("feedback_prompt"))})
+    if new_user:
+        response.set_cookie(CHAT_COOKIE, str(user), httponly=True, samesite="Strict", max_age=365 * 86400)
+    return response
+
+
+def create_app(settings: Settings, service: BotService | None = None) -> web.Application:
+    """Build the web application; the service is built at start-up unless one is given."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
+    app[SETTINGS] = settings
+
+    async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+        owned = service is None
+        app[SERVICE] = service if service is not None else await build_service(settings)
+        yield
+        if owned:
+            await app[SERVICE].store.close()
+
+    app.cleanup_ctx.append(service_ctx)
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/api/chat", chat_api)
+    app.router.add_static("/static", STATIC_DIR)
+    return app
+
+
+def run_server(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Serve until interrupted."""
+    web.run_app(create_app(settings), host=host or settings.host, port=port or settings.port)

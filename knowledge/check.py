@@ -1,0 +1,155 @@
+"""`laodong kb check`: the rules of design.md §3, as a list of problems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from knowledge.model import ENTRY_TOPICS, SCOPES, Document, Entry, KnowledgeBase
+from nlu.normalize import fold_key
+
+MAX_ANSWER_CHARS = 800
+MAX_TITLE_CHARS = 60
+MIN_EXAMPLES = 5
+REORGANISATION_DOC = "sapxep-2025"
+
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+_SPELLED_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})")
+_LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(?:vn|com|org|net|gov)\b|@\w)", re.IGNORECASE)
+_MONEY = re.compile(r"\d[\d.,]*\s*(?:đ\b|đồng|vnđ|vnd|triệu|nghìn|ngàn|usd|\$|yên|won)", re.IGNORECASE)
+_PHONE = re.compile(r"(?:\+?84|0)(?:[\s.-]?\d){8,10}")
+# Offices that no longer exist under these names (sources/context-2025.md).
+_FORMER_OFFICES = re.compile(
+    r"(Sở Lao động\s*[-–]\s*Thương binh|Sở LĐ-TB&XH|Sở LĐTBXH|Phòng Lao động|UBND (các )?huyện|"
+    r"Ủy ban nhân dân (các )?huyện|Bộ Lao động)",
+    re.IGNORECASE,
+)
+_CURRENT_OFFICES = re.compile(
+    r"(Sở Nội vụ|Sở Y tế|Sở Giáo dục và Đào tạo|Sở Nông nghiệp và Môi trường|Công an tỉnh|"
+    r"Bộ Nội vụ|Bộ Y tế|Bộ Giáo dục và Đào tạo|cấp xã|UBND xã|Ủy ban nhân dân xã)",
+    re.IGNORECASE,
+)
+
+
+def canonical_number(token: str) -> str:
+    """1.000 → 1000, 06 → 6, 21/06/2023 → 21/6/2023."""
+    if _THOUSANDS.match(token):
+        token = token.replace(".", "")
+    parts = token.split("/")
+    return "/".join(p.lstrip("0") or "0" if p.isdigit() else p for p in parts)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [canonical_number(t) for t in _NUMBER.findall(text)]
+
+
+@lru_cache(maxsize=16)
+def _source_numbers(text: str) -> frozenset[str]:
+    found: set[str] = set()
+    flat = " ".join(text.split())
+    for d, m, y in _SPELLED_DATE.findall(flat):
+        found.add(canonical_number(f"{d}/{m}/{y}"))
+    for token in _NUMBER.findall(flat):
+        found.add(canonical_number(token))
+    # Every part of a date or a reference stands on its own too (21/06/2023 → 21/6, 6/2023, 21 …).
+    for token in list(found):
+        parts = token.split("/")
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts) + 1):
+                found.add("/".join(parts[i:j]))
+        for p in re.split(r"[.,]", token):
+            found.add(canonical_number(p))
+    return frozenset(found)
+
+
+def document_numbers(doc: Document) -> frozenset[str]:
+    return _source_numbers(doc.text())
+
+
+def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
+    where = f"{entry.file} {entry.id}"
+    if not re.fullmatch(r"[a-z0-9_]+", entry.id):
+        yield f"{where}: id must be lowercase ascii letters, digits and _"
+    if entry.topic not in ENTRY_TOPICS:
+        yield f"{where}: unknown topic {entry.topic!r}"
+    if entry.scope not in SCOPES:
+        yield f"{where}: unknown scope {entry.scope!r}"
+    if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
+        yield f"{where}: title must be 1–{MAX_TITLE_CHARS} characters"
+    if not entry.answer:
+        yield f"{where}: empty answer"
+    if len(entry.answer) > MAX_ANSWER_CHARS:
+        yield f"{where}: answer is {len(entry.answer)} characters (at most {MAX_ANSWER_CHARS})"
+    if unicodedata.normalize("NFC", entry.answer) != entry.answer:
+        yield f"{where}: answer is not NFC"
+    if not entry.sources:
+        yield f"{where}: no source"
+    cited: list[Document] = []
+    for ref in entry.sources:
+        if ref.doc not in kb.documents:
+            yield f"{where}: source document {ref.doc!r} is not in documents.yaml"
+        else:
+            cited.append(kb.documents[ref.doc])
+        if not ref.section:
+            yield f"{where}: source {ref.doc!r} has no section"
+    if cited:
+        known = frozenset().union(*(document_numbers(d) for d in cited))
+        for number in numbers_in(entry.answer):
+            if number not in known:
+                yield f"{where}: figure {number!r} in the answer does not occur in the cited source text"
+    for pattern, what in ((_LINK, "a web link or e-mail"), (_MONEY, "a fee or price"), (_PHONE, "a phone number")):
+        if pattern.search(entry.answer):
+            yield f"{where}: answer holds {what}; the plans give none, the bot must not state one"
+    cites_2025 = REORGANISATION_DOC in {r.doc for r in entry.sources}
+    if _FORMER_OFFICES.search(entry.answer) and not (cites_2025 and _CURRENT_OFFICES.search(entry.answer)):
+        yield (
+            f"{where}: answer names a former office; name the current one too "
+            f"and cite {REORGANISATION_DOC} (sources/context-2025.md)"
+        )
+    if len(entry.examples) < MIN_EXAMPLES:
+        yield f"{where}: {len(entry.examples)} example questions (at least {MIN_EXAMPLES})"
+    for rel in entry.related:
+        if rel == entry.id:
+            yield f"{where}: related to itself"
+        elif rel not in kb.entries:
+            yield f"{where}: related entry {rel!r} does not exist"
+    if entry.reviewed is None:
+        yield f"{where}: no review date"
+
+
+def check_knowledge(kb: KnowledgeBase) -> list[str]:
+    """Every problem in the knowledge base; an empty list means it is fit to serve."""
+    problems = list(kb.problems)
+    seen_examples: dict[str, str] = {}
+    groups: dict[tuple[str, str], str] = {}
+    for entry in kb.entries.values():
+        problems.extend(_check_entry(kb, entry))
+        for q in (*entry.examples,):
+            key = fold_key(q)
+            if not key:
+                problems.append(f"{entry.file} {entry.id}: blank example question")
+            elif key in seen_examples and seen_examples[key] != entry.id:
+                problems.append(f"{entry.file} {entry.id}: example {q!r} duplicates one of {seen_examples[key]}")
+            elif key in seen_examples:
+                problems.append(f"{entry.file} {entry.id}: example {q!r} is listed twice")
+            seen_examples[key] = entry.id
+        if entry.group:
+            other = groups.get((entry.group, entry.scope))
+            if other:
+                problems.append(
+                    f"{entry.file} {entry.id}: group {entry.group!r} already has {other} in scope {entry.scope}"
+                )
+            groups[(entry.group, entry.scope)] = entry.id
+    for key in ("greeting", "menu", "fallback", "clarify", "ask_province", "non_text", "topics"):
+        if key not in kb.responses:
+            problems.append(f"responses.yaml: missing {key!r}")
+    for key, value in kb.responses.items():
+        text = str(value)
+        if _LINK.search(text) or _PHONE.search(text) or _MONEY.search(text):
+            problems.append(f"responses.yaml {key}: holds a link, phone number or fee")
+    if not kb.entries:
+        problems.append("no entries under knowledge/entries/")
+    return problems

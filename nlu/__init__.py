@@ -1,0 +1,1 @@
+"""Understanding Vietnamese as workers type it: normalisation and the NLU engines."""

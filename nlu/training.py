@@ -1,0 +1,78 @@
+"""Training data for both engines: knowledge/ examples plus nlu/data/ (Rasa YAML)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge.model import KnowledgeBase
+
+NLU_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Intents kept in nlu/data/ (not knowledge entries) and the topic label each belongs to.
+INTENT_TOPICS = {
+    "greet": "chitchat",
+    "thanks": "chitchat",
+    "goodbye": "chitchat",
+    "affirm": "chitchat",
+    "deny": "chitchat",
+    "menu": "chitchat",
+    "human": "human",
+    "out_of_scope": "out_of_scope",
+}
+FAQ_PREFIX = "faq/"
+
+_EXAMPLE_LINE = re.compile(r"^\s*-\s?(.*)$")
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    label: str  # an intent name, or faq/<entry id>
+
+
+def parse_rasa_examples(block: str) -> list[str]:
+    """The example lines of a Rasa `examples: |` block, entity annotations removed."""
+    out = []
+    for line in block.splitlines():
+        m = _EXAMPLE_LINE.match(line)
+        if m and m.group(1).strip():
+            text = _ANNOTATION.sub(lambda a: a.group(1) or a.group(2), m.group(1))
+            out.append(text.strip())
+    return out
+
+
+def load_rasa_nlu(directory: Path = NLU_DATA_DIR) -> list[Example]:
+    """Examples from every Rasa NLU YAML file in a folder (intents only)."""
+    examples: list[Example] = []
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            intent = item.get("intent")
+            if not intent:
+                continue
+            for text in parse_rasa_examples(str(item.get("examples") or "")):
+                examples.append(Example(text=text, label=str(intent)))
+    return examples
+
+
+def training_examples(kb: KnowledgeBase, directory: Path = NLU_DATA_DIR) -> list[Example]:
+    """All labelled examples: every entry's title and examples, then nlu/data intents."""
+    examples = []
+    for entry in kb.entries.values():
+        label = FAQ_PREFIX + entry.id
+        examples.append(Example(text=entry.title, label=label))
+        examples.extend(Example(text=q, label=label) for q in entry.examples)
+    examples.extend(load_rasa_nlu(directory))
+    return examples
+
+
+def label_topic(kb: KnowledgeBase, label: str) -> str:
+    """The topic label a training label belongs to."""
+    if label.startswith(FAQ_PREFIX):
+        return kb.entries[label[len(FAQ_PREFIX) :]].topic
+    return INTENT_TOPICS.get(label, "out_of_scope")
