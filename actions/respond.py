@@ -274,7 +274,8 @@ class Responder:
         """A button press (or its number typed on a text-only channel)."""
         kind, _, value = payload.partition(":")
         if kind == "e" and value in self.kb.entries:
-            return self.answer_or_ask_province(state, self.kb.entries[value], 1.0, question)
+            # An entry the worker picked is answered as picked (the province's variant if known).
+            return self.answer(state, self.kb.entries[value], 1.0, question)
         if kind == "t" and value in ENTRY_TOPICS:
             return self.topic_menu(state, value)
         if kind == "p" and value in self.kb.provinces:

@@ -18,6 +18,8 @@ REORGANISATION_DOC = "sapxep-2025"
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _SPELLED_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})")
+_MONTHS = ("january february march april may june july august september october november december").split()
+_ENGLISH_DATE = re.compile(r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})", re.IGNORECASE)
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(?:vn|com|org|net|gov)\b|@\w)", re.IGNORECASE)
 _MONEY = re.compile(r"\d[\d.,]*\s*(?:đ\b|đồng|vnđ|vnd|triệu|nghìn|ngàn|usd|\$|yên|won)", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?84|0)(?:[\s.-]?\d){8,10}")
@@ -52,6 +54,8 @@ def _source_numbers(text: str) -> frozenset[str]:
     flat = " ".join(text.split())
     for d, m, y in _SPELLED_DATE.findall(flat):
         found.add(canonical_number(f"{d}/{m}/{y}"))
+    for d, month, y in _ENGLISH_DATE.findall(flat):
+        found.add(canonical_number(f"{d}/{_MONTHS.index(month.lower()) + 1}/{y}"))
     for token in _NUMBER.findall(flat):
         found.add(canonical_number(token))
     # Every part of a date or a reference stands on its own too (21/06/2023 → 21/6, 6/2023, 21 …).

@@ -1,0 +1,109 @@
+"""`make bench`: quality and speed of the bot on the labelled questions (issue targets in brackets).
+
+Runs the whole `ask` path — normalisation, embedded engine, actions, and the SQLite inquiry
+log — on every held-out question, and reports accuracy, latency, start-up time and memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+IMPORT_STARTED = time.perf_counter()
+from actions.respond import Responder  # noqa: E402
+from actions.types import Policy  # noqa: E402
+from bot.evaluate import evaluate, load_questions  # noqa: E402
+from bot.service import BotService, IncomingMessage  # noqa: E402
+from bot.store.store import Store  # noqa: E402
+from knowledge.model import load_knowledge  # noqa: E402
+from nlu.engine import EmbeddedEngine  # noqa: E402
+
+IMPORT_SECONDS = time.perf_counter() - IMPORT_STARTED
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def latency(service: BotService, questions: list[str], rounds: int) -> list[float]:
+    """Seconds per message through BotService.handle, including the inquiry record."""
+    timings = []
+    for r in range(rounds):
+        for i, q in enumerate(questions):
+            started = time.perf_counter()
+            await service.handle(IncomingMessage(channel="cli", user_ref=f"bench-{r}-{i % 50}", text=q))
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+async def main(rounds: int, show_failures: bool) -> dict[str, object]:
+    started = time.perf_counter()
+    kb = load_knowledge()
+    engine = EmbeddedEngine.train(kb)
+    startup = time.perf_counter() - started
+    responder = Responder(kb, Policy.load())
+    questions = load_questions()
+    report = evaluate(responder, engine, questions)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/bench.db")
+        await store.migrate()
+        service = BotService(kb, engine, responder, store, b"bench")
+        timings = await latency(service, [q.q for q in questions], rounds)
+        records = await store.count_inquiries()
+        await store.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    metrics = report.metrics()
+    result: dict[str, object] = {
+        **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+        "messages_timed": len(timings),
+        "records_written": records,
+        "latency_p50_ms": round(percentile(timings, 50) * 1000, 2),
+        "latency_p99_ms": round(percentile(timings, 99) * 1000, 2),
+        "latency_mean_ms": round(statistics.fmean(timings) * 1000, 2),
+        "import_seconds": round(IMPORT_SECONDS, 3),
+        "startup_seconds": round(startup, 3),
+        "training_examples": engine.example_count,
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+    if show_failures:
+        for f in report.failures():
+            print(
+                f"  miss: {f.question.q!r} expected {f.question.topic}/{','.join(f.question.entries) or '-'}"
+                f" got {f.topic}/{f.entry} ({f.kind}, {f.confidence:.2f})"
+            )
+    return result
+
+
+TARGETS = {
+    "topic_accuracy": "≥ 0.95",
+    "oos_rejection": "≥ 0.90",
+    "latency_p99_ms": "≤ 20",
+    "startup_seconds": "< 2",
+    "peak_rss_mb": "≤ 250",
+}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the questions for latency")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--failures", action="store_true", help="list the questions the bot got wrong")
+    args = parser.parse_args()
+    out = asyncio.run(main(args.rounds, args.failures))
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        width = max(len(k) for k in out)
+        for key, value in out.items():
+            target = f"   [{TARGETS[key]}]" if key in TARGETS else ""
+            print(f"{key:<{width}}  {value}{target}")

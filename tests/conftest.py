@@ -1,0 +1,45 @@
+"""Shared fixtures: one knowledge base and one trained engine per test session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from actions.respond import Responder
+from actions.types import Policy
+from bot.service import BotService
+from bot.store.store import Store
+from knowledge.model import KnowledgeBase, load_knowledge
+from nlu.engine import EmbeddedEngine
+
+TEST_KEY = b"test-hash-key"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def engine(kb: KnowledgeBase) -> EmbeddedEngine:
+    return EmbeddedEngine.train(kb)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'laodong.db'}"
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = Store(db_url)
+    await s.migrate()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def service(kb: KnowledgeBase, engine: EmbeddedEngine, store: Store) -> BotService:
+    return BotService(kb, engine, Responder(kb, Policy.load()), store, TEST_KEY)

@@ -1,0 +1,97 @@
+"""The `laodong` command and its JSON contract (design.md §2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.model import TOPICS
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT_KEYS = {"topic", "intent", "entry", "confidence", "answer", "sources", "options"}
+
+
+def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "LAODONG_DATA_DIR": str(tmp_path / "var"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ask_answers_in_vietnamese_with_its_source(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "ask", "di xkld nhat can gi")
+    assert done.returncode == 0, done.stderr
+    assert "hợp đồng" in done.stdout
+    assert "📄 Theo" in done.stdout
+
+
+def test_ask_json_answers_each_stdin_line_in_one_process(tmp_path: Path) -> None:
+    questions = ["di xkld nhat can gi", "gia vang hom nay", "bảo hiểm thất nghiệp", "xin chao"]
+    done = laodong(tmp_path, "ask", "--json", stdin="\n".join(questions) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == len(questions)
+    for obj in lines:
+        assert set(obj) == CONTRACT_KEYS
+        assert obj["topic"] in TOPICS
+        assert 0.0 <= obj["confidence"] <= 1.0
+        assert isinstance(obj["options"], list) and all(isinstance(o, str) for o in obj["options"])
+        for src in obj["sources"]:
+            assert set(src) == {"document", "issuer", "date", "section"}
+    answer, oos, employment, hello = lines
+    assert answer["topic"] == "work_abroad" and answer["entry"] and answer["sources"]
+    assert oos["topic"] == "out_of_scope" and oos["entry"] is None and oos["sources"] == []
+    assert employment["entry"] == "kg_bao_hiem_that_nghiep"
+    assert hello["topic"] == "chitchat"
+
+
+def test_ask_with_a_province_answers_that_provinces_plan(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "ask", "--json", "--province", "lao-cai", "mỗi năm tỉnh đưa bao nhiêu người đi xkld")
+    obj = json.loads(done.stdout)
+    assert obj["entry"] == "lc_muc_tieu_xkld"
+    assert "200" in obj["answer"]
+    assert obj["sources"][0]["issuer"] == "UBND tỉnh Lào Cai"
+
+
+def test_unknown_province_is_refused_clearly(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "ask", "--province", "ha-noi", "xkld")
+    assert done.returncode != 0
+    assert "unknown province" in done.stderr
+
+
+def test_chat_is_a_terminal_conversation(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "chat", stdin="bao hiem that nghiep\n1\n")
+    assert done.returncode == 0, done.stderr
+    assert "Xin chào" in done.stdout
+    assert done.stdout.count("Bot:") == 2
+    assert "  1. " in done.stdout
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_kb_list_and_check(tmp_path: Path, as_json: bool) -> None:
+    done = laodong(tmp_path, "kb", "list", *(["--json"] if as_json else []))
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert len(lines) >= 60
+    if as_json:
+        entry = json.loads(lines[0])
+        assert set(entry) == {"id", "topic", "province", "title", "sources"}
+    check = laodong(tmp_path, "kb", "check")
+    assert check.returncode == 0
+    assert "0 problems" in check.stdout

@@ -1,0 +1,123 @@
+"""The inquiry log on both databases: SQLite (default) and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.models import Inquiry
+from bot.store.store import Store, TurnRecord, async_url
+from tests.pg import temporary_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'db' / 'laodong.db'}")
+        await s.migrate()
+        yield s
+        await s.close()
+        return
+    async with temporary_database() as url:
+        s = Store(url)
+        await s.migrate()
+        yield s
+        await s.close()
+
+
+def record(user: str = "u", **kw: object) -> TurnRecord:
+    fields: dict[str, object] = {
+        "user_id": user,
+        "channel": "telegram",
+        "state": {"province": "lao-cai"},
+        "province": "lao-cai",
+        "message_kind": "text",
+        "text": "di xkld",
+        "normalized": "di xuat khau lao dong",
+        "outcome": "answer",
+        "topic": "work_abroad",
+        "intent": "faq/lc_muc_tieu_xkld",
+        "entry_id": "lc_muc_tieu_xkld",
+        "confidence": 0.9,
+        "answered": True,
+        "engine": "embedded",
+        "reply_text": "…",
+    }
+    fields.update(kw)
+    return TurnRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_plain_urls_get_async_drivers() -> None:
+    assert async_url("sqlite:///var/x.db") == "sqlite+aiosqlite:///var/x.db"
+    assert async_url("postgresql://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
+    with pytest.raises(ValueError, match="unsupported"):
+        async_url("mysql://h/db")
+
+
+async def test_one_record_per_message_with_state_and_campaign(any_store: Store) -> None:
+    first = await any_store.record(record(campaign="poster-bat-xat"))
+    second = await any_store.record(record(campaign="other", remember_inquiry=True))
+    state, campaign = await any_store.load_state("u")
+    assert campaign == "poster-bat-xat"  # first touch kept
+    assert state == {"province": "lao-cai", "last_inquiry": second}
+    rows = await any_store.inquiries()
+    assert [r.id for r in rows] == [first, second]
+    assert [r.campaign for r in rows] == ["poster-bat-xat", "poster-bat-xat"]
+
+
+async def test_feedback_lands_on_the_users_own_inquiry(any_store: Store) -> None:
+    answered = await any_store.record(record())
+    await any_store.record(record(user="v", feedback_for=answered, feedback=1))
+    await any_store.record(record(feedback_for=answered, feedback=-1))
+    assert (await any_store.inquiries())[0].feedback == -1
+
+
+async def test_handoffs_are_opened_with_their_question(any_store: Store) -> None:
+    await any_store.record(record(handoff_question="luong o nhat bao nhieu"))
+    [handoff] = await any_store.handoffs()
+    assert (handoff.question, handoff.status, handoff.channel) == ("luong o nhat bao nhieu", "open", "telegram")
+
+
+async def test_a_platform_update_is_recorded_once(any_store: Store) -> None:
+    await any_store.record(record(external_id="update-1"))
+    with pytest.raises(IntegrityError):
+        await any_store.record(record(external_id="update-1"))
+    assert await any_store.count_inquiries() == 1
+
+
+async def test_deleting_a_user_removes_their_records(any_store: Store) -> None:
+    await any_store.record(record(handoff_question="giup toi"))
+    await any_store.record(record(user="other"))
+    await any_store.record(record(delete_user=True, intent="delete", text="/xoa", province=None, state={}))
+    rows = await any_store.inquiries()
+    assert [(r.user_id, r.intent) for r in rows] == [("other", "faq/lc_muc_tieu_xkld"), ("u", "delete")]
+    assert await any_store.handoffs() == []
+
+
+async def test_purge_keeps_only_the_retention_period(any_store: Store) -> None:
+    old = await any_store.record(record())
+    await any_store.record(record())
+    async with any_store.sessions.begin() as session:
+        inquiry = await session.get(Inquiry, old)
+        assert inquiry is not None
+        inquiry.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    assert await any_store.purge(dt.timedelta(days=365)) == 1
+    assert await any_store.count_inquiries() == 1
+
+
+async def test_migrations_go_down_and_up_cleanly(any_store: Store) -> None:
+    await any_store.record(record())
+    await any_store.downgrade("base")
+    async with any_store.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert not tables & {"inquiries", "users", "conversations", "handoffs", "campaigns"}
+    await any_store.migrate()
+    async with any_store.engine.connect() as conn:
+        version = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
+    assert version
+    assert await any_store.count_inquiries() == 0

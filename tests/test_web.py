@@ -1,0 +1,77 @@
+"""The web chat and health check, through the real aiohttp application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.service import BotService
+from bot.settings import Settings
+from bot.web.app import create_app
+
+
+async def client_for(aiohttp_client: Any, service: BotService, tmp_path: Path) -> TestClient:
+    settings = Settings(database_url=service.store.url, data_dir=tmp_path)
+    return await aiohttp_client(create_app(settings, service=service))  # type: ignore[no-any-return]
+
+
+async def test_chat_page_is_served_with_safe_headers(aiohttp_client: Any, service: BotService, tmp_path: Path) -> None:
+    client = await client_for(aiohttp_client, service, tmp_path)
+    res = await client.get("/")
+    assert res.status == 200
+    body = await res.text()
+    assert 'name="viewport"' in body and "Trợ lý Lao động" in body
+    assert "default-src 'self'" in res.headers["Content-Security-Policy"]
+    assert res.headers["X-Content-Type-Options"] == "nosniff"
+    assert (await client.get("/static/chat.js")).status == 200
+
+
+async def test_a_web_conversation_keeps_its_user(aiohttp_client: Any, service: BotService, tmp_path: Path) -> None:
+    client = await client_for(aiohttp_client, service, tmp_path)
+    res = await client.post("/api/chat", json={"text": "/start"})
+    assert res.status == 200
+    assert "httponly" in res.headers["Set-Cookie"].lower()
+    greeting = (await res.json())["reply"]
+    assert greeting["options"][0] == {"label": "Đi làm việc ở nước ngoài", "payload": "t:work_abroad"}
+    res = await client.post("/api/chat", json={"text": "bao hiem that nghiep"})
+    reply = (await res.json())["reply"]
+    assert reply["feedback"] == service.kb.text("feedback_prompt")
+    assert reply["sources"][0]["document"] == "Kế hoạch số 18/KH-UBND"
+    res = await client.post("/api/chat", json={"payload": "f:1"})
+    assert (await res.json())["reply"]["text"] == service.kb.text("feedback_thanks")
+    records = await service.store.inquiries()
+    assert len(records) == 3 and len({r.user_id for r in records}) == 1
+    assert records[1].feedback == 1
+
+
+async def test_web_chat_province_choice_is_remembered(aiohttp_client: Any, service: BotService, tmp_path: Path) -> None:
+    client = await client_for(aiohttp_client, service, tmp_path)
+    res = await client.post("/api/chat", json={"text": "muc tieu xkld cua tinh", "province": "kien-giang"})
+    assert "1.000" in (await res.json())["reply"]["text"]
+
+
+async def test_bad_requests_are_refused_and_not_logged(
+    aiohttp_client: Any, service: BotService, tmp_path: Path
+) -> None:
+    client = await client_for(aiohttp_client, service, tmp_path)
+    assert (await client.post("/api/chat", data="text=hi")).status == 415
+    bad_json = await client.post("/api/chat", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad_json.status == 400
+    invalid_utf8 = await client.post(
+        "/api/chat", data=b'{"text": "\xff\xfe"}', headers={"Content-Type": "application/json"}
+    )
+    assert invalid_utf8.status == 400
+    assert (await client.post("/api/chat", json=["a"])).status == 400
+    assert (await client.post("/api/chat", json={"text": 5})).status == 400
+    huge = await client.post("/api/chat", json={"text": "x" * 100_000})
+    assert huge.status == 413
+    assert await service.store.count_inquiries() == 0
+
+
+async def test_healthz(aiohttp_client: Any, service: BotService, tmp_path: Path) -> None:
+    client = await client_for(aiohttp_client, service, tmp_path)
+    res = await client.get("/healthz")
+    assert res.status == 200
+    assert (await res.json())["status"] == "ok"
