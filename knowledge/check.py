@@ -18,7 +18,20 @@ REORGANISATION_DOC = "sapxep-2025"
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _SPELLED_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})")
-_MONTHS = ("january february march april may june july august september october november december").split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _ENGLISH_DATE = re.compile(r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})", re.IGNORECASE)
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(?:vn|com|org|net|gov)\b|@\w)", re.IGNORECASE)
 _MONEY = re.compile(r"\d[\d.,]*\s*(?:đ\b|đồng|vnđ|vnd|triệu|nghìn|ngàn|usd|\$|yên|won)", re.IGNORECASE)
