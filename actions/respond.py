@@ -370,7 +370,7 @@ class Responder:
             return self.fallback(state, question, "out_of_scope", "out_of_scope", score)
         candidates = [c for c in und.entries() if c.topic == und.topic]
         if not candidates or candidates[0].score < self.policy.answer_threshold:
-            lead = self.kb.text("fallback").split("\n\n")[0]
+            lead = self.kb.text("not_in_plans")
             score = candidates[0].score if candidates else und.topic_confidence
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
