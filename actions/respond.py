@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
-from nlu.engine import Understanding
 from nlu.normalize import Normalized
+from nlu.training import UNANSWERABLE_PREFIX
+from nlu.types import Understanding
 
 NON_TEXT_KINDS = ("sticker", "image", "voice", "video", "file", "location", "other")
 _FEEDBACK_UP = ("👍", "+1")
@@ -369,9 +370,10 @@ class Responder:
             score = best.score if best else 0.0
             return self.fallback(state, question, "out_of_scope", "out_of_scope", score)
         candidates = [c for c in und.entries() if c.topic == und.topic]
-        if not candidates or candidates[0].score < self.policy.answer_threshold:
+        unanswerable = und.intent.startswith(UNANSWERABLE_PREFIX)
+        if unanswerable or not candidates or candidates[0].score < self.policy.answer_threshold:
             lead = self.kb.text("not_in_plans")
-            score = candidates[0].score if candidates else und.topic_confidence
+            score = und.topic_confidence if unanswerable or not candidates else candidates[0].score
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
         close = [

@@ -11,6 +11,7 @@ import yaml
 
 from actions.respond import Responder, Turn
 from actions.types import Outcome, State
+from knowledge.model import ENTRY_TOPICS
 from nlu.engine import EmbeddedEngine
 from nlu.normalize import fold, normalize
 
@@ -62,6 +63,7 @@ class Report:
         res = self.results
         with_entry = [r for r in res if r.question.entries]
         oos = [r for r in res if r.question.topic == "out_of_scope"]
+        unanswerable = [r for r in res if r.question.topic in ENTRY_TOPICS and not r.question.entries]
         in_scope = [r for r in res if r.question.entries]
         accented = [r for r in res if r.question.accented]
         plain = [r for r in res if not r.question.accented]
@@ -70,6 +72,7 @@ class Report:
             "topic_accuracy": self._rate(res, "topic_ok"),
             "entry_accuracy": self._rate(with_entry, "entry_ok"),
             "oos_rejection": self._rate(oos, "rejected"),
+            "unanswerable_rejection": self._rate(unanswerable, "rejected"),
             "in_scope_answered": 1 - self._rate(in_scope, "rejected") if in_scope else float("nan"),
             "topic_accuracy_accented": self._rate(accented, "topic_ok"),
             "topic_accuracy_unaccented": self._rate(plain, "topic_ok"),

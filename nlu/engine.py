@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import yaml
@@ -17,48 +16,12 @@ from sklearn.svm import LinearSVC
 
 from knowledge.model import KnowledgeBase
 from nlu.normalize import Normalized, normalize
-from nlu.training import FAQ_PREFIX, Example, label_topic, training_examples
+from nlu.training import Example, label_topic, training_examples
+from nlu.types import Candidate, NluEngine, Understanding
 
 CONFIG_FILE = Path(__file__).with_name("embedded.yaml")
 
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    label: str
-    topic: str
-    score: float
-
-    @property
-    def entry(self) -> str | None:
-        return self.label[len(FAQ_PREFIX) :] if self.label.startswith(FAQ_PREFIX) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Understanding:
-    """What an engine made of one message."""
-
-    intent: str
-    topic: str
-    topic_confidence: float
-    ranking: tuple[Candidate, ...]
-    engine: str = "embedded"
-
-    @property
-    def best(self) -> Candidate | None:
-        return self.ranking[0] if self.ranking else None
-
-    @property
-    def runner_up(self) -> Candidate | None:
-        return self.ranking[1] if len(self.ranking) > 1 else None
-
-    def entries(self) -> list[Candidate]:
-        return [c for c in self.ranking if c.entry is not None]
-
-
-class NluEngine(Protocol):
-    name: str
-
-    async def parse(self, text: str) -> Understanding: ...
+__all__ = ["Candidate", "EmbeddedEngine", "EngineConfig", "NluEngine", "Understanding"]
 
 
 @dataclass(frozen=True, slots=True)

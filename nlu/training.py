@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.model import KnowledgeBase
+from nlu.types import FAQ_PREFIX
 
 NLU_DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -22,8 +23,15 @@ INTENT_TOPICS = {
     "menu": "chitchat",
     "human": "human",
     "out_of_scope": "out_of_scope",
+    # On a topic, but asking what no plan says (salaries, fees, a company's phone number …):
+    # the bot names the topic, says it does not know, and offers an official.
+    "other_work_abroad": "work_abroad",
+    "other_pre_departure": "pre_departure",
+    "other_vocational": "vocational",
+    "other_employment": "employment",
+    "other_social_assistance": "social_assistance",
 }
-FAQ_PREFIX = "faq/"
+UNANSWERABLE_PREFIX = "other_"
 
 _EXAMPLE_LINE = re.compile(r"^\s*-\s?(.*)$")
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
