@@ -1,0 +1,76 @@
+"""The page behind a campaign link or poster QR code: count the click, offer Telegram, Zalo, web chat.
+
+Zalo carries no start payload, so the page asks Zalo users to send the campaign code first;
+the web chat entry sets a short-lived cookie that the web chat's first /start turns into
+`/start CODE`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from string import Template
+
+from aiohttp import web
+
+from bot.campaigns import CLICK, UNKNOWN, is_valid_code, telegram_link
+from bot.channels.hub import CHANNELS
+from bot.privacy import redact
+from bot.store.models import Campaign
+
+TEMPLATE = Template(Path(__file__).with_name("landing.html").read_text(encoding="utf-8"))
+START_COOKIE = "ld_start"  # the campaign a web chat should start with (read by the web chat API)
+START_COOKIE_AGE = 3600
+
+
+def _entry(label: str, href: str | None = None, note: str = "") -> str:
+    """One way in: a link (or, with nowhere to link, the label), and what to do there."""
+    head = f'<a href="{html.escape(href)}" rel="noopener">{html.escape(label)}</a>' if href else html.escape(label)
+    return f'<p class="msg bot">{head}' + (f"<br>{html.escape(note)}" if note else "") + "</p>"
+
+
+def render_landing(
+    texts: Mapping[str, str], campaign: Campaign | None, telegram_username: str | None, zalo_url: str | None
+) -> str:
+    """The landing page's HTML (every value escaped); without a campaign, plain entries."""
+    code = campaign.code if campaign else None
+    entries = []
+    if telegram_username:
+        entries.append(_entry(texts["telegram"], telegram_link(telegram_username, code)))
+    zalo_note = texts["zalo_code"].format(code=code) if code else texts["zalo_find"]
+    entries.append(_entry(texts["zalo"], zalo_url, zalo_note))
+    entries.append(_entry(texts["web"], f"/c/{code}/web" if code else "/"))
+    heading = texts["campaign"].format(name=campaign.name) if campaign else ""
+    return TEMPLATE.substitute(
+        title=html.escape(texts["title"]),
+        intro=html.escape(texts["intro"]),
+        campaign=f'<p class="msg bot">{html.escape(heading)}</p>' if heading else "",
+        entries="\n".join(entries),
+    )
+
+
+async def landing(request: web.Request) -> web.Response:
+    """Count a campaign link's click and offer Telegram, Zalo and the web chat."""
+    channels = request.app[CHANNELS]
+    service = channels.core()
+    code = request.match_info["code"]
+    campaign = await service.store.campaign(code) if is_valid_code(code) else None
+    if campaign is not None:
+        await service.store.campaign_event(campaign.code, CLICK, "web")
+    else:
+        await service.store.campaign_event(redact(code)[:64], UNKNOWN, "web")
+    page = render_landing(
+        service.kb.responses["landing"], campaign, channels.telegram_username(), channels.settings.zalo_bot_url
+    )
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def start_web_chat(request: web.Request) -> web.StreamResponse:
+    """Open the web chat so that it starts with this campaign."""
+    code = request.match_info["code"]
+    store = request.app[CHANNELS].core().store
+    response = web.HTTPFound("/")
+    if is_valid_code(code) and await store.campaign(code) is not None:
+        response.set_cookie(START_COOKIE, code, httponly=True, samesite="Lax", max_age=START_COOKIE_AGE)
+    raise response

@@ -1,0 +1,280 @@
+"""Telegram through python-telegram-bot 22: updates in by webhook (or polling), replies out with
+inline keyboards. The PTB Application runs inside our aiohttp app, built with `.updater(None)`
+for webhooks; its handlers parse, hand the message to the core, and queue the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
+
+from bot.channels.common import ChannelStats, Conversations, Outbox, check_secret, read_json_object
+from bot.channels.hub import CHANNELS
+from bot.channels.ratelimit import Clock, LoopClock, Pacer, TelegramRateLimiter
+from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
+from bot.service import BotService, IncomingMessage
+from bot.settings import Settings
+from knowledge.model import load_knowledge
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+COMMANDS = ("start", "help", "tinh", "nguoi", "xoa")
+SHUTDOWN_GRACE = 10.0
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def enabled(settings: Settings) -> bool:
+    """Telegram is on with a token, and a webhook secret unless it polls."""
+    return bool(settings.telegram_token and (settings.telegram_secret or settings.telegram_polling))
+
+
+def message_kind(message: Message) -> str:
+    """What a message holds, in the core's terms (text, sticker, image, voice, video, file, …)."""
+    if message.text is not None or message.caption:
+        return "text"
+    if message.sticker:
+        return "sticker"
+    if message.photo:
+        return "image"
+    if message.voice or message.audio:
+        return "voice"
+    if message.video or message.video_note or message.animation:
+        return "video"
+    if message.document:
+        return "file"
+    if message.location or message.venue:
+        return "location"
+    return "other"
+
+
+def incoming_message(update: Update) -> tuple[IncomingMessage, int] | None:
+    """The core's message for a private message or button press, and the chat to answer in."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type != ChatType.PRIVATE:
+        return None
+    external_id = str(update.update_id)
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        msg = IncomingMessage(
+            channel=CHANNEL, user_ref=str(user.id), kind="button", payload=data[:64], external_id=external_id
+        )
+        return msg, chat.id
+    message = update.message
+    if message is None:
+        return None
+    text = message.text if message.text is not None else (message.caption or "")
+    msg = IncomingMessage(
+        channel=CHANNEL, user_ref=str(user.id), text=text, kind=message_kind(message), external_id=external_id
+    )
+    return msg, chat.id
+
+
+def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    if not message.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in message.keyboard]
+    )
+
+
+class TelegramChannel:
+    """The PTB handlers: each parses an update, lets the core answer, and queues the reply."""
+
+    def __init__(self, service: BotService, application: TelegramApp, secret: str | None, stats: ChannelStats):
+        self.service = service
+        self.application = application
+        self.secret = secret
+        self.stats = stats
+        self.conversations = Conversations(service, stats)
+        self.outbox = Outbox(service, stats)
+        self._in_flight: Counter[int] = Counter()  # webhook updates being processed
+        self._failed: set[int] = set()  # … of which a handler failed
+        self._starting = asyncio.Lock()
+        # New messages in private chats; service messages (timer changes, pins…) are not for the core.
+        sent_by_people = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
+        application.add_handler(MessageHandler(sent_by_people, self.on_message))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(TypeHandler(Update, self.on_other))
+        application.add_error_handler(self.on_error)
+
+    async def on_message(self, update: Update, context: Context) -> None:
+        """Answer a private message: a question, a command, or something the bot cannot read."""
+        await self._converse(update)
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """Stop the button's spinner, then answer the press."""
+        query = update.callback_query
+        assert query is not None
+        self.outbox.spawn(query.answer())
+        await self._converse(update)
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Count an update the bot does not handle (edits, group messages, member changes…)."""
+        self.stats.count("ignored")
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log a failed update by id only, and let the webhook ask Telegram to deliver it again."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update %s failed", update_id, exc_info=context.error)
+        self.stats.count("error")
+        if update_id is not None and update_id in self._in_flight:
+            self._failed.add(update_id)
+
+    async def _converse(self, update: Update) -> None:
+        parsed = incoming_message(update)
+        if parsed is None:
+            self.stats.count("ignored")
+            return
+        msg, chat_id = parsed
+        handled = await self.conversations.receive(msg)
+        if handled is None:
+            return
+        messages = telegram_messages(handled.outcome.reply, self.service.kb)
+        self.outbox.deliver(handled.inquiry_id, self.send(chat_id, messages))
+
+    async def send(self, chat_id: int, messages: list[OutgoingMessage]) -> None:
+        """Send one reply's messages in order (paced, and retried after a 429, by the rate limiter)."""
+        prefix = self.service.kb.text("source_prefix")
+        for message in messages:
+            await self.application.bot.send_message(
+                chat_id=chat_id,
+                text=telegram_html(message.text, prefix),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """Send plain text (an official's reply) to a chat, split at 4096 characters."""
+        await self.send(int(chat_id), [OutgoingMessage(chunk) for chunk in split_text(text, TELEGRAM_TEXT_LIMIT)])
+
+    async def ready(self) -> bool:
+        """Start PTB if it is not running (it asks getMe first); False while Telegram cannot be reached."""
+        if self.application.running:
+            return True
+        async with self._starting:
+            if not self.application.running:
+                try:
+                    await self.application.initialize()
+                    await self.application.start()
+                except Exception as exc:
+                    log.error("Telegram is not reachable yet: %s", type(exc).__name__)
+                    return False
+        return True
+
+    async def process(self, update: Update) -> bool:
+        """Run one webhook update through the handlers; False if it failed and should be delivered again."""
+        update_id = update.update_id
+        self._in_flight[update_id] += 1
+        try:
+            await self.application.process_update(update)
+        finally:
+            self._in_flight[update_id] -= 1
+            if not self._in_flight[update_id]:
+                del self._in_flight[update_id]
+        if update_id not in self._failed:
+            return True
+        if update_id not in self._in_flight:
+            self._failed.discard(update_id)
+        return False
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
+    channel = request.app[CHANNELS].telegram
+    if channel is None or channel.secret is None:
+        raise web.HTTPNotFound()
+    refused = check_secret(request, SECRET_HEADER, channel.secret)
+    if refused is not None:
+        channel.stats.count("rejected")
+        return refused
+    try:
+        body = await read_json_object(request)
+    except web.HTTPException:
+        channel.stats.count("malformed")
+        raise
+    if not isinstance(body.get("update_id"), int):
+        channel.stats.count("malformed")
+        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+    if not await channel.ready():
+        return web.json_response({"ok": False, "error": "Telegram not reachable"}, status=503)
+    try:
+        update = Update.de_json(body, channel.application.bot)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        channel.stats.count("malformed")
+        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+    if not await channel.process(update):
+        return web.json_response({"ok": False, "error": "try again"}, status=500)
+    return web.json_response({"ok": True})
+
+
+def build_application(settings: Settings, clock: Clock, polling: bool = False) -> TelegramApp:
+    """The PTB Application for our token and Bot API root, with our rate limiter; no Updater for webhooks."""
+    assert settings.telegram_token
+    api = settings.telegram_api_url.rstrip("/")
+    pacer = Pacer(settings.telegram_rate_per_chat, settings.telegram_rate_overall, clock)
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(TelegramRateLimiter(pacer, settings.send_retries))
+    )
+    if not polling:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+) -> AsyncIterator[TelegramChannel]:
+    """Run the Telegram channel for the life of the web app: webhook, or polling if asked."""
+    application = build_application(settings, clock, polling=settings.telegram_polling)
+    channel = TelegramChannel(service, application, settings.telegram_secret, stats)
+    if settings.telegram_polling:
+        await application.initialize()
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    await channel.ready()
+    try:
+        yield channel
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await channel.outbox.close(SHUTDOWN_GRACE)
+        await application.shutdown()
+
+
+async def set_webhook(settings: Settings, url: str) -> None:
+    """Register `url` as the webhook, with our secret, and the bot's command menu."""
+    if not settings.telegram_token or not settings.telegram_secret:
+        raise SystemExit("laodong: set LAODONG_TELEGRAM_TOKEN and LAODONG_TELEGRAM_SECRET first")
+    descriptions = load_knowledge().responses["telegram_commands"]
+    application = build_application(settings, LoopClock())
+    async with application.bot as bot:
+        await bot.set_webhook(url, secret_token=settings.telegram_secret, allowed_updates=ALLOWED_UPDATES)
+        await bot.set_my_commands([BotCommand(name, str(descriptions[name])) for name in COMMANDS])

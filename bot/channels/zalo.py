@@ -1,0 +1,283 @@
+"""Zalo Bot Platform: events in by webhook (or getUpdates polling), plain-text replies out.
+
+The API is Telegram-like: POST `<root>/bot<TOKEN>/<method>` with a JSON body, answered with
+`{"ok", "result"}` (or `{"ok": false, "error_code", "description"}`). Zalo has no buttons, so
+options are numbered (render.py) and a typed number picks one; right after an answer, a typed
+"0" rates it 👎, and "1" rates it 👍 when the answer listed no numbered follow-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.common import ChannelStats, Conversations, Outbox, check_secret, read_json_object
+from bot.channels.hub import CHANNELS
+from bot.channels.ratelimit import Clock, LoopClock, Pacer, paced
+from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
+from bot.service import BotService, IncomingMessage
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+EVENT_KINDS = {
+    "message.text.received": "text",
+    "message.image.received": "image",
+    "message.sticker.received": "sticker",
+    "message.unsupported.received": "other",
+}
+POLL_TIMEOUT = 30  # seconds getUpdates may hold the request open
+POLL_ERROR_PAUSE = 5.0
+REQUEST_TIMEOUT = 15.0
+SHUTDOWN_GRACE = 10.0
+DEFAULT_RETRY_AFTER = 1.0
+
+
+def enabled(settings: Settings) -> bool:
+    """Zalo is on with a token, and a webhook secret unless it polls."""
+    return bool(settings.zalo_token and (settings.zalo_secret or settings.zalo_polling))
+
+
+class ZaloApiError(Exception):
+    """The Zalo Bot API refused a call."""
+
+    def __init__(self, method: str, error_code: int | None, description: str) -> None:
+        super().__init__(f"{method}: {error_code} {description}")
+        self.error_code = error_code
+
+
+class ZaloRetryAfter(ZaloApiError):
+    """A 429: the platform asks us to wait before trying again."""
+
+    def __init__(self, method: str, retry_after: float) -> None:
+        super().__init__(method, 429, f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def zalo_retry_after(exc: Exception) -> float | None:
+    return exc.retry_after if isinstance(exc, ZaloRetryAfter) else None
+
+
+def _retry_after(body: Any, headers: Mapping[str, str]) -> float:
+    """How long a 429 asks us to wait: `parameters.retry_after` in the body, or the Retry-After header."""
+    parameters = body.get("parameters") if isinstance(body, dict) else None
+    asked = (parameters.get("retry_after") if isinstance(parameters, dict) else None, headers.get("Retry-After"))
+    for value in asked:
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except (TypeError, ValueError):
+            continue
+    return DEFAULT_RETRY_AFTER
+
+
+class ZaloClient:
+    """The Zalo Bot API over aiohttp, sends paced per chat and in all, retried after a 429."""
+
+    def __init__(
+        self, settings: Settings, session: aiohttp.ClientSession, pacer: Pacer, retries: int | None = None
+    ) -> None:
+        assert settings.zalo_token
+        self._root = f"{settings.zalo_api_url.rstrip('/')}/bot{settings.zalo_token}"
+        self._session = session
+        self.pacer = pacer
+        self.retries = settings.send_retries if retries is None else retries
+
+    async def call(self, method: str, payload: dict[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT) -> Any:
+        """Call one method; its `result`, or ZaloApiError / ZaloRetryAfter."""
+        async with self._session.post(
+            f"{self._root}/{method}", json=payload or {}, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as res:
+            try:
+                body = await res.json(content_type=None)
+            except ValueError:
+                body = None
+            code = body.get("error_code") if isinstance(body, dict) else None
+            if res.status == 429 or code == 429:
+                raise ZaloRetryAfter(method, _retry_after(body, res.headers))
+            if not isinstance(body, dict) or not body.get("ok"):
+                description = str(body.get("description", "")) if isinstance(body, dict) else f"HTTP {res.status}"
+                raise ZaloApiError(method, code if isinstance(code, int) else res.status, description)
+            return body.get("result")
+
+    async def send_message(self, chat_id: str, text: str) -> None:
+        """Send one text message to a chat."""
+        payload = {"chat_id": chat_id, "text": text}
+        await paced(self.pacer, chat_id, lambda: self.call("sendMessage", payload), zalo_retry_after, self.retries)
+
+    async def get_updates(self, timeout: int = POLL_TIMEOUT) -> dict[str, Any] | None:
+        """The next event (getUpdates returns one at a time), or None when the wait timed out."""
+        try:
+            result = await self.call("getUpdates", {"timeout": str(timeout)}, timeout=timeout + 10)
+        except ZaloApiError as exc:
+            if exc.error_code == 408:  # nothing arrived while we waited
+                return None
+            raise
+        return result if isinstance(result, dict) else None
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.call("setWebhook", {"url": url, "secret_token": secret})
+
+
+def unwrap(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event, whether it came flat or wrapped as `{"ok": true, "result": {...}}`."""
+    result = body.get("result")
+    if "event_name" not in body and isinstance(result, Mapping):
+        return result
+    return body
+
+
+def _external_id(message_id: str) -> str:
+    return message_id if len(message_id) <= 64 else hashlib.sha256(message_id.encode()).hexdigest()
+
+
+def incoming_event(event: Mapping[str, Any]) -> tuple[IncomingMessage, str] | None:
+    """The core's message for a private-chat event, and the chat to answer in; None if not one."""
+    kind = EVENT_KINDS.get(str(event.get("event_name")))
+    message = event.get("message")
+    if kind is None or not isinstance(message, Mapping):
+        return None
+    sender, chat = message.get("from"), message.get("chat")
+    if not isinstance(sender, Mapping) or not isinstance(chat, Mapping):
+        return None
+    user, chat_id, message_id = sender.get("id"), chat.get("id"), message.get("message_id")
+    if not user or not chat_id or not message_id:
+        return None
+    if str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE":
+        return None
+    text = message.get("text") if kind == "text" else message.get("caption")
+    text = text if isinstance(text, str) else ""
+    if kind == "image" and text.strip():
+        kind = "text"  # a photo with a question under it: answer the question
+    msg = IncomingMessage(
+        channel=CHANNEL, user_ref=str(user), text=text, kind=kind, external_id=_external_id(str(message_id))
+    )
+    return msg, str(chat_id)
+
+
+class ZaloChannel:
+    """Zalo events to the core and numbered plain-text replies back."""
+
+    def __init__(self, service: BotService, client: ZaloClient, secret: str | None, stats: ChannelStats) -> None:
+        self.service = service
+        self.client = client
+        self.secret = secret
+        self.stats = stats
+        self.conversations = Conversations(service, stats)
+        self.outbox = Outbox(service, stats)
+
+    async def on_event(self, event: Mapping[str, Any]) -> None:
+        """Answer one event; events the bot does not handle are counted and left."""
+        parsed = incoming_event(event)
+        if parsed is None:
+            self.stats.count("ignored")
+            return
+        msg, chat_id = parsed
+        handled = await self.conversations.receive(await self.rating_by_number(msg))
+        if handled is None:
+            return
+        texts = zalo_messages(handled.outcome.reply, self.service.kb)
+        self.outbox.deliver(handled.inquiry_id, self.send(chat_id, texts))
+
+    async def rating_by_number(self, msg: IncomingMessage) -> IncomingMessage:
+        """Read "0"/"1" typed right after an answer as 👎/👍 ("1" picks option 1 if the answer listed any)."""
+        typed = msg.text.strip()
+        if msg.kind != "text" or typed not in ("0", "1"):
+            return msg
+        user_id = self.service.user_id(msg.channel, msg.user_ref)
+        state, _campaign = await self.service.store.load_state(user_id)
+        if state.get("last_inquiry") is None or (typed == "1" and state.get("options")):
+            return msg
+        latest = await self.service.store.inquiries(user_id, limit=1)
+        if not latest or latest[-1].id != state["last_inquiry"]:
+            return msg  # the last reply was not the answer that asked for a rating
+        return replace(msg, kind="button", payload=FEEDBACK_UP if typed == "1" else FEEDBACK_DOWN)
+
+    async def send(self, chat_id: str, texts: list[str]) -> None:
+        """Send one reply's messages in order."""
+        for text in texts:
+            await self.client.send_message(chat_id, text)
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """Send plain text (an official's reply) to a chat, split at 2000 characters."""
+        await self.send(chat_id, split_text(text, ZALO_TEXT_LIMIT))
+
+    async def poll(self) -> None:
+        """Fetch events one at a time with getUpdates and answer each, until cancelled."""
+        while True:
+            try:
+                event = await self.client.get_updates()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Zalo getUpdates failed: %s", type(exc).__name__)
+                await self.client.pacer.clock.sleep(POLL_ERROR_PAUSE)
+                continue
+            if event is None:
+                continue
+            try:
+                await self.on_event(unwrap(event))
+            except Exception:
+                log.exception("Zalo event failed")
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
+    channel = request.app[CHANNELS].zalo
+    if channel is None or channel.secret is None:
+        raise web.HTTPNotFound()
+    refused = check_secret(request, SECRET_HEADER, channel.secret)
+    if refused is not None:
+        channel.stats.count("rejected")
+        return refused
+    try:
+        body = await read_json_object(request)
+    except web.HTTPException:
+        channel.stats.count("malformed")
+        raise
+    event = unwrap(body)
+    if not isinstance(event.get("event_name"), str):
+        channel.stats.count("malformed")
+        return web.json_response({"ok": False, "error": "not a Zalo event"}, status=400)
+    await channel.on_event(event)
+    return web.json_response({"ok": True})
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+) -> AsyncIterator[ZaloChannel]:
+    """Run the Zalo channel for the life of the web app: webhook, or polling if asked."""
+    pacer = Pacer(settings.zalo_rate_per_chat, settings.zalo_rate_overall, clock)
+    async with aiohttp.ClientSession() as session:
+        channel = ZaloChannel(service, ZaloClient(settings, session, pacer), settings.zalo_secret, stats)
+        poller = asyncio.get_running_loop().create_task(channel.poll()) if settings.zalo_polling else None
+        try:
+            yield channel
+        finally:
+            if poller is not None:
+                poller.cancel()
+                await asyncio.gather(poller, return_exceptions=True)
+            await channel.outbox.close(SHUTDOWN_GRACE)
+
+
+async def set_webhook(settings: Settings, url: str) -> None:
+    """Register `url` as the Zalo webhook, with our secret."""
+    if not settings.zalo_token or not settings.zalo_secret:
+        raise SystemExit("laodong: set LAODONG_ZALO_TOKEN and LAODONG_ZALO_SECRET first")
+    if not 8 <= len(settings.zalo_secret) <= 256:
+        raise SystemExit("laodong: LAODONG_ZALO_SECRET must be 8 to 256 characters")
+    async with aiohttp.ClientSession() as session:
+        pacer = Pacer(settings.zalo_rate_per_chat, settings.zalo_rate_overall, LoopClock())
+        await ZaloClient(settings, session, pacer).set_webhook(url, settings.zalo_secret)
