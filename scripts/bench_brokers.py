@@ -1,0 +1,205 @@
+"""Broker and scam checks: warning-sign precision and recall, company matching accuracy, and speed.
+
+    .venv/bin/python scripts/bench_brokers.py [--json] [--failures]
+
+- warning signs: tests/data/warnings.yaml (labelled by hand; `split: fresh` items were written
+  after the cue patterns were first tuned, `fresh2` after all tuning), and the false alarms on
+  every example question of the knowledge base outside the two warning entries;
+- matching: tests/data/enterprises/matching.yaml against the fictitious list licensed.csv, alone
+  and hidden among 500 more generated fictitious names (a list about the real one's size);
+- latency: the whole ask path (BotService.handle with the SQLite log) with that 508-name list
+  loaded, on the warning and matching questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, look_up
+from actions.respond import Responder
+from actions.types import Policy
+from bot.enterprises import import_enterprises, parse_rows, read_table
+from bot.service import BotService, IncomingMessage
+from bot.store.store import Store
+from knowledge.model import load_knowledge
+from nlu.engine import EmbeddedEngine
+from nlu.normalize import fold, normalize
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+WARNING_ENTRIES = {"vn_canh_bao_moi_gioi_bat_hop_phap", "lc_khong_di_trai_phep"}
+SYLLABLES = [
+    *("An", "Bình", "Cát", "Đông", "Gia", "Hà", "Hòa", "Hưng", "Khang", "Lâm", "Long", "Minh", "Nam", "Ngọc"),
+    *("Phú", "Phúc", "Quang", "Sơn", "Tâm", "Thái", "Thành", "Thịnh", "Tiến", "Trung", "Tú", "Việt", "Vinh"),
+    *("Xuân", "Yên", "Bảo", "Đức", "Hải", "Hoàng", "Kiên", "Lộc", "Mỹ", "Nhật", "Phát", "Tín", "Trí", "Uy", "Vạn"),
+]
+FORMS = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Công ty CP")
+KINDS = ("Nhân lực", "Xuất khẩu Lao động", "Cung ứng Nhân lực", "Thương mại và Dịch vụ", "Hợp tác Quốc tế", "Đầu tư")
+
+
+def rate(num: int, den: int) -> float:
+    return round(num / den, 4) if den else float("nan")
+
+
+def warning_figures(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
+    items = yaml.safe_load((DATA / "warnings.yaml").read_text(encoding="utf-8"))
+    out: dict[str, Any] = {}
+    for name, part in (
+        ("all", items),
+        ("accented", [i for i in items if fold(i["q"]) != i["q"].lower()]),
+        ("unaccented", [i for i in items if fold(i["q"]) == i["q"].lower()]),
+        ("fresh", [i for i in items if i.get("split") == "fresh"]),
+        ("fresh2", [i for i in items if i.get("split") == "fresh2"]),
+    ):
+        tp = fp = fn = 0
+        for item in part:
+            fired = bool(rules.warning_signs(normalize(item["q"]).folded))
+            tp += fired and item["warning"]
+            fp += fired and not item["warning"]
+            fn += (not fired) and item["warning"]
+            if name == "all" and fired != item["warning"]:
+                failures.append(f"  warning {'missed' if item['warning'] else 'false alarm'}: {item['q']!r}")
+        out[name] = {"n": len(part), "precision": rate(tp, tp + fp), "recall": rate(tp, tp + fn)}
+    kb = load_knowledge()
+    ordinary = [q for e in kb.entries.values() if e.id not in WARNING_ENTRIES for q in e.examples]
+    alarms = [q for q in ordinary if rules.warning_signs(normalize(q).folded)]
+    failures += [f"  false alarm on a knowledge-base example: {q!r}" for q in alarms]
+    out["kb_examples"] = {"n": len(ordinary), "false_alarms": len(alarms), "rate": rate(len(alarms), len(ordinary))}
+    return out
+
+
+def fixture_enterprises(rules: BrokerRules) -> list[Enterprise]:
+    data = (DATA / "enterprises" / "licensed.csv").read_bytes()
+    rows, list_date, _, _ = parse_rows(read_table(data, "licensed.csv", rules.importing), rules)
+    assert list_date is not None
+    return [Enterprise(r.name, r.licence_no, r.licence_date, r.status, list_date) for r in rows]
+
+
+def generated_names(count: int, seed: int = 7) -> list[str]:
+    """Fictitious names in the shape of real ones (legal form, trade, two or three syllables)."""
+    rng = random.Random(seed)
+    names: set[str] = set()
+    while len(names) < count:
+        words = " ".join(rng.sample(SYLLABLES, rng.choice((2, 2, 3))))
+        names.add(f"{rng.choice(FORMS)} {rng.choice(KINDS)} {words} Mẫu")
+    return sorted(names)
+
+
+def matching_figures(directory: EnterpriseDirectory, failures: list[str], label: str) -> dict[str, Any]:
+    cases = yaml.safe_load((DATA / "enterprises" / "matching.yaml").read_text(encoding="utf-8"))
+    right = 0
+    timings = []
+    for case in cases:
+        started = time.perf_counter()
+        lookup = look_up(case["q"], normalize(case["q"]), directory)
+        timings.append(time.perf_counter() - started)
+        if lookup is None:
+            got = "none"
+        elif lookup.found:
+            got = lookup.found.licence_no
+        else:
+            got = "several" if lookup.matches else "not_listed"
+        right += got == case["expect"]
+        if got != case["expect"]:
+            failures.append(f"  matching ({label}): {case['q']!r} expected {case['expect']} got {got}")
+    return {
+        "n": len(cases),
+        "accuracy": rate(right, len(cases)),
+        "lookup_mean_ms": round(statistics.fmean(timings) * 1000, 3),
+        "lookup_max_ms": round(max(timings) * 1000, 3),
+    }
+
+
+async def latency(rules: BrokerRules, names: list[str], rounds: int) -> dict[str, Any]:
+    kb = load_knowledge()
+    engine = EmbeddedEngine.train(kb)
+    questions = [i["q"] for i in yaml.safe_load((DATA / "warnings.yaml").read_text(encoding="utf-8"))]
+    questions += [c["q"] for c in yaml.safe_load((DATA / "enterprises" / "matching.yaml").read_text(encoding="utf-8"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "list.csv"
+        lines = ["name,licence_no,licence_date,status,list_date"]
+        fixture = fixture_enterprises(rules)
+        lines += [f"{e.name},{e.licence_no},{e.licence_date},{e.status},{e.list_date}" for e in fixture]
+        lines += [f"{n},B-{i:04d}/GP,2020-01-01,active,2025-06-30" for i, n in enumerate(names)]
+        csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        store = Store(f"sqlite:///{tmp}/bench.db")
+        await store.migrate()
+        service = BotService(kb, engine, Responder(kb, Policy.load()), store, b"bench")
+        report = await import_enterprises(store, csv, cache=service.enterprises)
+        timings = []
+        for r in range(rounds):
+            for i, q in enumerate(questions):
+                started = time.perf_counter()
+                await service.handle(IncomingMessage(channel="cli", user_ref=f"bench-{r}-{i}", text=q))
+                timings.append(time.perf_counter() - started)
+        await store.close()
+    ordered = sorted(timings)
+    return {
+        "list_size": report.imported,
+        "messages_timed": len(timings),
+        "latency_p50_ms": round(ordered[len(ordered) // 2] * 1000, 2),
+        "latency_p99_ms": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000, 2),
+    }
+
+
+def main(rounds: int, show_failures: bool) -> dict[str, Any]:
+    rules = BrokerRules.load()
+    failures: list[str] = []
+    fixture = fixture_enterprises(rules)
+    names = generated_names(500)
+    list_date = fixture[0].list_date
+    big = EnterpriseDirectory(
+        [*fixture, *(Enterprise(n, f"B-{i:04d}/GP", None, "active", list_date) for i, n in enumerate(names))],
+        rules.matching,
+        list_id=1,
+    )
+    result = {
+        "warnings": warning_figures(rules, failures),
+        "matching": matching_figures(EnterpriseDirectory(fixture, rules.matching, list_id=1), failures, "8 names"),
+        "matching_in_508_names": matching_figures(big, failures, "508 names"),
+        "ask_path": asyncio.run(latency(rules, names, rounds)),
+    }
+    if show_failures:
+        print("\n".join(failures) or "  no failures")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the questions for latency")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--failures", action="store_true", help="list what the checks got wrong")
+    args = parser.parse_args()
+    out = main(args.rounds, args.failures)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        w = out["warnings"]
+        print(f"warning signs, all ({w['all']['n']}): precision {w['all']['precision']}  recall {w['all']['recall']}")
+        for part in ("accented", "unaccented", "fresh", "fresh2"):
+            print(f"  {part} ({w[part]['n']}): precision {w[part]['precision']}  recall {w[part]['recall']}")
+        kbx = w["kb_examples"]
+        print(f"  false alarms on {kbx['n']} knowledge-base questions: {kbx['false_alarms']} ({kbx['rate']})")
+        for key in ("matching", "matching_in_508_names"):
+            m = out[key]
+            print(
+                f"{key.replace('_', ' ')} ({m['n']}): accuracy {m['accuracy']}"
+                f"  lookup mean {m['lookup_mean_ms']} ms, max {m['lookup_max_ms']} ms"
+            )
+        a = out["ask_path"]
+        print(
+            f"ask path with a {a['list_size']}-name list ({a['messages_timed']} messages): "
+            f"p50 {a['latency_p50_ms']} ms  p99 {a['latency_p99_ms']} ms   [p99 ≤ 20]"
+        )
