@@ -1,0 +1,285 @@
+"""Officials' accounts: argon2 password hashes, roles, sessions, login throttling, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.admin.models import AdminSession, AdminUser, AuditEntry, LoginAttempt
+from bot.admin.texts import as_utc
+from bot.store.models import utcnow
+from bot.store.store import Store
+
+Clock = Callable[[], dt.datetime]
+
+ROLES = ("viewer", "editor", "admin")  # each may do what the ones before it may
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+# Throttling: this many failures in the window lock a username (or an address) until they age out.
+FAILURES_PER_USERNAME = 5
+FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+SESSION_IDLE = dt.timedelta(hours=4)
+SESSION_LIFETIME = dt.timedelta(hours=24)
+TOUCH_EVERY = dt.timedelta(minutes=5)
+ATTEMPTS_KEPT = dt.timedelta(days=7)  # sign-in attempts older than this are deleted
+
+
+class AccountError(ValueError):
+    """A user cannot be created or changed as asked; `code` names why (for the page)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def role_allows(role: str, needed: str) -> bool:
+    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id, the library's (RFC 9106) defaults
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher().hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(password: str) -> None:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise AccountError(
+            "password_length", f"a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+        )
+
+
+def session_id(token: str) -> str:
+    """What the sessions table keeps of a cookie token (so a leaked table opens no session)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The user behind a live session."""
+
+    user_id: int
+    username: str
+    role: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    user: AdminUser | None = None
+    throttled: bool = False
+
+
+class Accounts:
+    """Users, sessions, sign-in attempts and the audit log, in the store's database."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # --- users ---------------------------------------------------------------------------
+
+    async def create_user(self, username: str, password: str, role: str) -> AdminUser:
+        username = username.strip().lower()
+        if not USERNAME.fullmatch(username):
+            raise AccountError("username", "a username is 3–64 of a–z 0–9 . _ - (starting with a letter or digit)")
+        if role not in ROLES:
+            raise AccountError("role", f"role must be one of {', '.join(ROLES)}")
+        check_new_password(password)
+        user = AdminUser(username=username, password_hash=hash_password(password), role=role, active=True)
+        user.created_at = self.clock()
+        try:
+            async with self.store.sessions.begin() as session:
+                session.add(user)
+        except IntegrityError as exc:
+            raise AccountError("username_taken", f"user {username!r} exists already") from exc
+        return user
+
+    async def users(self) -> list[AdminUser]:
+        async with self.store.sessions() as session:
+            return list((await session.execute(select(AdminUser).order_by(AdminUser.username))).scalars())
+
+    async def user(self, user_id: int) -> AdminUser | None:
+        async with self.store.sessions() as session:
+            return await session.get(AdminUser, user_id)
+
+    async def _active_admins(self) -> int:
+        async with self.store.sessions() as session:
+            query = select(func.count()).where(AdminUser.role == "admin", AdminUser.active.is_(True))
+            return int((await session.execute(query)).scalar_one())
+
+    async def _guard_last_admin(self, user: AdminUser) -> None:
+        if user.role == "admin" and user.active and await self._active_admins() <= 1:
+            raise AccountError("last_admin", "the last active admin cannot be demoted or locked")
+
+    async def set_role(self, user_id: int, role: str) -> AdminUser:
+        if role not in ROLES:
+            raise AccountError("role", f"role must be one of {', '.join(ROLES)}")
+        user = await self._existing(user_id)
+        if role != "admin":
+            await self._guard_last_admin(user)
+        return await self._update(user_id, role=role)
+
+    async def set_active(self, user_id: int, active: bool) -> AdminUser:
+        user = await self._existing(user_id)
+        if not active:
+            await self._guard_last_admin(user)
+        updated = await self._update(user_id, active=active)
+        if not active:
+            await self.end_sessions_of(user_id)
+        return updated
+
+    async def set_password(self, user_id: int, password: str) -> AdminUser:
+        check_new_password(password)
+        await self._existing(user_id)
+        updated = await self._update(user_id, password_hash=hash_password(password))
+        await self.end_sessions_of(user_id)
+        return updated
+
+    async def _existing(self, user_id: int) -> AdminUser:
+        user = await self.user(user_id)
+        if user is None:
+            raise AccountError("no_user", f"no user {user_id}")
+        return user
+
+    async def _update(self, user_id: int, **values: Any) -> AdminUser:
+        async with self.store.sessions.begin() as session:
+            await session.execute(update(AdminUser).where(AdminUser.id == user_id).values(**values))
+        return await self._existing(user_id)
+
+    # --- signing in ----------------------------------------------------------------------
+
+    async def throttled(self, username: str, ip: str) -> bool:
+        """Whether too many recent failures lock this username or address."""
+        since = self.clock() - THROTTLE_WINDOW
+        failed = select(func.count()).where(LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since)
+        async with self.store.sessions() as session:
+            by_name = (await session.execute(failed.where(LoginAttempt.username == username))).scalar_one()
+            by_ip = (await session.execute(failed.where(LoginAttempt.ip == ip))).scalar_one()
+        return int(by_name) >= FAILURES_PER_USERNAME or int(by_ip) >= FAILURES_PER_ADDRESS
+
+    async def authenticate(self, username: str, password: str, ip: str) -> LoginResult:
+        """Check a sign-in (refused without checking while throttled); records the attempt."""
+        username = username.strip().lower()[:64]
+        ip = ip[:64]
+        if await self.throttled(username, ip):
+            return LoginResult(throttled=True)
+        async with self.store.sessions() as session:
+            user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar()
+        if user is None:
+            verify_password(_dummy_hash(), password)  # the same work as for a real user
+            ok = False
+        else:
+            ok = verify_password(user.password_hash, password) and user.active
+        now = self.clock()
+        async with self.store.sessions.begin() as session:
+            session.add(LoginAttempt(username=username, ip=ip, succeeded=ok, created_at=now))
+            if ok and user is not None:
+                await session.execute(update(AdminUser).where(AdminUser.id == user.id).values(last_login_at=now))
+                if _hasher().check_needs_rehash(user.password_hash):
+                    await session.execute(
+                        update(AdminUser).where(AdminUser.id == user.id).values(password_hash=hash_password(password))
+                    )
+        return LoginResult(user=user if ok else None)
+
+    async def start_session(self, user: AdminUser) -> str:
+        """A new session for user; returns the cookie token."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        async with self.store.sessions.begin() as session:
+            await session.execute(delete(AdminSession).where(AdminSession.expires_at < now))
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - ATTEMPTS_KEPT))
+            session.add(
+                AdminSession(
+                    id=session_id(token),
+                    user_id=user.id,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
+        return token
+
+    async def signed_in(self, token: str) -> SignedIn | None:
+        """The user of a live session (None if expired, idle too long, or the user is locked)."""
+        sid = session_id(token)
+        now = self.clock()
+        async with self.store.sessions() as session:
+            row = (
+                await session.execute(
+                    select(AdminSession, AdminUser)
+                    .join(AdminUser, AdminUser.id == AdminSession.user_id)
+                    .where(AdminSession.id == sid)
+                )
+            ).first()
+        if row is None:
+            return None
+        found, user = row
+        last_seen = as_utc(found.last_seen_at)
+        if not user.active or as_utc(found.expires_at) <= now or now - last_seen > SESSION_IDLE:
+            await self.end_session(token)
+            return None
+        if now - last_seen > TOUCH_EVERY:
+            async with self.store.sessions.begin() as session:
+                await session.execute(update(AdminSession).where(AdminSession.id == sid).values(last_seen_at=now))
+        return SignedIn(user_id=user.id, username=user.username, role=user.role, session_id=sid)
+
+    async def end_session(self, token: str) -> None:
+        async with self.store.sessions.begin() as session:
+            await session.execute(delete(AdminSession).where(AdminSession.id == session_id(token)))
+
+    async def end_sessions_of(self, user_id: int) -> None:
+        async with self.store.sessions.begin() as session:
+            await session.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+
+    # --- audit ---------------------------------------------------------------------------
+
+    async def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> None:
+        async with self.store.sessions.begin() as session:
+            session.add(
+                AuditEntry(
+                    created_at=self.clock(), actor=actor, action=action, target=target, detail=detail or {}, ip=ip
+                )
+            )
+
+    async def audit_entries(self, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        async with self.store.sessions() as session:
+            return list((await session.execute(query)).scalars())

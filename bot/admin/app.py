@@ -1,0 +1,66 @@
+"""The dashboard as an aiohttp sub-application mounted at /admin."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.admin.auth import check_csrf, error_pages, no_store, require_session
+from bot.admin.context import (
+    ADMIN,
+    PREFIX,
+    STATIC_DIR,
+    AdminConfig,
+    Handler,
+    load_or_create_secret,
+    template_environment,
+)
+from bot.admin.delivery import deliverers
+from bot.admin.views import (
+    audit,
+    campaigns,
+    enterprises,
+    handoffs,
+    inquiries,
+    overview,
+    reports,
+    session,
+    unanswered,
+    users,
+)
+from bot.settings import Settings
+
+FEATURES = (session, overview, inquiries, unanswered, handoffs, campaigns, enterprises, reports, users, audit)
+# Uploads (the enterprise list) may be larger than the web chat's request limit.
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def create_admin_app() -> web.Application:
+    """The dashboard's routes behind its middlewares (error pages, no caching, session, CSRF)."""
+    admin = web.Application(middlewares=[larger_bodies, no_store, error_pages, require_session, check_csrf])
+    for feature in FEATURES:
+        admin.router.add_routes(feature.routes)
+    admin.router.add_static("/static", STATIC_DIR)
+    return admin
+
+
+@web.middleware
+async def larger_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Let dashboard forms carry an upload (the root app keeps a small limit for the web chat)."""
+    if request.method == "POST":
+        request = request.clone(client_max_size=MAX_UPLOAD)
+    return await handler(request)
+
+
+async def to_dashboard(request: web.Request) -> web.StreamResponse:
+    """/admin → /admin/."""
+    raise web.HTTPMovedPermanently(f"{PREFIX}/")
+
+
+def setup_admin(app: web.Application, settings: Settings) -> AdminConfig:
+    """Mount the dashboard on the web app, with the registry channels deliver officials' replies through."""
+    config = AdminConfig(settings=settings, secret=load_or_create_secret(settings), templates=template_environment())
+    app[ADMIN] = config
+    deliverers(app)
+    app.router.add_get(PREFIX, to_dashboard)  # before the sub-app, which would take "/admin" too
+    app.add_subapp(PREFIX, create_admin_app())
+    return config

@@ -1,0 +1,104 @@
+"""The dashboard's tables (migration 0004), on the store's metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.models import Base, BigId, Handoff, Inquiry, utcnow
+
+# Keyset paging of the inquiry log with one filter: (column, id) lets the database walk
+# the index backwards from the cursor instead of scanning the table.
+LOG_FILTER_COLUMNS = ("topic", "channel", "province", "campaign", "answered", "outcome", "feedback")
+_inquiries = Inquiry.__table__
+LOG_INDEXES = tuple(Index(f"ix_inquiries_{c}_id", _inquiries.c[c], _inquiries.c.id) for c in LOG_FILTER_COLUMNS)
+HANDOFF_STATUS_INDEX = Index("ix_handoffs_status_id", Handoff.__table__.c.status, Handoff.__table__.c.id)
+
+
+class AdminUser(Base):
+    """An official who may sign in to the dashboard."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # viewer, editor, admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AdminSession(Base):
+    """A signed-in browser; the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, for throttling repeated failures."""
+
+    __tablename__ = "admin_login_attempts"
+    __table_args__ = (
+        Index("ix_admin_login_attempts_username_created_at", "username", "created_at"),
+        Index("ix_admin_login_attempts_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who exported, replied, curated or changed a user, and when (kept when the user goes)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class InquiryReview(Base):
+    """An unanswered question an editor dealt with: linked to an entry, or marked handled."""
+
+    __tablename__ = "inquiry_reviews"
+
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # linked, handled
+    entry_id: Mapped[str | None] = mapped_column(String(96))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OfficialReply(Base):
+    """An official's answer to a handoff, as the worker's conversation shows it."""
+
+    __tablename__ = "official_replies"
+    __table_args__ = (Index("ix_official_replies_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(16))  # sent, failed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

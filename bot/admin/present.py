@@ -1,0 +1,84 @@
+"""Turning dashboard data into what the templates draw (pure functions, no request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.admin.charts import (
+    PALETTE,
+    BarChart,
+    ColumnChart,
+    LineChart,
+    SplitChart,
+    bar_chart,
+    rate_line,
+    split_bars,
+    stacked_columns,
+)
+from bot.admin.queries import Funnel, Overview
+from bot.admin.texts import Labels
+from knowledge.model import TOPICS, KnowledgeBase
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewCharts:
+    """Each chart over days (and the long-labelled one) comes wide for laptops and narrow for
+    phones; the stylesheet shows one of the two."""
+
+    topics_by_day: ColumnChart
+    topics_by_day_narrow: ColumnChart
+    answered_rate: LineChart
+    answered_rate_narrow: LineChart
+    channels: BarChart
+    campaigns: BarChart
+    provinces: BarChart
+    top_entries: BarChart
+    top_entries_narrow: BarChart
+    feedback: SplitChart
+
+
+def _short_day(iso: str) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}"
+
+
+def overview_charts(data: Overview, labels: Labels, kb: KnowledgeBase) -> OverviewCharts:
+    """The overview's charts: topics per day, answered rate, channels, campaigns, provinces, top
+    entries, feedback."""
+    topics = [t for t in TOPICS if t in data.topic_by_day] + sorted(set(data.topic_by_day) - set(TOPICS))
+    series = [(labels.topic(t), [data.topic_by_day[t].get(d, 0) for d in data.days]) for t in topics]
+    rates = [data.by_day[d].rate if d in data.by_day else None for d in data.days]
+    none = labels.report("none")
+
+    def province(code: str | None) -> str:
+        return kb.provinces[code].name if code in kb.provinces else (code or none)
+
+    def title(entry_id: str) -> str:
+        return kb.entries[entry_id].title if entry_id in kb.entries else entry_id
+
+    days = [_short_day(d) for d in data.days]
+    top = [(title(e), n) for e, n in data.top_entries]
+    return OverviewCharts(
+        topics_by_day=stacked_columns(days, series),
+        topics_by_day_narrow=stacked_columns(days, series, width=420, height=220, ticks=4),
+        answered_rate=rate_line(days, rates),
+        answered_rate_narrow=rate_line(days, rates, width=420, height=180, ticks=4),
+        channels=bar_chart(
+            [(labels.of("channels", b.key) or none, b.inquiries) for b in data.by_channel], color=PALETTE[0]
+        ),
+        campaigns=bar_chart([(b.key or none, b.inquiries) for b in data.by_campaign][:12], color=PALETTE[1]),
+        provinces=bar_chart([(province(b.key), b.inquiries) for b in data.by_province][:12], color=PALETTE[2]),
+        top_entries=bar_chart(top, width=1000, label_width=420, color=PALETTE[4]),
+        top_entries_narrow=bar_chart(top, width=420, label_width=190, color=PALETTE[4]),
+        feedback=split_bars([(labels.topic(b.key), b.up, b.down) for b in data.by_topic if b.up or b.down]),
+    )
+
+
+def funnel_chart(funnel: Funnel) -> list[tuple[str, int]]:
+    """The funnel's steps in people (clicks are link opens): keys of the template's step names."""
+    return [
+        ("clicks", funnel.clicks),
+        ("starts", funnel.starts),
+        ("askers", funnel.askers),
+        ("answered_users", funnel.answered_users),
+        ("handoff_users", funnel.handoff_users),
+    ]

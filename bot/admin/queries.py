@@ -1,0 +1,608 @@
+"""What the dashboard reads from (and writes to) the store: log pages, conversations, counts,
+unanswered questions, handoffs and replies, campaign funnels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.admin.filters import LogFilter, answered_question, is_question, local_day
+from bot.admin.grouping import Question
+from bot.admin.models import InquiryReview, OfficialReply
+from bot.admin.texts import as_utc, local_midnight
+from bot.store.models import Campaign, CampaignEvent, Handoff, Inquiry, User, utcnow
+from bot.store.store import Store
+
+PAGE_SIZE = 50
+# Ids grow with created_at (every record is written at its own "now"), so a date range is also
+# an id range; this much slack covers records committed slightly out of order.
+ID_SLACK = 1000
+EXPORT_BATCH = 2000
+UNANSWERED_OUTCOMES = ("fallback",)
+MAX_CONVERSATION = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    rows: list[Inquiry]
+    newer: int | None  # cursor for the page of newer records (None: this is the newest)
+    older: int | None  # cursor for the page of older records (None: this is the oldest)
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Counts for one value of a dimension (a topic, a channel, a day …)."""
+
+    key: str | None
+    inquiries: int = 0
+    questions: int = 0
+    answered: int = 0
+    users: int = 0
+    up: int = 0
+    down: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return 100.0 * self.answered / self.questions if self.questions else None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # worker, bot, official
+    text: str
+    inquiry: Inquiry | None = None
+    reply: OfficialReply | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    user_id: str
+    channel: str
+    province: str | None
+    campaign: str | None
+    items: list[TimelineItem]
+    handoffs: list[Handoff]
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRow:
+    handoff: Handoff
+    topic: str | None
+    province: str | None
+    campaign: str | None
+    replies: int
+
+    def waiting(self, now: dt.datetime) -> dt.timedelta:
+        return now - as_utc(self.handoff.created_at)
+
+    @property
+    def answer_time(self) -> dt.timedelta | None:
+        answered = self.handoff.answered_at
+        return as_utc(answered) - as_utc(self.handoff.created_at) if answered is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Funnel:
+    """How far a campaign's people went: link clicks → starts → questions → answered → handoffs."""
+
+    code: str
+    name: str
+    province: str | None
+    created_at: dt.datetime
+    clicks: int = 0
+    starts: int = 0
+    askers: int = 0
+    questions: int = 0
+    answered_users: int = 0
+    answered: int = 0
+    handoff_users: int = 0
+    handoffs: int = 0
+
+
+@dataclass(slots=True)
+class Overview:
+    days: list[str]
+    by_day: dict[str, Breakdown]
+    topic_by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # topic → day → inquiries
+    by_topic: list[Breakdown] = field(default_factory=list)
+    by_channel: list[Breakdown] = field(default_factory=list)
+    by_campaign: list[Breakdown] = field(default_factory=list)
+    by_province: list[Breakdown] = field(default_factory=list)
+    top_entries: list[tuple[str, int]] = field(default_factory=list)
+    total: Breakdown = field(default_factory=lambda: Breakdown(key=None))
+    handoffs_open: int = 0
+
+
+def _sum(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _measures() -> list[Any]:
+    return [
+        func.count(),
+        _sum(is_question()),
+        _sum(answered_question()),
+        func.count(distinct(Inquiry.user_id)),
+        _sum(Inquiry.feedback > 0),
+        _sum(Inquiry.feedback < 0),
+    ]
+
+
+def _counts() -> list[Any]:
+    """The measures that add up across groups (all but distinct users)."""
+    return [
+        func.count(),
+        _sum(is_question()),
+        _sum(answered_question()),
+        _sum(Inquiry.feedback > 0),
+        _sum(Inquiry.feedback < 0),
+    ]
+
+
+def _fold(rows: Iterable[tuple[Any, Sequence[Any]]]) -> list[Breakdown]:
+    """Add up `_counts()` rows per key, most inquiries first."""
+    sums: dict[Any, list[int]] = {}
+    for key, values in rows:
+        acc = sums.setdefault(key, [0, 0, 0, 0, 0])
+        for i, v in enumerate(values):
+            acc[i] += int(v or 0)
+    found = [
+        Breakdown(key=None if k is None else str(k), inquiries=n, questions=q, answered=a, up=up, down=down)
+        for k, (n, q, a, up, down) in sums.items()
+    ]
+    return sorted(found, key=lambda b: (-b.inquiries, b.key or ""))
+
+
+def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
+    n, q, a, u, up, down = (int(v or 0) for v in values)
+    return Breakdown(
+        key=None if key is None else str(key), inquiries=n, questions=q, answered=a, users=u, up=up, down=down
+    )
+
+
+class Dashboard:
+    """Read models of the inquiry log for the dashboard and the reports."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def dialect(self) -> str:
+        return self.store.engine.dialect.name
+
+    # --- the log ---------------------------------------------------------------------------
+
+    async def log_page(
+        self,
+        f: LogFilter,
+        before: int | None = None,
+        after: int | None = None,
+        oldest: bool = False,
+        size: int = PAGE_SIZE,
+    ) -> LogPage:
+        """One page of the filtered log, newest first, by keyset on id (no OFFSET)."""
+        query = select(Inquiry).where(*f.conditions())
+        async with self.store.sessions() as session:
+            bounds = await self._id_bounds(session, f)
+            if bounds is None:
+                return LogPage([], None, None)
+            query = query.where(*bounds)
+            if after is not None or oldest:
+                if after is not None:
+                    query = query.where(Inquiry.id > after)
+                rows = list((await session.execute(query.order_by(Inquiry.id.asc()).limit(size + 1))).scalars())
+                more_newer = len(rows) > size
+                rows = list(reversed(rows[:size]))
+                newer = rows[0].id if rows and more_newer else None
+                older = rows[-1].id if rows and not oldest else None
+                return LogPage(rows, newer, older)
+            if before is not None:
+                query = query.where(Inquiry.id < before)
+            rows = list((await session.execute(query.order_by(Inquiry.id.desc()).limit(size + 1))).scalars())
+        more_older = len(rows) > size
+        rows = rows[:size]
+        return LogPage(rows, rows[0].id if rows and before is not None else None, rows[-1].id if more_older else None)
+
+    async def _id_bounds(self, session: AsyncSession, f: LogFilter) -> list[ColumnElement[bool]] | None:
+        """Id limits that cover the filter's dates (None: no record in range), from the created_at index."""
+        found: list[ColumnElement[bool]] = []
+        if f.start is not None:
+            first = await session.scalar(
+                select(Inquiry.id)
+                .where(Inquiry.created_at >= local_midnight(f.start))
+                .order_by(Inquiry.created_at.asc())
+                .limit(1)
+            )
+            if first is None:
+                return None
+            found.append(Inquiry.id >= first - ID_SLACK)
+        if f.end is not None:
+            last = await session.scalar(
+                select(Inquiry.id)
+                .where(Inquiry.created_at < local_midnight(f.end + dt.timedelta(days=1)))
+                .order_by(Inquiry.created_at.desc())
+                .limit(1)
+            )
+            if last is None:
+                return None
+            found.append(Inquiry.id <= last + ID_SLACK)
+        return found
+
+    async def iter_log(
+        self, f: LogFilter, limit: int | None = None, batch: int = EXPORT_BATCH
+    ) -> AsyncIterator[list[Inquiry]]:
+        """The whole filtered log, newest first, in batches (for exports)."""
+        cursor: int | None = None
+        sent = 0
+        while limit is None or sent < limit:
+            size = batch if limit is None else min(batch, limit - sent)
+            query = select(Inquiry).where(*f.conditions()).order_by(Inquiry.id.desc()).limit(size)
+            if cursor is not None:
+                query = query.where(Inquiry.id < cursor)
+            async with self.store.sessions() as session:
+                bounds = await self._id_bounds(session, f)
+                if bounds is None:
+                    return
+                rows = list((await session.execute(query.where(*bounds))).scalars())
+            if not rows:
+                return
+            yield rows
+            sent += len(rows)
+            cursor = rows[-1].id
+
+    async def inquiry(self, inquiry_id: int) -> Inquiry | None:
+        async with self.store.sessions() as session:
+            return await session.get(Inquiry, inquiry_id)
+
+    async def conversation(self, inquiry_id: int) -> ConversationView | None:
+        """The whole conversation of the worker behind one inquiry, in order, with officials' replies."""
+        async with self.store.sessions() as session:
+            anchor = await session.get(Inquiry, inquiry_id)
+            if anchor is None:
+                return None
+            user = await session.get(User, anchor.user_id)
+            newest = (
+                select(Inquiry)
+                .where(Inquiry.user_id == anchor.user_id)
+                .order_by(Inquiry.id.desc())
+                .limit(MAX_CONVERSATION + 1)
+            )
+            inquiries = list((await session.execute(newest)).scalars())
+            replies = list(
+                (
+                    await session.execute(
+                        select(OfficialReply).where(OfficialReply.user_id == anchor.user_id).order_by(OfficialReply.id)
+                    )
+                ).scalars()
+            )
+            handoffs = list(
+                (
+                    await session.execute(select(Handoff).where(Handoff.user_id == anchor.user_id).order_by(Handoff.id))
+                ).scalars()
+            )
+        truncated = len(inquiries) > MAX_CONVERSATION
+        items: list[TimelineItem] = []
+        for inq in reversed(inquiries[:MAX_CONVERSATION]):
+            at = as_utc(inq.created_at)
+            items.append(TimelineItem(at, "worker", inq.text, inquiry=inq))
+            if inq.reply_text:
+                items.append(TimelineItem(at, "bot", inq.reply_text, inquiry=inq))
+        items += [TimelineItem(as_utc(r.created_at), "official", r.text, reply=r) for r in replies]
+        items.sort(key=lambda item: (item.at, item.kind == "official"))
+        return ConversationView(
+            user_id=anchor.user_id,
+            channel=anchor.channel,
+            province=user.province if user else anchor.province,
+            campaign=user.campaign if user else anchor.campaign,
+            items=items,
+            handoffs=handoffs,
+            truncated=truncated,
+        )
+
+    async def campaigns(self) -> list[Campaign]:
+        async with self.store.sessions() as session:
+            return list((await session.execute(select(Campaign).order_by(Campaign.created_at.desc()))).scalars())
+
+    # --- counts ----------------------------------------------------------------------------
+
+    async def breakdown(self, dimension: Any, conditions: Sequence[ColumnElement[bool]]) -> list[Breakdown]:
+        """Counts per value of `dimension` (a column or expression), most inquiries first."""
+        query = select(dimension, *_measures()).where(*conditions).group_by(dimension)
+        async with self.store.sessions() as session:
+            rows = (await session.execute(query)).all()
+        found = [_breakdown(row[0], row[1:]) for row in rows]
+        return sorted(found, key=lambda b: (-b.inquiries, b.key or ""))
+
+    async def total(self, conditions: Sequence[ColumnElement[bool]]) -> Breakdown:
+        async with self.store.sessions() as session:
+            row = (await session.execute(select(*_measures()).where(*conditions))).one()
+        return _breakdown(None, row)
+
+    def day_of(self) -> ColumnElement[Any]:
+        return local_day(Inquiry.created_at, self.dialect)
+
+    def _range_scan(self, query: Select[Any], f: LogFilter) -> Select[Any]:
+        """On SQLite, read a date range through the created_at index (its planner would rather
+        walk a (column, id) index to skip a sort, and so read the whole table)."""
+        if self.dialect == "sqlite" and (f.start is not None or f.end is not None):
+            return query.with_hint(Inquiry, "INDEXED BY ix_inquiries_created_at", "sqlite")
+        return query
+
+    async def overview(self, f: LogFilter, days: Sequence[dt.date]) -> Overview:
+        """Everything the overview page charts, for the filtered period, in four scans."""
+        where = f.conditions()
+        day = self.day_of()
+        counts = _counts()
+        by_day_topic = self._range_scan(
+            select(day, Inquiry.topic, *counts).where(*where).group_by(day, Inquiry.topic), f
+        )
+        places = (Inquiry.channel, Inquiry.province, Inquiry.campaign)
+        by_place = self._range_scan(select(*places, *counts).where(*where).group_by(*places), f)
+        top = (
+            select(Inquiry.entry_id, func.count())
+            .where(*where, Inquiry.entry_id.is_not(None), Inquiry.answered.is_(True))
+            .group_by(Inquiry.entry_id)
+            .order_by(func.count().desc(), Inquiry.entry_id)
+            .limit(10)
+        )
+        users = self._range_scan(select(func.count(distinct(Inquiry.user_id))).where(*where), f)
+        async with self.store.sessions() as session:
+            day_rows = (await session.execute(by_day_topic)).all()
+            place_rows = (await session.execute(by_place)).all()
+            top_rows = (await session.execute(self._range_scan(top, f))).all()
+            user_count = int((await session.scalar(users)) or 0)
+        topic_by_day: dict[str, dict[str, int]] = {}
+        for d, topic, n, *_rest in day_rows:
+            topic_by_day.setdefault(str(topic), {})[str(d)] = int(n)
+        total = _fold((None, r[2:]) for r in day_rows)
+        return Overview(
+            days=[d.isoformat() for d in days],
+            by_day={b.key or "": b for b in _fold((r[0], r[2:]) for r in day_rows)},
+            topic_by_day=topic_by_day,
+            by_topic=_fold((r[1], r[2:]) for r in day_rows),
+            by_channel=_fold((r[0], r[3:]) for r in place_rows),
+            by_province=_fold((r[1], r[3:]) for r in place_rows),
+            by_campaign=_fold((r[2], r[3:]) for r in place_rows),
+            top_entries=[(str(e), int(n)) for e, n in top_rows],
+            total=replace(total[0], users=user_count) if total else Breakdown(key=None),
+            handoffs_open=await self.open_handoffs(),
+        )
+
+    async def top_entries(self, conditions: Sequence[ColumnElement[bool]], limit: int = 20) -> list[tuple[str, int]]:
+        """The entries answered most often."""
+        query = (
+            select(Inquiry.entry_id, func.count())
+            .where(*conditions, Inquiry.entry_id.is_not(None), Inquiry.answered.is_(True))
+            .group_by(Inquiry.entry_id)
+            .order_by(func.count().desc(), Inquiry.entry_id)
+            .limit(limit)
+        )
+        async with self.store.sessions() as session:
+            return [(str(e), int(n)) for e, n in (await session.execute(query)).all()]
+
+    async def new_users(self, since: dt.datetime, until: dt.datetime, province: str | None = None) -> int:
+        query = select(func.count()).where(User.created_at >= since, User.created_at < until)
+        if province is not None:
+            query = query.where(User.province == province)
+        async with self.store.sessions() as session:
+            return int((await session.execute(query)).scalar_one())
+
+    async def handoff_times(
+        self, since: dt.datetime, until: dt.datetime, province: str | None = None
+    ) -> list[tuple[str, dt.datetime, dt.datetime | None]]:
+        """(status, asked at, answered at) of the handoffs asked for in a period."""
+        query = (
+            select(Handoff.status, Handoff.created_at, Handoff.answered_at)
+            .join(Inquiry, Inquiry.id == Handoff.inquiry_id)
+            .where(Handoff.created_at >= since, Handoff.created_at < until)
+        )
+        if province is not None:
+            query = query.where(Inquiry.province == province)
+        async with self.store.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [(str(st), as_utc(a), as_utc(b) if b is not None else None) for st, a, b in rows]
+
+    # --- unanswered questions --------------------------------------------------------------
+
+    def _unreviewed(self, also_reviewed: bool = False) -> list[ColumnElement[bool]]:
+        found = [Inquiry.outcome.in_(UNANSWERED_OUTCOMES), Inquiry.answered.is_(False), Inquiry.message_kind == "text"]
+        if not also_reviewed:
+            found.append(~exists().where(InquiryReview.inquiry_id == Inquiry.id))
+        return found
+
+    async def unanswered(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 5000,
+        province: str | None = None,
+        also_reviewed: bool = False,
+    ) -> list[Question]:
+        """The newest unanswered questions nobody has dealt with yet (or all of them, for reports)."""
+        query = select(Inquiry.id, Inquiry.text, Inquiry.normalized, Inquiry.user_id, Inquiry.created_at).where(
+            *self._unreviewed(also_reviewed)
+        )
+        if since is not None:
+            query = query.where(Inquiry.created_at >= since)
+        if until is not None:
+            query = query.where(Inquiry.created_at < until)
+        if province is not None:
+            query = query.where(Inquiry.province == province)
+        async with self.store.sessions() as session:
+            rows = (await session.execute(query.order_by(Inquiry.id.desc()).limit(limit))).all()
+        return [
+            Question(id=r.id, text=r.text, key=r.normalized, user_id=r.user_id, at=as_utc(r.created_at)) for r in rows
+        ]
+
+    async def unanswered_texts(self, ids: Iterable[int]) -> list[tuple[int, str]]:
+        """(id, text) of those inquiries that are still unanswered and not yet dealt with."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        async with self.store.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Inquiry.id, Inquiry.text).where(Inquiry.id.in_(wanted), *self._unreviewed())
+                )
+            ).all()
+        return [(int(r.id), str(r.text)) for r in rows]
+
+    async def review(self, ids: Iterable[int], action: str, entry_id: str | None, actor: str) -> int:
+        """Mark unanswered inquiries as linked to an entry or handled; returns how many were marked."""
+        todo = [i for i, _text in await self.unanswered_texts(ids)]
+        now = utcnow()
+        async with self.store.sessions.begin() as session:
+            session.add_all(
+                InquiryReview(inquiry_id=i, action=action, entry_id=entry_id, actor=actor, created_at=now) for i in todo
+            )
+        return len(todo)
+
+    # --- handoffs --------------------------------------------------------------------------
+
+    async def open_handoffs(self) -> int:
+        async with self.store.sessions() as session:
+            return int((await session.execute(select(func.count()).where(Handoff.status == "open"))).scalar_one())
+
+    async def handoffs(self, status: str = "open", limit: int = 100) -> list[HandoffRow]:
+        """Handoffs with a status: open ones oldest first (who waited longest), others newest first."""
+        replies = (
+            select(func.count()).where(OfficialReply.handoff_id == Handoff.id).correlate(Handoff).scalar_subquery()
+        )
+        order = Handoff.id.asc() if status == "open" else Handoff.id.desc()
+        query: Select[Any] = (
+            select(Handoff, Inquiry.topic, Inquiry.province, Inquiry.campaign, replies)
+            .outerjoin(Inquiry, Inquiry.id == Handoff.inquiry_id)
+            .where(Handoff.status == status)
+            .order_by(order)
+            .limit(limit)
+        )
+        async with self.store.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [HandoffRow(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    async def handoff(self, handoff_id: int) -> Handoff | None:
+        async with self.store.sessions() as session:
+            return await session.get(Handoff, handoff_id)
+
+    async def record_reply(
+        self, handoff: Handoff, text: str, answer: str, author: str, delivered: bool
+    ) -> OfficialReply:
+        """Keep an official's reply in the conversation; a delivered one answers (and closes) the handoff."""
+        now = utcnow()
+        reply = OfficialReply(
+            handoff_id=handoff.id,
+            user_id=handoff.user_id,
+            channel=handoff.channel,
+            text=text,
+            author=author,
+            delivery="sent" if delivered else "failed",
+            created_at=now,
+            delivered_at=now if delivered and handoff.channel != "web" else None,
+        )
+        async with self.store.sessions.begin() as session:
+            session.add(reply)
+            if delivered:
+                await session.execute(
+                    update(Handoff)
+                    .where(Handoff.id == handoff.id)
+                    .values(status="answered", answer_text=answer, answered_at=now, delivery_address=None)
+                )
+        return reply
+
+    async def close_handoff(self, handoff_id: int) -> bool:
+        """Close an open handoff without a reply; its delivery address goes."""
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == "open")
+                .values(status="closed", delivery_address=None)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    async def funnels(self, code: str | None = None) -> list[Funnel]:
+        """Every campaign's funnel (or one campaign's), newest campaign first."""
+        async with self.store.sessions() as session:
+            query = select(Campaign).order_by(Campaign.created_at.desc())
+            if code is not None:
+                query = query.where(Campaign.code == code)
+            campaigns = list((await session.execute(query)).scalars())
+            if not campaigns:
+                return []
+            codes = [c.code for c in campaigns]
+            clicks = dict(
+                (
+                    await session.execute(
+                        select(CampaignEvent.code, func.count())
+                        .where(CampaignEvent.kind == "click", CampaignEvent.code.in_(codes))
+                        .group_by(CampaignEvent.code)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            starts = dict(
+                (
+                    await session.execute(
+                        select(User.campaign, func.count()).where(User.campaign.in_(codes)).group_by(User.campaign)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            asked = {
+                r[0]: r[1:]
+                for r in (
+                    await session.execute(
+                        select(
+                            Inquiry.campaign,
+                            func.count(distinct(Inquiry.user_id)),
+                            func.count(),
+                            func.count(distinct(case((Inquiry.answered.is_(True), Inquiry.user_id)))),
+                            _sum(Inquiry.answered.is_(True)),
+                        )
+                        .where(Inquiry.campaign.in_(codes), is_question())
+                        .group_by(Inquiry.campaign)
+                    )
+                ).all()
+            }
+            handed = {
+                r[0]: r[1:]
+                for r in (
+                    await session.execute(
+                        select(User.campaign, func.count(distinct(Handoff.user_id)), func.count())
+                        .join(User, User.id == Handoff.user_id)
+                        .where(User.campaign.in_(codes))
+                        .group_by(User.campaign)
+                    )
+                ).all()
+            }
+        funnels = []
+        for c in campaigns:
+            a = asked.get(c.code, (0, 0, 0, 0))
+            h = handed.get(c.code, (0, 0))
+            funnels.append(
+                Funnel(
+                    code=c.code,
+                    name=c.name,
+                    province=c.province,
+                    created_at=as_utc(c.created_at),
+                    clicks=int(clicks.get(c.code, 0)),
+                    starts=int(starts.get(c.code, 0)),
+                    askers=int(a[0]),
+                    questions=int(a[1]),
+                    answered_users=int(a[2]),
+                    answered=int(a[3]),
+                    handoff_users=int(h[0]),
+                    handoffs=int(h[1]),
+                )
+            )
+        return funnels

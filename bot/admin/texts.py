@@ -1,0 +1,87 @@
+"""The dashboard's words for stored codes (labels.yaml), and local time (Việt Nam, UTC+7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import KnowledgeBase
+
+LABELS_FILE = Path(__file__).with_name("labels.yaml")
+# Việt Nam keeps UTC+7 all year; days, months and charts follow it.
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+LOCAL_OFFSET_HOURS = 7
+
+
+@lru_cache(maxsize=4)
+def load_labels(path: Path = LABELS_FILE) -> Mapping[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Labels for codes; an unknown code shows as itself."""
+
+    data: Mapping[str, Any]
+    topics: Mapping[str, str]
+
+    @classmethod
+    def for_kb(cls, kb: KnowledgeBase, path: Path = LABELS_FILE) -> Labels:
+        data = load_labels(path)
+        topics = {**{str(k): str(v) for k, v in kb.responses.get("topics", {}).items()}, **data["topics"]}
+        return cls(data=data, topics=topics)
+
+    def of(self, section: str, code: str | None) -> str:
+        if code is None:
+            return ""
+        return str(self.data.get(section, {}).get(code, code))
+
+    def topic(self, code: str | None) -> str:
+        return self.topics.get(code or "", code or "")
+
+    def message(self, key: str | None) -> str | None:
+        """The message for ?msg=KEY, or None for a key this file does not know."""
+        return self.data["messages"].get(key) if key else None
+
+    def report(self, *path: str) -> str:
+        node: Any = self.data["report"]
+        for part in path:
+            node = node[part]
+        return str(node)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    return as_utc(value).astimezone(LOCAL_TZ)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The UTC instant a local day begins."""
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+def local_today(now: dt.datetime) -> dt.date:
+    return to_local(now).date()
+
+
+def parse_month(month: str) -> tuple[dt.date, dt.date]:
+    """'2026-03' → (first day, first day of the next month); ValueError if it is no YYYY-MM."""
+    if len(month) != 7 or month[4] != "-":
+        raise ValueError(f"{month!r} is not YYYY-MM")
+    first = dt.datetime.strptime(month, "%Y-%m").date()
+    after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, after
+
+
+def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
