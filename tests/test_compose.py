@@ -1,0 +1,152 @@
+"""docker-compose.yml against the code: Docker cannot run here, so the file is checked as data.
+
+Every variable the bot needs in production is set (secrets only by reference), the URLs
+and ports the services use to reach each other agree, and the Rasa services run the
+project's model, component and actions.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|HASH_KEY)")
+REQUIRED_REF = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]*\}$")
+REF = re.compile(r"\$\{(?P<name>[A-Z_]+)(?::?[-?][^}]*)?\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    return dict(compose["services"])
+
+
+def env_of(service: dict[str, Any]) -> dict[str, str | None]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {str(k): None if v is None else str(v) for k, v in env.items()}
+
+
+def substitute(value: str, fake: str = "x-secret") -> str:
+    """The value with every ${VAR…} replaced, as compose would with the secrets set."""
+    return REF.sub(lambda m: f"{fake}-{m['name'].lower()}", value)
+
+
+def command_of(service: dict[str, Any]) -> list[str]:
+    command = service.get("command") or []
+    return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_the_four_services_and_their_images(services: dict[str, Any]) -> None:
+    assert {"postgres", "bot", "rasa", "actions"} <= set(services)
+    assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
+    assert services["postgres"]["image"].startswith("postgres:")
+    for name in ("bot", "actions"):
+        dockerfile = ROOT / services[name]["build"]["dockerfile"]
+        assert dockerfile.exists(), dockerfile
+
+
+def test_long_running_services_have_health_checks_and_restart(services: dict[str, Any]) -> None:
+    for name in ("postgres", "bot", "rasa", "actions"):
+        assert services[name]["healthcheck"]["test"], name
+        assert services[name]["restart"] == "unless-stopped", name
+
+
+def test_volumes_keep_the_database_and_the_model(compose: dict[str, Any], services: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+    model = option(command_of(services["rasa"]), "--model")
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in services["rasa"]["volumes"]}
+    model_dir = str(Path(model).parent)
+    assert mounts[model_dir] in declared
+    train = command_of(services["rasa-train"])
+    assert option(train, "--out") == model_dir
+    assert option(train, "--fixed-model-name") == Path(model).name.removesuffix(".tar.gz")
+    assert {v.split(":")[0] for v in services["rasa-train"]["volumes"]} >= {mounts[model_dir]}
+    for service in services.values():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":")[0]
+            assert source in declared or (ROOT / source).exists(), volume
+
+
+def test_secrets_are_references_never_values(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for key, value in env_of(service).items():
+            if SECRET.search(key) and value is not None:
+                assert REQUIRED_REF.match(value), f"{name}: {key} must be ${{{key}:?…}}, not a value"
+    token = option(command_of(services["rasa"]), "--auth-token")
+    assert REQUIRED_REF.match(token)
+    assert (
+        REQUIRED_REF.match(token)["name"]
+        == REQUIRED_REF.match(env_of(services["bot"])["LAODONG_RASA_TOKEN"] or "")["name"]
+    )  # type: ignore[index]
+
+
+def test_bot_settings_are_all_known_and_enough_for_production(services: dict[str, Any]) -> None:
+    env = env_of(services["bot"])
+    fields = {f"LAODONG_{name.upper()}" for name in Settings.model_fields}
+    unknown = {k for k in env if k.startswith("LAODONG_")} - fields
+    assert not unknown, f"the bot reads no such settings: {unknown}"
+    values = {k[len("LAODONG_") :].lower(): substitute(v) for k, v in env.items() if v is not None}
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    assert settings.env == "production"
+    assert settings.production_problems() == []
+    assert settings.nlu == "rasa"
+
+
+def test_urls_and_ports_agree(services: dict[str, Any]) -> None:
+    bot = env_of(services["bot"])
+    rasa_url = urlsplit(bot["LAODONG_RASA_URL"] or "")
+    assert rasa_url.hostname == "rasa"
+    assert rasa_url.port == int(option(command_of(services["rasa"]), "--port"))
+    assert "--enable-api" in command_of(services["rasa"])
+    db = urlsplit(substitute(bot["LAODONG_DATABASE_URL"] or ""))
+    pg = env_of(services["postgres"])
+    assert (db.scheme, db.hostname, db.port) == ("postgresql", "postgres", 5432)
+    assert (db.username, db.path.lstrip("/")) == (pg["POSTGRES_USER"], pg["POSTGRES_DB"])
+    assert db.password == substitute(pg["POSTGRES_PASSWORD"] or "")
+    port = int(bot["LAODONG_PORT"] or 0)
+    assert any(p.endswith(f":{port}") for p in services["bot"]["ports"])
+    assert bot["LAODONG_HOST"] == "0.0.0.0"
+    actions_url = urlsplit(env_of(services["rasa"])["LAODONG_ACTIONS_URL"] or "")
+    assert actions_url.hostname == "actions"
+    assert actions_url.port == int(option(command_of(services["actions"]), "--port"))
+    assert str(actions_url.port) in " ".join(services["actions"]["healthcheck"]["test"])
+    for name in ("bot", "rasa"):
+        for published in services[name].get("ports") or []:
+            assert published.startswith("127.0.0.1:"), f"{name} publishes {published} beyond loopback"
+
+
+def test_rasa_reads_the_projects_component_and_endpoints(services: dict[str, Any]) -> None:
+    rasa = services["rasa"]
+    env = env_of(rasa)
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in rasa["volumes"]}
+    assert mounts[f"{env['PYTHONPATH']}/nlu"] == "./nlu"  # nlu.rasa_components importable
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    endpoints = yaml.safe_load((ROOT / "nlu" / "endpoints.yml").read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["url"] == "${LAODONG_ACTIONS_URL}"
+    assert option(command_of(rasa), "--endpoints") == "endpoints.yml"
+    assert command_of(services["actions"])[:3] == ["start", "--actions", "actions.rasa_actions"]
+    assert command_of(services["nlu-export"])[:3] == ["laodong", "nlu", "export"]
+    assert rasa["depends_on"]["rasa-train"]["condition"] == "service_completed_successfully"
+    assert services["bot"]["depends_on"]["postgres"]["condition"] == "service_healthy"
