@@ -1,0 +1,70 @@
+"""A local journal of inquiry records the database could not take, written back once it can."""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.store import Store, TurnRecord
+
+log = logging.getLogger(__name__)
+
+
+class Journal:
+    """Append-only JSON lines under a folder, one file per process, fsynced on every record."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / f"journal-{os.getpid()}.jsonl"
+
+    def append(self, record: TurnRecord) -> None:
+        """Make one record durable on local disk."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n"
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def pending(self) -> int:
+        """How many records wait for the database."""
+        return sum(
+            1 for p in self.directory.glob("journal-*.jsonl") for line in p.read_text("utf-8").splitlines() if line
+        )
+
+    async def replay(self, store: Store) -> int:
+        """Write journaled records to the store; each exactly once. Returns how many were written."""
+        written = 0
+        for path in sorted(self.directory.glob("journal-*.jsonl")):
+            with path.open("r+", encoding="utf-8") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # another process is replaying this file
+                lines = [line for line in f.read().splitlines() if line.strip()]
+                left: list[str] = []
+                for i, line in enumerate(lines):
+                    record = TurnRecord(**json.loads(line))
+                    try:
+                        await store.record(record)
+                        written += 1
+                    except IntegrityError:
+                        pass  # written before (its external id is already in the log)
+                    except Exception:
+                        left = lines[i:]  # the database went away again: keep the rest
+                        log.warning("journal replay stopped; %d records left in %s", len(left), path)
+                        break
+                f.seek(0)
+                f.truncate()
+                f.write("".join(f"{line}\n" for line in left))
+                f.flush()
+                os.fsync(f.fileno())
+            if not left:
+                path.unlink(missing_ok=True)
+        return written
