@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck kb-check bench clean
+.PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
+.PHONY: browser bench-admin
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "laodong needs Python 3.11; set PY=/path/to/python3.11")'
@@ -28,11 +29,64 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot nlu actions knowledge
 
-test: $(STAMP) kb-check lint typecheck
+test: $(STAMP) kb-check lint typecheck test-rasa-model browser
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-output
+
+# The dashboard's browser test (tests/admin/test_browser.py) drives Debian's chromium through
+# chromium-driver; nothing is downloaded at test time. Installed here when missing and root.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	elif [ "$$CI" = "true" ]; then echo "CI: the browser test needs chromium and chromium-driver (apt-get install -y chromium chromium-driver)" >&2; exit 1; \
+	else echo "no chromium/chromium-driver and not root: the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
+
+# Dashboard paging with a million inquiries, on SQLite and on PostgreSQL (127.0.0.1:5432).
+bench-admin: $(STAMP)
+	$(BIN)/python scripts/bench_admin.py
+
+# --- Rasa 3.6: its own Python 3.10 venv, the project exported from knowledge/, a trained model.
+RASA_VERSION := 3.6.21
+RASA_SDK_VERSION := 3.6.2
+RASA_VENV := .rasa-venv
+RASA_STAMP := $(RASA_VENV)/.installed-$(RASA_VERSION)
+# python3.10 from PATH, else pyenv's own (its shim refuses while another version is active).
+ifndef PY310
+PY310 := $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null && break; done)
+endif
+
+$(RASA_STAMP):
+	@test -n "$(PY310)" || { echo "Rasa $(RASA_VERSION) needs Python 3.10 and there is no python3.10 (on PATH or in pyenv):" \
+		"install one (pyenv install 3.10) or run make PY310=/path/to/python3.10 $(MAKECMDGOALS)" >&2; exit 1; }
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --upgrade pip
+	$(RASA_VENV)/bin/pip install --quiet rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+	@touch $@
+
+rasa-venv: $(RASA_STAMP)
+
+# Export nlu/ + knowledge/ to var/rasa/project, validate, train var/rasa/models/laodong.tar.gz
+# (only when the project or the custom component changed).
+rasa: $(STAMP) $(RASA_STAMP)
+	$(BIN)/python -m nlu.rasa_build
+
+# The Rasa server (--enable-api, loopback, auth token) and the action server; prints the settings to use.
+rasa-run: rasa
+	$(BIN)/python -m nlu.rasa_servers
+
+# `make test` runs the Rasa integration test: the venv and model are built first when Python 3.10
+# is there. Without it, CI fails; a local run goes on and that test is skipped, saying why.
+test-rasa-model: $(STAMP)
+	@if [ -n "$(PY310)" ] || [ -x $(RASA_VENV)/bin/rasa ]; then $(MAKE) --no-print-directory rasa; \
+	elif [ "$$CI" = "true" ]; then echo "CI: the Rasa integration test needs python3.10" >&2; exit 1; \
+	else echo "no python3.10: the Rasa integration test will be skipped (make rasa to set it up)"; fi
+
+# Both engines side by side; --retrain trains Rasa from scratch so the table's training time is honest.
+bench-engines: $(STAMP) $(RASA_STAMP)
+	$(BIN)/python scripts/bench_engines.py --retrain

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
 from nlu.normalize import Normalized
@@ -69,9 +70,10 @@ def detect_province(kb: KnowledgeBase, folded: str) -> str | None:
 class Responder:
     """The dialogue actions over one knowledge base and policy."""
 
-    def __init__(self, kb: KnowledgeBase, policy: Policy) -> None:
+    def __init__(self, kb: KnowledgeBase, policy: Policy, brokers: BrokerRules | None = None) -> None:
         self.kb = kb
         self.policy = policy
+        self.brokers = BrokerDesk(self, brokers or BrokerRules.load())  # warning signs, licensed enterprises
 
     # --- building blocks -------------------------------------------------------------
 
@@ -292,10 +294,18 @@ class Responder:
             return self.feedback(state, 1 if value == "1" else -1)
         if kind == "d":
             return self.delete(state, value == "1")
+        if kind == "n":
+            return self.brokers.pick(state, value, question)
         return self.menu(state)
 
-    def respond(self, state: State, turn: Turn, understanding: Understanding | None) -> Outcome:
-        """Decide the reply to one message."""
+    def respond(
+        self,
+        state: State,
+        turn: Turn,
+        understanding: Understanding | None,
+        enterprises: EnterpriseDirectory | None = None,
+    ) -> Outcome:
+        """Decide the reply to one message (`enterprises`: the licensed list; None skips the lookup)."""
         state = replace(state, options=list(state.options))
         if turn.kind in NON_TEXT_KINDS:
             reply = Reply(text=self.kb.text("non_text"))
@@ -340,6 +350,9 @@ class Responder:
             return self.set_province(state, province)
         if province and province != state.province:
             state.province = province
+        checked = self.brokers.check(state, raw, turn.norm, understanding, enterprises)
+        if checked is not None:
+            return checked
         if understanding is None:
             return self.fallback(state, raw, "out_of_scope", "out_of_scope", 0.0)
         return self.decide(state, raw, understanding)

@@ -67,6 +67,9 @@ class Outcome:
     handoff_question: str | None = None
     feedback: int | None = None
     delete_user: bool = False
+    warning: bool = False  # the message shows a warning sign of an illegal broker or scam (actions/brokers.py)
+    enterprise: dict[str, str] | None = None  # the listed enterprise the reply is about
+    enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""
@@ -78,6 +81,8 @@ class Outcome:
             "answer": self.reply.text,
             "sources": self.reply.sources,
             "options": [o.label for o in self.reply.options],
+            "warning": self.warning,
+            "enterprise": self.enterprise,
         }
 
 

@@ -9,8 +9,11 @@ import json
 import sys
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
+from bot.admin.cli import add_commands as add_admin_commands
+from bot.admin.cli import run as run_admin_command
 from bot.service import IncomingMessage, build_service
 from bot.settings import Settings
 from knowledge.check import check_knowledge
@@ -32,6 +35,28 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app (web chat, webhooks, /healthz)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--telegram-polling", action="store_true", help="poll Telegram instead of a webhook")
+    serve.add_argument("--zalo-polling", action="store_true", help="poll Zalo (getUpdates) instead of a webhook")
+
+    for platform in ("telegram", "zalo"):
+        channel = sub.add_parser(platform, help=f"the {platform.capitalize()} channel")
+        channel_sub = channel.add_subparsers(dest="channel_command", required=True)
+        hook = channel_sub.add_parser("set-webhook", help="register URL as the webhook, with the secret")
+        hook.add_argument("url", help="the public https URL of /" + platform + "/webhook")
+
+    campaign = sub.add_parser("campaign", help="outreach campaigns: deep links and QR codes")
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    create = campaign_sub.add_parser("create", help="add a campaign; print its links, write its QR code")
+    create.add_argument("code", help="1–64 of A–Z a–z 0–9 _ - (Telegram's deep-link rules)")
+    create.add_argument("--name", required=True, help="what the campaign is, e.g. the job fair's name")
+    create.add_argument("--province", help="the province the campaign's users are from")
+    create.add_argument("--out", help="folder for <CODE>.png and <CODE>.svg (default: <data_dir>/campaigns)")
+    campaign_sub.add_parser("list", help="campaigns with their clicks, users and inquiries")
+
+    nlu = sub.add_parser("nlu", help="the NLU engines")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    export = nlu_sub.add_parser("export", help="write the Rasa 3.6 project from nlu/ and knowledge/")
+    export.add_argument("dir", type=Path, help="the folder to write the project to")
 
     kb = sub.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -47,7 +72,26 @@ def _parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser("purge", help="delete inquiries older than the retention period")
     purge.add_argument("--older-than", type=int, metavar="DAYS", help="default: LAODONG_RETENTION_DAYS")
+
+    ent = sub.add_parser("enterprises", help="the official list of enterprises licensed to send workers abroad")
+    ent_sub = ent.add_subparsers(dest="enterprises_command", required=True)
+    ent_import = ent_sub.add_parser("import", help="check a .csv/.xlsx list and make it the active list")
+    ent_import.add_argument("file", type=Path, help="columns name, licence_no, licence_date, status, list_date")
+    ent_import.add_argument("--list-date", type=_date_arg, help="the list's date (YYYY-MM-DD or DD/MM/YYYY)")
+    ent_import.add_argument("--json", action="store_true", help="print the import report as JSON")
+    ent_list = ent_sub.add_parser("list", help="the active list")
+    ent_list.add_argument("--json", action="store_true", help="one JSON object per enterprise")
+    add_admin_commands(sub)  # admin create-user, report (bot/admin/cli.py)
     return parser
+
+
+def _date_arg(value: str) -> dt.date:
+    from bot.enterprises import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"the date {exc}") from None
 
 
 def _check_province(settings: Settings, province: str | None) -> str | None:
@@ -90,7 +134,7 @@ async def _ask(
                 stdout.write(_render_text(outcome.reply.text, [o.label for o in outcome.reply.options]) + "\n\n")
             stdout.flush()
     finally:
-        await service.store.close()
+        await service.close()
     return 0
 
 
@@ -115,7 +159,7 @@ async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout:
                 text += "\n" + service.kb.text("feedback_prompt") + " (gõ 👍 hoặc 👎)"
             stdout.write("\nBot: " + _render_text(text, options) + "\n")
     finally:
-        await service.store.close()
+        await service.close()
     return 0
 
 
@@ -174,11 +218,106 @@ async def _purge(settings: Settings, days: int | None, stdout: TextIO) -> int:
     return 0
 
 
+async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    from bot.campaigns import CampaignError, create_campaign, links, write_qr
+    from bot.store.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        await store.migrate()
+        if args.campaign_command == "list":
+            for c in await store.campaign_stats():
+                stdout.write(f"{c.code}\t{c.name}\t{c.province or '-'}\t{c.clicks} clicks\t{c.users} users\t")
+                stdout.write(f"{c.inquiries} inquiries\n")
+            for code, n in (await store.unknown_campaign_codes()).items():
+                stdout.write(f"unknown code {code!r}: {n}\n")
+            return 0
+        try:
+            found = await create_campaign(store, load_knowledge(), args.code, args.name, args.province)
+        except CampaignError as exc:
+            raise SystemExit(f"laodong: {exc}") from None
+    finally:
+        await store.close()
+    public = settings.public_url or f"http://{settings.host}:{settings.port}"
+    campaign_links = links(found.code, public, settings.telegram_bot_username)
+    png, svg = write_qr(campaign_links.web, Path(args.out) if args.out else settings.data_dir / "campaigns", found.code)
+    stdout.write(f"campaign {found.code}: {found.name}" + (f" ({found.province})" if found.province else "") + "\n")
+    if campaign_links.telegram:
+        stdout.write(f"telegram: {campaign_links.telegram}\n")
+    else:
+        stdout.write("telegram: set LAODONG_TELEGRAM_BOT_USERNAME for the deep link\n")
+    stdout.write(f"web: {campaign_links.web}\n")
+    stdout.write(f"zalo: users send the code {found.code} as their first message\n")
+    stdout.write(f"qr ({campaign_links.web}): {png} {svg}\n")
+    return 0
+
+
+async def _set_webhook(settings: Settings, platform: str, url: str, stdout: TextIO) -> int:
+    if platform == "telegram":
+        from bot.channels.telegram import set_webhook
+    else:
+        from bot.channels.zalo import set_webhook
+    await set_webhook(settings, url)
+    stdout.write(f"{platform} webhook set: {url}\n")
+    return 0
+
+
+def _nlu_export(directory: Path, stdout: TextIO) -> int:
+    from nlu.rasa_export import export_project
+
+    kb = load_knowledge()
+    changed = export_project(kb, directory)
+    stdout.write(f"Rasa project in {directory}: {len(kb.entries)} faq entries, {len(changed)} files changed\n")
+    return 0
+
+
+async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    from bot.enterprises import import_enterprises
+    from bot.store.enterprises import active_list
+    from bot.store.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        await store.migrate()
+        if args.enterprises_command == "import":
+            report = await import_enterprises(store, args.file, list_date=args.list_date)
+            if args.json:
+                stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
+            else:
+                stdout.write("\n".join(report.lines()) + "\n")
+            return 0 if report.ok else 1
+        found = await active_list(store)
+    finally:
+        await store.close()
+    if found is None:
+        if not args.json:
+            stdout.write("no enterprise list loaded (laodong enterprises import FILE)\n")
+        return 0
+    current, rows = found
+    if not args.json:
+        stdout.write(f"list #{current.id} of {current.list_date} ({current.source}, {current.row_count} enterprises)\n")
+    for r in rows:
+        item = {
+            "name": r.name,
+            "licence_no": r.licence_no,
+            "licence_date": r.licence_date.isoformat() if r.licence_date else None,
+            "status": r.status,
+            "list_date": current.list_date.isoformat(),
+        }
+        if args.json:
+            stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+        else:
+            stdout.write(f"{r.licence_no}\t{r.status}\t{item['licence_date'] or '-'}\t{r.name}\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     if args.command == "kb":
         return _kb(args, sys.stdout)
+    if args.command == "nlu":
+        return _nlu_export(args.dir, sys.stdout)
     if args.command == "ask":
         province = _check_province(settings, args.province)
         questions = [" ".join(args.question)] if args.question else None
@@ -188,12 +327,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from bot.web.app import run_server
 
+        if args.telegram_polling or args.zalo_polling:
+            polling = {"telegram_polling": args.telegram_polling, "zalo_polling": args.zalo_polling}
+            settings = settings.model_copy(update={k: v for k, v in polling.items() if v})
         run_server(settings, host=args.host, port=args.port)
         return 0
+    if args.command in ("telegram", "zalo"):
+        return asyncio.run(_set_webhook(settings, args.command, args.url, sys.stdout))
+    if args.command == "campaign":
+        return asyncio.run(_campaign(settings, args, sys.stdout))
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "purge":
         return asyncio.run(_purge(settings, args.older_than, sys.stdout))
+    if args.command == "enterprises":
+        return asyncio.run(_enterprises(settings, args, sys.stdout))
+    if args.command in ("admin", "report"):
+        return run_admin_command(settings, args)
     return 2
 
 

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
 from actions.types import Outcome, Policy, State
+from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
+from bot.enterprises import EnterpriseCache
+from bot.journal import Journal
 from bot.privacy import load_or_create_key, pseudonym, redact
 from bot.settings import Settings
 from bot.store.store import Store, TurnRecord
-from knowledge.model import KnowledgeBase, load_knowledge
+from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
 from nlu.normalize import clean, normalize
+from nlu.rasa_client import FallbackEngine, RasaEngine
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_CHARS = 4000
+# The database did not answer: the message is still answered, its record journaled.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +47,10 @@ class IncomingMessage:
     province: str | None = None  # chosen outside the conversation (CLI --province, web chat)
 
 
+class DuplicateMessage(Exception):
+    """The platform delivered this update before: it was answered and recorded then."""
+
+
 @dataclass(frozen=True, slots=True)
 class Handled:
     outcome: Outcome
@@ -43,46 +60,114 @@ class Handled:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Brain:
+    """One generation of knowledge, engine and responder; a reload swaps in a whole new one."""
+
+    kb: KnowledgeBase
+    engine: NluEngine
+    responder: Responder
+
+
 class BotService:
     """Understands a message, lets the actions decide, records the inquiry."""
 
     def __init__(
-        self, kb: KnowledgeBase, engine: NluEngine, responder: Responder, store: Store, hash_key: bytes
+        self,
+        kb: KnowledgeBase,
+        engine: NluEngine,
+        responder: Responder,
+        store: Store,
+        hash_key: bytes,
+        journal: Journal | None = None,
+        knowledge_dir: Path = KNOWLEDGE_DIR,
+        engine_factory: Callable[[KnowledgeBase], NluEngine] | None = None,
+        enterprises: EnterpriseCache | None = None,
     ) -> None:
-        self.kb = kb
-        self.engine = engine
-        self.responder = responder
+        self._brain = Brain(kb, engine, responder)
         self.store = store
+        self.knowledge_dir = knowledge_dir  # what reload() reads
+        self.engine_factory = engine_factory  # what reload() trains; None: retrain an embedded engine
+        self._reload_lock = asyncio.Lock()
+        self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/admin/address.py)
         self._key = hash_key
+        self.journal = journal
+        self._journaled = journal is not None and journal.pending() > 0
+        self.enterprises = enterprises or EnterpriseCache(store)  # the licensed list, reloaded when replaced
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._brain.kb
+
+    @property
+    def engine(self) -> NluEngine:
+        return self._brain.engine
+
+    @property
+    def responder(self) -> Responder:
+        return self._brain.responder
 
     def user_id(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._key, channel, user_ref)
 
-    async def _understand(self, turn: Turn) -> Understanding | None:
-        if turn.kind != "text" or turn.norm.is_blank or len(turn.text) > self.responder.policy.max_chars:
+    async def reload(self) -> None:
+        """Re-read knowledge/, retrain the engine off the event loop, then swap both in at once.
+
+        A message being handled finishes with the generation it started with.
+        """
+        async with self._reload_lock:
+            self._brain = await asyncio.to_thread(self._next_brain)
+
+    def _next_brain(self) -> Brain:
+        kb = load_knowledge(self.knowledge_dir)
+        if self.engine_factory is not None:
+            engine = self.engine_factory(kb)
+        elif isinstance(self.engine, EmbeddedEngine):
+            engine = EmbeddedEngine.train(kb)
+        else:  # an outside engine (Rasa) is retrained by its own pipeline
+            engine = self.engine
+        return Brain(kb, engine, Responder(kb, self.responder.policy))
+
+    def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
+        """The encrypted chat id an official's reply goes to (Telegram, Zalo), for a new handoff."""
+        if outcome.handoff_question is None or msg.channel not in ADDRESSED_CHANNELS:
+            return None
+        return self.addresses.encrypt(msg.user_ref)
+
+    async def _understand(self, turn: Turn, brain: Brain | None = None) -> Understanding | None:
+        brain = brain or self._brain
+        if turn.kind != "text" or turn.norm.is_blank or len(turn.text) > brain.responder.policy.max_chars:
             return None
         if command_of(turn) is not None:
             return None
         try:
-            return await self.engine.parse(turn.text)
+            return await brain.engine.parse(turn.text)
         except Exception:  # an engine failure must not lose the message
-            log.exception("NLU engine %s failed", self.engine.name)
+            log.exception("NLU engine %s failed", brain.engine.name)
             return None
 
     async def handle(self, msg: IncomingMessage) -> Handled:
-        """Answer one message and write its inquiry record."""
+        """Answer one message and write its inquiry record (DuplicateMessage if its update was seen)."""
         started = time.perf_counter()
+        brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
         user_id = self.user_id(msg.channel, msg.user_ref)
-        stored_state, _campaign = await self.store.load_state(user_id)
+        try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
+            stored_state, _campaign = await self.store.load_state(user_id)
+        except DATABASE_DOWN:
+            if self.journal is None:
+                raise
+            log.warning("database unreachable: answering without the stored conversation state")
+            stored_state = {}
         state = State.from_dict(stored_state)
-        if msg.province and msg.province in self.kb.provinces:
+        if msg.province and msg.province in brain.kb.provinces:
             state.province = msg.province
         text = clean(msg.text)
         turn = Turn(
-            kind=msg.kind, text=text, norm=normalize(text[: self.responder.policy.max_chars * 2]), payload=msg.payload
+            kind=msg.kind, text=text, norm=normalize(text[: brain.responder.policy.max_chars * 2]), payload=msg.payload
         )
-        understanding = await self._understand(turn)
-        outcome = self.responder.respond(state, turn, understanding)
+        understanding = await self._understand(turn, brain)
+        directory = await self.enterprises.current()
+        outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
         engine_name = understanding.engine if understanding else "none"
         record = TurnRecord(
             user_id=user_id,
@@ -100,15 +185,29 @@ class BotService:
             answered=outcome.answered,
             engine=engine_name,
             reply_text=outcome.reply.text,
-            external_id=msg.external_id,
+            # An idempotency key for every record, so a journaled record is written back once.
+            external_id=msg.external_id or f"j-{uuid.uuid4().hex}",
             campaign=msg.campaign,
             handoff_question=redact(outcome.handoff_question) if outcome.handoff_question else None,
+            handoff_address=self._handoff_address(msg, outcome),
             feedback_for=state.last_inquiry if outcome.feedback is not None else None,
             feedback=outcome.feedback,
             delete_user=outcome.delete_user,
             remember_inquiry=outcome.reply.ask_feedback,
+            warning=outcome.warning,
+            enterprise_name=redact(outcome.enterprise_name)[:300] if outcome.enterprise_name else None,
         )
-        inquiry_id = await self.store.record(record)
+        try:
+            inquiry_id = await self._record(msg, record)
+        except DATABASE_DOWN:
+            if self.journal is None:
+                raise
+            self.journal.append(record)  # durable on local disk; written to the database later
+            self._journaled = True
+            inquiry_id = 0
+        else:
+            if self._journaled:
+                await self.flush_journal()
         return Handled(
             outcome=outcome,
             inquiry_id=inquiry_id,
@@ -117,12 +216,66 @@ class BotService:
             seconds=time.perf_counter() - started,
         )
 
+    async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:
+        """Write the record; DuplicateMessage for a repeated platform update (the unique external id)."""
+        try:
+            return await self.store.record(record)
+        except IntegrityError:
+            if msg.external_id is not None and await self.store.has_inquiry(msg.channel, msg.external_id):
+                raise DuplicateMessage(msg.external_id) from None
+            # Two first messages of one new user at once: the other one created the user. Write again.
+            return await self.store.record(record)
+
+    async def close(self) -> None:
+        """Release the engine's connections (Rasa) and the store."""
+        close = getattr(self.engine, "close", None)
+        if close is not None:
+            await close()
+        await self.store.close()
+
+    async def flush_journal(self) -> int:
+        """Write journaled records to the database, if it takes them again."""
+        if self.journal is None:
+            return 0
+        written = await self.journal.replay(self.store)
+        self._journaled = self.journal.pending() > 0
+        return written
+
+
+def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
+    """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
+    if settings.nlu == "rasa" and not settings.rasa_url:
+        raise ValueError("LAODONG_NLU=rasa needs LAODONG_RASA_URL (e.g. http://127.0.0.1:5005)")
+    rasa: RasaEngine | None = None
+
+    def build(kb: KnowledgeBase) -> NluEngine:
+        nonlocal rasa
+        embedded = EmbeddedEngine.train(kb)
+        if settings.nlu != "rasa" or not settings.rasa_url:
+            return embedded
+        rasa = rasa.with_knowledge(kb) if rasa else RasaEngine(kb, settings.rasa_url, settings.rasa_token)
+        return FallbackEngine(rasa, embedded, settings.rasa_timeout)
+
+    return build
+
 
 async def build_service(settings: Settings) -> BotService:
     """The composition root: knowledge, engine, actions and store, from settings."""
     kb = load_knowledge()
-    engine = EmbeddedEngine.train(kb)
+    factory = engine_factory(settings)
+    engine = factory(kb)
     store = Store(settings.database_url)
     await store.migrate()
     key = load_or_create_key(settings.hash_key, settings.data_dir)
-    return BotService(kb, engine, Responder(kb, Policy.load()), store, key)
+    service = BotService(
+        kb,
+        engine,
+        Responder(kb, Policy.load()),
+        store,
+        key,
+        Journal(settings.data_dir / "journal"),
+        engine_factory=factory if settings.nlu == "rasa" else None,
+        enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
+    )
+    await service.flush_journal()  # records a previous process could not write
+    return service

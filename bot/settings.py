@@ -33,4 +33,36 @@ class Settings(BaseSettings):
     zalo_token: str | None = None
     zalo_secret: str | None = None
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    # Channels (bot/channels): polling instead of webhooks, links for campaigns, send rates.
+    telegram_polling: bool = False
+    zalo_polling: bool = False
+    telegram_bot_username: str | None = None  # for deep links: https://t.me/<username>?start=CODE
+    zalo_bot_url: str | None = None  # where the landing page sends Zalo users (the bot's Zalo link)
+    public_url: str | None = None  # the web app's public root, for campaign links and QR codes
+    telegram_rate_per_chat: float = Field(default=1.0, gt=0)  # messages a second to one chat
+    telegram_rate_overall: float = Field(default=30.0, gt=0)  # messages a second in all
+    zalo_rate_per_chat: float = Field(default=1.0, gt=0)
+    zalo_rate_overall: float = Field(default=30.0, gt=0)
+    send_retries: int = Field(default=3, ge=0)  # retries after a 429 before a reply counts as failed
     secret_key: str | None = None
+    # How often a bot process checks whether officials imported a newer enterprise list (seconds).
+    enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
+
+    def production_problems(self) -> list[str]:
+        """What a production server must not start without (LAODONG_ENV=production)."""
+        if self.env != "production":
+            return []
+        missing = []
+        if not self.hash_key:
+            missing.append("LAODONG_HASH_KEY (key of the keyed hash for user ids)")
+        if not self.secret_key:
+            missing.append("LAODONG_SECRET_KEY (signs admin sessions and forms)")
+        if self.telegram_token and not self.telegram_secret:
+            missing.append("LAODONG_TELEGRAM_SECRET (Telegram webhook secret)")
+        if self.zalo_token and not self.zalo_secret:
+            missing.append("LAODONG_ZALO_SECRET (Zalo webhook secret)")
+        if self.nlu == "rasa" and not self.rasa_url:
+            missing.append("LAODONG_RASA_URL (the Rasa server, for LAODONG_NLU=rasa)")
+        if self.nlu == "rasa" and not self.rasa_token:
+            missing.append("LAODONG_RASA_TOKEN (the Rasa server's --auth-token)")
+        return missing

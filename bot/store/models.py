@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
@@ -87,6 +90,10 @@ class Inquiry(Base):
     reply_text: Mapped[str] = mapped_column(Text, default="")
     feedback: Mapped[int | None] = mapped_column(SmallInteger)
     delivery: Mapped[str | None] = mapped_column(String(16))
+    # A warning sign of an illegal broker or scam (actions/brokers.py): a possible fraud report
+    # for officials, with the company the message named (listed name, or as the worker typed it).
+    warning: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    enterprise_name: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -104,6 +111,9 @@ class Handoff(Base):
     answer_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where to send the official's reply (the platform chat id), encrypted; cleared when the
+    # handoff is closed, and gone with the row when the user deletes their data (bot/admin/delivery.py).
+    delivery_address: Mapped[str | None] = mapped_column(Text)
 
 
 class Campaign(Base):
@@ -115,3 +125,58 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(200))
     province: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignEvent(Base):
+    """A campaign touch that is not an inquiry: a landing-page click, or a start with an unknown code."""
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (Index("ix_campaign_events_code_kind", "code", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # click, unknown
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EnterpriseList(Base):
+    """One import of the official list of enterprises licensed to send workers abroad."""
+
+    __tablename__ = "enterprise_lists"
+    __table_args__ = (
+        # At most one active list: a re-import flips the flag in the same transaction.
+        Index(
+            "uq_enterprise_lists_active",
+            "active",
+            unique=True,
+            sqlite_where=sql_text("active"),
+            postgresql_where=sql_text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    list_date: Mapped[dt.date] = mapped_column(Date)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str] = mapped_column(String(255))  # the file's name
+    row_count: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Enterprise(Base):
+    """An enterprise of one list, with its folded name for matching."""
+
+    __tablename__ = "enterprises"
+    __table_args__ = (Index("ix_enterprises_list_id", "list_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("enterprise_lists.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300))
+    licence_no: Mapped[str] = mapped_column(String(64))
+    licence_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # active, suspended, revoked
+
+
+# The officials' list of possible fraud reports walks this index (newest first).
+WARNING_INDEX = Index("ix_inquiries_warning_id", Inquiry.__table__.c.warning, Inquiry.__table__.c.id)

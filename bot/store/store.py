@@ -9,11 +9,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Select, delete, event, func, select, update
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.models import Campaign, Conversation, Handoff, Inquiry, User, utcnow
+from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, User, utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -66,6 +66,21 @@ class TurnRecord:
     feedback: int | None = None
     delete_user: bool = False
     remember_inquiry: bool = False  # the reply asks for feedback: feedback goes to this inquiry
+    handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/admin/address.py)
+    warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
+    enterprise_name: str | None = None  # the company the message named, if any
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    """How far one campaign reached."""
+
+    code: str
+    name: str
+    province: str | None
+    clicks: int = 0
+    users: int = 0
+    inquiries: int = 0
 
 
 class Store:
@@ -74,9 +89,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(async_url(url), pool_pre_ping=True)
+        sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        if sqlite_file:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite: one connection. It takes one writer at a time anyway, and a second connection's
+        # read-then-write transaction fails at once with "database is locked" under load.
+        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_pre_ping": True}
+        self.engine: AsyncEngine = create_async_engine(async_url(url), **pool)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -148,6 +167,8 @@ class Store:
                 province=rec.province,
                 reply_text=rec.reply_text,
                 created_at=now,
+                warning=rec.warning,
+                enterprise_name=rec.enterprise_name,
             )
             session.add(inquiry)
             await session.flush()
@@ -169,6 +190,7 @@ class Store:
                         channel=rec.channel,
                         question=rec.handoff_question,
                         created_at=now,
+                        delivery_address=rec.handoff_address,
                     )
                 )
             if rec.feedback_for is not None and rec.feedback is not None:
@@ -209,6 +231,58 @@ class Store:
         async with self.sessions.begin() as session:
             session.add(Campaign(code=code, name=name, province=province))
 
+    async def has_inquiry(self, channel: str, external_id: str) -> bool:
+        """Whether a platform update was recorded before (the deduplication check)."""
+        async with self.sessions() as session:
+            found = await session.execute(
+                select(Inquiry.id).where(Inquiry.channel == channel, Inquiry.external_id == external_id).limit(1)
+            )
+            return found.first() is not None
+
+    async def set_delivery(self, inquiry_id: int, status: str) -> None:
+        """Record whether the reply to an inquiry reached the user ("sent") or not ("failed")."""
+        async with self.sessions.begin() as session:
+            await session.execute(update(Inquiry).where(Inquiry.id == inquiry_id).values(delivery=status))
+
+    async def campaign(self, code: str, ignore_case: bool = False) -> Campaign | None:
+        """The campaign with this code (typed codes match whatever their case)."""
+        async with self.sessions() as session:
+            if not ignore_case:
+                return await session.get(Campaign, code)
+            found = await session.execute(select(Campaign).where(func.lower(Campaign.code) == code.lower()).limit(1))
+            return found.scalars().first()
+
+    async def campaign_event(self, code: str, kind: str, channel: str) -> None:
+        """Count a landing-page click or an unknown start code."""
+        async with self.sessions.begin() as session:
+            session.add(CampaignEvent(code=code[:64], kind=kind, channel=channel, created_at=utcnow()))
+
+    async def campaign_stats(self) -> list[CampaignStats]:
+        """Every campaign with its clicks, users and inquiries."""
+        clicks = select(CampaignEvent.code, func.count()).where(CampaignEvent.kind == "click")
+        async with self.sessions() as session:
+            campaigns = (await session.execute(select(Campaign).order_by(Campaign.created_at))).scalars().all()
+            by_clicks = await _counts(session, clicks.group_by(CampaignEvent.code))
+            by_users = await _counts(session, select(User.campaign, func.count()).group_by(User.campaign))
+            by_inquiries = await _counts(session, select(Inquiry.campaign, func.count()).group_by(Inquiry.campaign))
+        return [
+            CampaignStats(
+                code=c.code,
+                name=c.name,
+                province=c.province,
+                clicks=by_clicks.get(c.code, 0),
+                users=by_users.get(c.code, 0),
+                inquiries=by_inquiries.get(c.code, 0),
+            )
+            for c in campaigns
+        ]
+
+    async def unknown_campaign_codes(self) -> dict[str, int]:
+        """Codes people started with or clicked that name no campaign, with how often."""
+        query = select(CampaignEvent.code, func.count()).where(CampaignEvent.kind == "unknown")
+        async with self.sessions() as session:
+            return await _counts(session, query.group_by(CampaignEvent.code))
+
     async def purge(self, older_than: dt.timedelta) -> int:
         """Delete inquiries older than the retention period; returns how many went."""
         cutoff = utcnow() - older_than
@@ -216,6 +290,12 @@ class Store:
             await session.execute(delete(Handoff).where(Handoff.created_at < cutoff))
             result = await session.execute(delete(Inquiry).where(Inquiry.created_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def _counts(session: AsyncSession, query: Select[Any]) -> dict[str, int]:
+    """A {key: count} mapping from a two-column GROUP BY query (NULL keys left out)."""
+    rows = (await session.execute(query)).tuples().all()
+    return {key: int(n) for key, n in rows if key is not None}
 
 
 def _run_alembic(connection: Connection, action: str, revision: str) -> None:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.admin import models as _admin_models  # noqa: F401  (the dashboard's tables join the metadata)
 from bot.settings import Settings
 from bot.store.models import Base
 from bot.store.store import async_url

@@ -74,4 +74,17 @@
     b.addEventListener("click", function () { send({ text: b.dataset.send }, b.textContent); });
   });
   send({ text: "/start" });
+
+  // Officials' replies to a request for a person arrive here (GET /api/chat/updates, bot/admin).
+  async function pollUpdates() {
+    if (document.hidden) return;
+    try {
+      const res = await fetch("/api/chat/updates", { credentials: "same-origin" });
+      const data = await res.json();
+      (data.messages || []).forEach(function (m) { bubble(m.text, "bot official"); });
+    } catch (e) { /* offline: try again on the next tick */ }
+  }
+  pollUpdates();
+  setInterval(pollUpdates, 20000);
+  document.addEventListener("visibilitychange", pollUpdates);
 })();
