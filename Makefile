@@ -5,13 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
-.PHONY: browser bench-admin
+.PHONY: browser bench-admin lock
 
-$(STAMP): pyproject.toml
+# Installs exactly what was tested: every package pinned with its hash in requirements.lock
+# (make lock regenerates it from pyproject.toml), then the project itself.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "laodong needs Python 3.11; set PY=/path/to/python3.11")'
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -61,12 +64,12 @@ PY310 := $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/b
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null && break; done)
 endif
 
-$(RASA_STAMP):
+$(RASA_STAMP): rasa-requirements.lock
 	@test -n "$(PY310)" || { echo "Rasa $(RASA_VERSION) needs Python 3.10 and there is no python3.10 (on PATH or in pyenv):" \
 		"install one (pyenv install 3.10) or run make PY310=/path/to/python3.10 $(MAKECMDGOALS)" >&2; exit 1; }
 	$(PY310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install --quiet --upgrade pip
-	$(RASA_VENV)/bin/pip install --quiet rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+	$(RASA_VENV)/bin/pip install --quiet --require-hashes -r rasa-requirements.lock
 	@touch $@
 
 rasa-venv: $(RASA_STAMP)
@@ -90,3 +93,8 @@ test-rasa-model: $(STAMP)
 # Both engines side by side; --retrain trains Rasa from scratch so the table's training time is honest.
 bench-engines: $(STAMP) $(RASA_STAMP)
 	$(BIN)/python scripts/bench_engines.py --retrain
+
+# Re-pin every dependency with hashes, for the bot (Python 3.11) and for Rasa (Python 3.10).
+lock: $(STAMP) $(RASA_STAMP)
+	$(BIN)/python scripts/lock.py $(BIN)/pip requirements.lock '.[dev]'
+	$(BIN)/python scripts/lock.py $(RASA_VENV)/bin/pip rasa-requirements.lock rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
