@@ -178,17 +178,32 @@ def wait_for(driver: Any, css: str, count: int) -> list[Any]:
     return list(driver.find_elements(By.CSS_SELECTOR, css))
 
 
-def navigate(driver: Any, element: Any) -> None:
-    """Click something that loads a new page, and wait until the old page is gone."""
+def navigate(driver: Any, by: str, value: str) -> None:
+    """Click what `by`/`value` finds, which loads a new page, and wait until the old page is gone.
+
+    The element is looked up afresh on each try: chromium may still be swapping in the page
+    that the previous step loaded, and a click on a node of the outgoing document fails.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+    for attempt in range(5):
+        try:
+            WebDriverWait(driver, 30, poll_frequency=0.05).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+            )
+            old = driver.find_element(By.TAG_NAME, "html")
+            driver.find_element(by, value).click()
+            break
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == 4:
+                raise
     WebDriverWait(driver, 30, poll_frequency=0.05).until(expected_conditions.staleness_of(old))
 
 
+@pytest.mark.flaky(reruns=2)
 def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -> None:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
@@ -215,7 +230,7 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
     shot(driver, "login-laptop")
     driver.find_element(By.NAME, "username").send_keys("can.bo")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    navigate(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    navigate(driver, By.CSS_SELECTOR, "main form button[type=submit]")
     assert driver.current_url == base + "/admin/"
     assert driver.find_element(By.TAG_NAME, "h1").text == "Tổng quan"
     assert len(driver.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 6
@@ -224,7 +239,7 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
     # Filter the log to what the bot could not answer.
     driver.get(base + "/admin/inquiries")
     Select(driver.find_element(By.NAME, "answered")).select_by_value("no")
-    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
+    navigate(driver, By.CSS_SELECTOR, "form.filters button[type=submit]")
     assert "answered=no" in driver.current_url
     questions = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "td.question")]
     assert questions == ["<script>alert('xss')</script> giá vàng hôm nay bao nhiêu"]  # shown as text
@@ -233,7 +248,7 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
     shot(driver, "log-filtered-laptop")
 
     # Open the conversation: the worker's messages and the bot's replies, in order.
-    navigate(driver, driver.find_element(By.LINK_TEXT, "Xem hội thoại"))
+    navigate(driver, By.LINK_TEXT, "Xem hội thoại")
     bubbles = [li.get_attribute("class") for li in driver.find_elements(By.CSS_SELECTOR, "ol.timeline > li")]
     assert bubbles[:2] == ["msg worker", "msg bot"] and any("focus" in b for b in bubbles)
     shot(driver, "conversation-laptop")
@@ -241,9 +256,9 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
     # Answer the handoff; the worker's web chat receives it on its next poll.
     driver.get(base + "/admin/handoffs")
     shot(driver, "handoffs-laptop")
-    navigate(driver, driver.find_element(By.LINK_TEXT, "Trả lời"))
+    navigate(driver, By.LINK_TEXT, "Trả lời")
     driver.find_element(By.NAME, "answer").send_keys("Bạn mang hợp đồng đến Sở Nội vụ tỉnh để được hướng dẫn.")
-    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.reply button[type=submit]"))
+    navigate(driver, By.CSS_SELECTOR, "form.reply button[type=submit]")
     assert "Đã gửi câu trả lời" in driver.find_element(By.CSS_SELECTOR, "p.flash").text
     assert driver.find_elements(By.CSS_SELECTOR, "li.msg.official")
     shot(driver, "handoff-answered-laptop")
@@ -282,6 +297,6 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
         shot(driver, f"{name}-phone")
     driver.set_window_size(*PHONE)
     driver.get(base + "/admin/inquiries")
-    navigate(driver, driver.find_element(By.LINK_TEXT, "Xem hội thoại"))
+    navigate(driver, By.LINK_TEXT, "Xem hội thoại")
     assert driver.execute_script(overflow) <= 0, "the conversation is wider than a phone"
     shot(driver, "conversation-phone")
