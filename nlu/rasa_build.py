@@ -15,6 +15,7 @@ import argparse
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -132,6 +133,8 @@ def ensure_model(layout: RasaLayout | None = None, force: bool = False, echo: bo
         say(f"validating {layout.project} …")
         _run(layout, "data", "validate", log=layout.home / "validate.log")
         say(f"training the Rasa model (log: {layout.home / 'train.log'}) …")
+        staging = layout.models / ".training"
+        shutil.rmtree(staging, ignore_errors=True)
         started = time.perf_counter()
         _run(
             layout,
@@ -139,11 +142,14 @@ def ensure_model(layout: RasaLayout | None = None, force: bool = False, echo: bo
             "--fixed-model-name",
             MODEL_NAME,
             "--out",
-            str(layout.models),
+            str(staging),
             *(["--force"] if force else []),  # --force also bypasses Rasa's cache of trained components
             log=layout.home / "train.log",
         )
         seconds = round(time.perf_counter() - started, 1)
+        # In place at once: a Rasa server starting meanwhile reads the old model or the new, never half.
+        os.replace(staging / layout.model.name, layout.model)
+        shutil.rmtree(staging, ignore_errors=True)
         # Without --force, Rasa reuses components whose inputs did not change (var/rasa/cache).
         note = {
             "fingerprint": fingerprint,

@@ -14,12 +14,13 @@ from bot.settings import Settings
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase
 from nlu.engine import EmbeddedEngine
+from nlu.rasa_build import RasaLayout
 from nlu.rasa_client import FallbackEngine, RasaEngine
 from nlu.rasa_parse import understanding_from_parse
 from nlu.types import NluEngine
 from tests.conftest import TEST_KEY
 from tests.fakes.rasa import FakeRasa, parse_result
-from tests.rasa.support import closed_port
+from tests.rasa.support import closed_port, require_rasa
 
 TOKEN = "rasa-test-token"
 QUESTION = "bao hiem that nghiep"
@@ -118,3 +119,12 @@ def test_rasa_needs_its_url(tmp_path: Path, kb: KnowledgeBase) -> None:
         engine_factory(Settings(nlu="rasa", rasa_url=None, data_dir=tmp_path))
     embedded: NluEngine = engine_factory(Settings(nlu="embedded", data_dir=tmp_path))(kb)
     assert isinstance(embedded, EmbeddedEngine)
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_without_the_rasa_venv_the_integration_test_skips_only_outside_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="make rasa"):
+        require_rasa(RasaLayout(venv=tmp_path / "no-venv"))
