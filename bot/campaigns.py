@@ -115,21 +115,21 @@ def _typed_code(msg: IncomingMessage) -> str | None:
 
 async def attribute(service: BotService, msg: IncomingMessage) -> IncomingMessage:
     """Attach the campaign a `/start CODE` (or, on Zalo and web, a code typed alone) names."""
-    payload = start_payload(msg.text) if msg.kind == "text" else None
-    typed = _typed_code(msg) if payload is None else None
-    if not payload and not typed:
-        return msg
     store = service.store
-    campaign = await store.campaign(typed, ignore_case=True) if typed else None
+    payload = start_payload(msg.text) if msg.kind == "text" else None
     if payload:
         campaign = await store.campaign(payload) if is_valid_code(payload) else None
-        if campaign is None:
+        if campaign is None:  # greeted as usual; the code is kept for the campaign report
             await store.campaign_event(redact(payload)[:64], UNKNOWN, msg.channel)
             return msg
-    if campaign is None:
-        return msg  # a word that is no campaign code: an ordinary message
+        text = msg.text
+    else:
+        typed = _typed_code(msg) if payload is None else None
+        campaign = await store.campaign(typed, ignore_case=True) if typed else None
+        if campaign is None:  # a bare /start, or a word that is no campaign code
+            return msg
+        text = f"/start {campaign.code}"  # answered as the start it stands for
     state, _first_campaign = await store.load_state(service.user_id(msg.channel, msg.user_ref))
     # The campaign's province for a user who has none yet; a province the user chose stays.
     province = campaign.province if campaign.province and not state.get("province") else msg.province
-    text = msg.text if payload else f"/start {campaign.code}"
     return replace(msg, text=text, campaign=campaign.code, province=province)

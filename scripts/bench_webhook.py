@@ -53,6 +53,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,8 +102,8 @@ async def database(kind: str, tmp: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterator[str]:
-    """`laodong serve` in its own process with Telegram on; its base URL once /healthz answers."""
+async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterator[tuple[str, int]]:
+    """`laodong serve` in its own process with Telegram on; (base URL, pid) once /healthz answers."""
     env = {
         **os.environ,
         "LAODONG_DATABASE_URL": db_url,
@@ -122,7 +128,7 @@ async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterat
                 if process.returncode is not None:
                     raise SystemExit("laodong serve exited at start-up")
                 await asyncio.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
@@ -197,8 +203,10 @@ async def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     api_url = await fake.start()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        async with database(kind, tmp) as db_url, server(db_url, api_url, tmp, free_port()) as base:
+        async with database(kind, tmp) as db_url, server(db_url, api_url, tmp, free_port()) as (base, pid):
+            cpu_before = cpu_seconds(pid)
             latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
+            cpu = cpu_seconds(pid) - cpu_before
             drain_started = time.perf_counter()
             while time.perf_counter() - drain_started < args.drain_timeout:
                 _, _, deliveries = await records(db_url)
@@ -219,6 +227,9 @@ async def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 99) * 1000, 2),
         "max_ms": round(max(latencies) * 1000, 2),
+        # Load-independent: the server's CPU per update, and what one free core could take at that cost.
+        "server_cpu_ms_per_update": round(cpu / len(stream) * 1000, 2),
+        "one_core_capacity_per_s": round(len(stream) / cpu, 1),
         "http": dict(counts),
         "records": total,
         "lost": unique - distinct,

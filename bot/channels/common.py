@@ -45,7 +45,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     raw = await request.read()  # aiohttp raises 413 past the app's client_max_size
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
         raise web.HTTPBadRequest(text="body is not valid JSON") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")

@@ -116,15 +116,16 @@ class ZaloClient:
         payload = {"chat_id": chat_id, "text": text}
         await paced(self.pacer, chat_id, lambda: self.call("sendMessage", payload), zalo_retry_after, self.retries)
 
-    async def get_updates(self, timeout: int = POLL_TIMEOUT) -> dict[str, Any] | None:
-        """The next event (getUpdates returns one at a time), or None when the wait timed out."""
+    async def get_updates(self, timeout: int = POLL_TIMEOUT) -> list[dict[str, Any]]:
+        """The next events: getUpdates returns one at a time (a list is taken too); none after a timeout."""
         try:
             result = await self.call("getUpdates", {"timeout": str(timeout)}, timeout=timeout + 10)
         except ZaloApiError as exc:
             if exc.error_code == 408:  # nothing arrived while we waited
-                return None
+                return []
             raise
-        return result if isinstance(result, dict) else None
+        events = result if isinstance(result, list) else [result]
+        return [e for e in events if isinstance(e, dict)]
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.call("setWebhook", {"url": url, "secret_token": secret})
@@ -217,19 +218,18 @@ class ZaloChannel:
         """Fetch events one at a time with getUpdates and answer each, until cancelled."""
         while True:
             try:
-                event = await self.client.get_updates()
+                events = await self.client.get_updates()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("Zalo getUpdates failed: %s", type(exc).__name__)
                 await self.client.pacer.clock.sleep(POLL_ERROR_PAUSE)
                 continue
-            if event is None:
-                continue
-            try:
-                await self.on_event(unwrap(event))
-            except Exception:
-                log.exception("Zalo event failed")
+            for event in events:
+                try:
+                    await self.on_event(unwrap(event))
+                except Exception:
+                    log.exception("Zalo event failed")
 
 
 async def webhook(request: web.Request) -> web.Response:

@@ -123,6 +123,8 @@ async def test_malformed_bodies_get_4xx_and_store_nothing(bot: Bot) -> None:
     json_headers = {**headers, "Content-Type": "application/json"}
     assert (await post("/telegram/webhook", data=b'{"update_id": 1,', headers=json_headers)).status == 400
     assert (await post("/telegram/webhook", data=b"[1, 2]", headers=json_headers)).status == 400
+    assert (await post("/telegram/webhook", data=b"[" * 50_000, headers=json_headers)).status == 400
+    assert (await post("/telegram/webhook", data=b'{"update_id": "\xff"}', headers=json_headers)).status == 400
     assert (await post("/telegram/webhook", json={"message": {"text": "hi"}}, headers=headers)).status == 400
     bad_message = {"update_id": 9, "message": {"text": "hi"}}  # no chat, no date: not a Telegram message
     assert (await post("/telegram/webhook", json=bad_message, headers=headers)).status == 400

@@ -8,7 +8,7 @@ from typing import Any
 from bot.campaigns import create_campaign
 from bot.service import BotService
 from tests.channels.conftest import Bot, StartBot
-from tests.fakes.zalo import text_event, too_many_requests, wrapped
+from tests.fakes.zalo import FakeZalo, text_event, too_many_requests, wrapped
 
 LAN = "zl-5a7e1b"
 
@@ -157,7 +157,10 @@ async def test_the_same_event_twice_gives_one_reply_and_one_record(bot: Bot) -> 
     assert await bot.service.store.count_inquiries() == 1
 
 
-async def test_polling_mode_fetches_events_with_get_updates(start_bot: StartBot, service: BotService) -> None:
+async def test_polling_mode_fetches_events_with_get_updates(
+    start_bot: StartBot, service: BotService, fake_zalo: FakeZalo
+) -> None:
+    fake_zalo.script("getUpdates", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
     bot = await start_bot(zalo_polling=True)
     assert (await bot.client.post("/zalo/webhook", json={})).status == 404
     await bot.zalo.updates.put(text_event("p1", LAN, "/start"))
@@ -167,5 +170,6 @@ async def test_polling_mode_fetches_events_with_get_updates(start_bot: StartBot,
     await bot.channels.drain()
     assert bot.zalo.sent[0]["text"].startswith("Xin chào!")
     assert bot.zalo.calls_of("getUpdates")[0] == {"timeout": "30"}
+    assert 5.0 in bot.clock.sleeps  # after the failed poll, a pause before the next
     (record,) = await service.store.inquiries()
     assert record.external_id == "p1"
