@@ -7,6 +7,7 @@ import fcntl
 import json
 import logging
 import os
+import socket
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,8 @@ class Journal:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.path = directory / f"journal-{os.getpid()}.jsonl"
+        # Host and pid: replicas may share the folder (a volume) and all be pid 1 in their containers.
+        self.path = directory / f"journal-{socket.gethostname()}-{os.getpid()}.jsonl"
 
     def append(self, record: TurnRecord) -> None:
         """Make one record durable on local disk."""
