@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
-from actions.types import Outcome, Policy, State
+from actions.types import Outcome, Policy, Reply, State
 from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
 from bot.enterprises import EnterpriseCache
+from bot.flood import UserLimiter
 from bot.journal import Journal
 from bot.privacy import load_or_create_key, pseudonym, redact
 from bot.settings import Settings
@@ -83,6 +84,7 @@ class BotService:
         knowledge_dir: Path = KNOWLEDGE_DIR,
         engine_factory: Callable[[KnowledgeBase], NluEngine] | None = None,
         enterprises: EnterpriseCache | None = None,
+        limiter: UserLimiter | None = None,
     ) -> None:
         self._brain = Brain(kb, engine, responder)
         self.store = store
@@ -93,6 +95,7 @@ class BotService:
         self._key = hash_key
         self.journal = journal
         self._journaled = journal is not None and journal.pending() > 0
+        self.limiter = limiter  # per-user flood control (None: no limit, as in tests and the CLI)
         self.enterprises = enterprises or EnterpriseCache(store)  # the licensed list, reloaded when replaced
 
     @property
@@ -165,9 +168,22 @@ class BotService:
         turn = Turn(
             kind=msg.kind, text=text, norm=normalize(text[: brain.responder.policy.max_chars * 2]), payload=msg.payload
         )
-        understanding = await self._understand(turn, brain)
-        directory = await self.enterprises.current()
-        outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
+        allowed, first_refusal = self.limiter.allow(user_id) if self.limiter else (True, False)
+        understanding = None
+        if allowed:
+            understanding = await self._understand(turn, brain)
+            directory = await self.enterprises.current()
+            outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
+        else:  # flooding: recorded, not understood; told once to slow down, then not answered
+            text_back = brain.kb.text("slow_down") if first_refusal else ""
+            outcome = Outcome(
+                reply=Reply(text=text_back),
+                state=state,
+                kind="rate_limited",
+                topic="chitchat",
+                intent="rate_limited",
+                confidence=1.0,
+            )
         engine_name = understanding.engine if understanding else "none"
         record = TurnRecord(
             user_id=user_id,
@@ -259,8 +275,12 @@ def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
     return build
 
 
-async def build_service(settings: Settings) -> BotService:
-    """The composition root: knowledge, engine, actions and store, from settings."""
+async def build_service(settings: Settings, limit_users: bool = False) -> BotService:
+    """The composition root: knowledge, engine, actions and store, from settings.
+
+    `limit_users` turns on per-user flood control (the server; not `laodong ask`, whose stdin
+    mode puts many questions as one user).
+    """
     kb = load_knowledge()
     factory = engine_factory(settings)
     engine = factory(kb)
@@ -276,6 +296,7 @@ async def build_service(settings: Settings) -> BotService:
         Journal(settings.data_dir / "journal"),
         engine_factory=factory if settings.nlu == "rasa" else None,
         enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
+        limiter=UserLimiter(settings.user_rate, settings.user_burst) if limit_users else None,
     )
     await service.flush_journal()  # records a previous process could not write
     return service

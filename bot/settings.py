@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     zalo_rate_overall: float = Field(default=30.0, gt=0)
     send_retries: int = Field(default=3, ge=0)  # retries after a 429 before a reply counts as failed
     secret_key: str | None = None
+    # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
+    user_burst: int = Field(default=10, ge=1)
+    user_rate: float = Field(default=1.0, gt=0)
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
 

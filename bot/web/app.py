@@ -119,7 +119,7 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = service is None
-        app[SERVICE] = service if service is not None else await build_service(settings)
+        app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True)
         yield
         if owned:
             await app[SERVICE].close()

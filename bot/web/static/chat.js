@@ -27,7 +27,7 @@
   }
 
   function show(reply) {
-    bubble(reply.text, "bot");
+    if (reply.text) bubble(reply.text, "bot"); // a flood gets one "slow down", then silence
     if (reply.options && reply.options.length) buttons(reply.options, "options");
     if (reply.feedback) {
       const row = document.createElement("div");
