@@ -1,0 +1,147 @@
+"""Two `laodong serve` processes on one PostgreSQL database behave as one bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.store.models import User
+from bot.store.store import Store
+from tests.fakes.telegram import TOKEN, FakeTelegram, text_update
+from tests.pg import temporary_database
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "replica-secret-0123456789"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+pytestmark = pytest.mark.postgres
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Poll /healthz until the server answers (bounded: 60 s), failing early if it died."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        assert proc.poll() is None, f"laodong serve exited with {proc.returncode}"
+        try:
+            async with session.get(url + "/healthz") as res:
+                if res.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} did not become healthy")
+
+
+@pytest.fixture
+async def replicas(tmp_path: Path) -> AsyncIterator[tuple[list[str], FakeTelegram, str]]:
+    fake = FakeTelegram()
+    await fake.start()
+    async with temporary_database() as db_url:
+        store = Store(db_url)
+        await store.migrate()
+        await store.add_campaign("poster-bat-xat", "Áp phích Bát Xát", "lao-cai")
+        await store.close()
+        procs, urls = [], []
+        for i in range(2):
+            port = free_port()
+            env = {
+                **os.environ,
+                "LAODONG_DATABASE_URL": db_url,
+                "LAODONG_DATA_DIR": str(tmp_path / f"var{i}"),
+                "LAODONG_HASH_KEY": "shared-hash-key",
+                "LAODONG_TELEGRAM_TOKEN": TOKEN,
+                "LAODONG_TELEGRAM_SECRET": SECRET,
+                "LAODONG_TELEGRAM_API_URL": fake.url,
+            }
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        try:
+            async with aiohttp.ClientSession() as session:
+                for url, proc in zip(urls, procs, strict=True):
+                    await wait_healthy(session, url, proc)
+            yield urls, fake, db_url
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
+            await fake.close()
+
+
+async def sent_to(fake: FakeTelegram, chat: int, count: int) -> list[str]:
+    """The texts sent to a chat, once `count` have gone out (bounded wait: replies leave after the 200)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        texts = [str(m.get("text", "")) for m in fake.sent if int(m["chat_id"]) == chat]
+        if len(texts) >= count:
+            return texts
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"chat {chat} got {len(texts)} messages, expected {count}")
+
+
+async def test_two_processes_share_state_deduplication_and_campaigns(
+    replicas: tuple[list[str], FakeTelegram, str],
+) -> None:
+    (a, b), fake, db_url = replicas
+    async with aiohttp.ClientSession() as http:
+
+        async def post(url: str, update: dict[str, object]) -> int:
+            async with http.post(url + "/telegram/webhook", json=update, headers=HEADERS) as res:
+                return res.status
+
+        # Conversation state: the province question is asked by one process, answered by the other.
+        assert await post(a, text_update(1, 501, "mỗi năm tỉnh mình đưa bao nhiêu người đi xkld")) == 200
+        await sent_to(fake, 501, 1)
+        assert await post(b, text_update(2, 501, "lao cai")) == 200
+        texts = await sent_to(fake, 501, 2)
+        assert "200" in texts[1]
+
+        # A platform retry delivered to both processes at once: one reply, one record.
+        statuses = await asyncio.gather(
+            *(post(url, text_update(3, 502, "bao hiem that nghiep")) for url in (a, b, a, b))
+        )
+        assert statuses == [200] * 4
+        await sent_to(fake, 502, 1)
+
+        # Campaign attribution through either process.
+        assert await post(a, text_update(4, 503, "/start poster-bat-xat")) == 200
+        assert await post(b, text_update(5, 504, "/start poster-bat-xat")) == 200
+        await sent_to(fake, 503, 1)
+        await sent_to(fake, 504, 1)
+
+    store = Store(db_url)
+    try:
+        rows = await store.inquiries()
+        assert sorted(r.external_id or "" for r in rows) == ["1", "2", "3", "4", "5"]
+        assert len([m for m in fake.sent if int(m["chat_id"]) == 502]) == 1
+        async with store.sessions() as session:
+            campaigns = (
+                await session.execute(select(User.campaign, User.province).where(User.campaign.is_not(None)))
+            ).all()
+        assert sorted(campaigns) == [("poster-bat-xat", "lao-cai"), ("poster-bat-xat", "lao-cai")]
+    finally:
+        await store.close()
