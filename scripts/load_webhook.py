@@ -1,0 +1,111 @@
+"""Load test of the Telegram webhook path (issue 7): N updates a second for S seconds, PostgreSQL.
+
+Loopback only, bounded in count and time: `laodong serve` in its own process with PostgreSQL
+(a fresh database on 127.0.0.1:5432, dropped afterwards) and a fake Telegram Bot API in this
+process. Reports the achieved rate, p50/p99 webhook latency, records written versus distinct
+updates sent (must be equal), and the server's memory at start, peak and end (must stay flat).
+
+    .venv/bin/python scripts/load_webhook.py [--rate 500] [--seconds 60] [--users 20000]
+
+The fake API is not rate limited, so the server's own send pacing is lifted for the run
+(LAODONG_TELEGRAM_RATE_*), and so is per-user flood control: this measures the webhook path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.bench_webhook import database, free_port, percentile, post_all, records, server, workload
+from tests.fakes.telegram import FakeTelegram
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def sample_rss(pid: int, into: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        into.append(rss_mb(pid))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ.update(
+        {
+            "LAODONG_TELEGRAM_RATE_OVERALL": "100000",
+            "LAODONG_TELEGRAM_RATE_PER_CHAT": "1000",
+            "LAODONG_USER_RATE": "1000",
+            "LAODONG_USER_BURST": "1000",
+        }
+    )
+    total_updates = int(args.rate * args.seconds)
+    stream = workload(total_updates, args.users, duplicates=0.0)
+    fake = FakeTelegram()
+    api_url = await fake.start()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        async with database("postgresql", tmp) as db_url, server(db_url, api_url, tmp, free_port()) as (base, pid):
+            # Warm up (first requests build caches), then measure memory from here.
+            warm = workload(200, 50, 0.0, seed=99)
+            for update in warm:  # ids of their own, so the measured updates are not taken for retries
+                update["update_id"] += 10_000_000
+            await post_all(base, warm, 40, 0)
+            start_rss = rss_mb(pid)
+            samples: list[float] = []
+            stop = asyncio.Event()
+            sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+            latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
+            drain_started = time.perf_counter()
+            while time.perf_counter() - drain_started < args.drain_timeout:
+                _, _, deliveries = await records(db_url)
+                if "None" not in deliveries:
+                    break
+                await asyncio.sleep(1.0)
+            stop.set()
+            await sampler
+            end_rss = rss_mb(pid)
+            total, distinct, deliveries = await records(db_url)
+    await fake.close()
+    sent_ids = {u["update_id"] for u in stream}
+    return {
+        "offered_per_s": args.rate,
+        "seconds_offered": args.seconds,
+        "updates_sent": len(stream),
+        "achieved_per_s": round(len(stream) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "http": dict(counts),
+        "records_written": total - 200,  # less the warm-up
+        "distinct_updates_sent": len(sent_ids),
+        "lost": len(sent_ids) - (distinct - 200),
+        "replies_sent": len(fake.sent) - 200,
+        "deliveries": dict(deliveries),
+        "rss_mb_start": round(start_rss, 1),
+        "rss_mb_peak": round(max(samples, default=end_rss), 1),
+        "rss_mb_end": round(end_rss, 1),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500.0, help="updates a second to offer")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to offer them")
+    parser.add_argument("--users", type=int, default=20000, help="distinct Telegram users")
+    parser.add_argument("--concurrency", type=int, default=100, help="requests in flight at most")
+    parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for replies")
+    print(json.dumps(asyncio.run(run(parser.parse_args())), ensure_ascii=False, indent=1))
