@@ -191,7 +191,7 @@ async def records(db_url: str) -> tuple[int, int, Counter[str]]:
             distinct = await session.scalar(select(func.count(Inquiry.external_id.distinct())).where(telegram))
             by_delivery = select(Inquiry.delivery, func.count()).where(telegram).group_by(Inquiry.delivery)
             rows = (await session.execute(by_delivery)).all()
-        return int(total or 0), int(distinct or 0), Counter({str(status): int(n) for status, n in rows})
+        return int(total or 0), int(distinct or 0), Counter({status or "pending": int(n) for status, n in rows})
     finally:
         await store.close()
 
@@ -210,7 +210,7 @@ async def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             drain_started = time.perf_counter()
             while time.perf_counter() - drain_started < args.drain_timeout:
                 _, _, deliveries = await records(db_url)
-                if "None" not in deliveries:  # every recorded inquiry's reply was sent (or failed)
+                if "pending" not in deliveries:  # every reply was sent, failed, or not needed
                     break
                 await asyncio.sleep(1.0)
             drain = time.perf_counter() - drain_started

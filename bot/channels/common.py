@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 SENT = "sent"
 FAILED = "failed"
+NOTHING = "none"  # the core chose not to answer (e.g. flood control): nothing to send
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -95,6 +96,11 @@ class Outbox:
         """Send a reply (rate-limited, retried after 429) and then mark its inquiry sent or failed."""
         self._unrecorded.add(inquiry_id)
         self._spawn(self._deliver(inquiry_id, send))
+
+    def nothing_to_send(self, inquiry_id: int) -> None:
+        """Record that an inquiry gets no reply (the core answered with silence)."""
+        self._unrecorded.add(inquiry_id)
+        self._spawn(self._record(inquiry_id, NOTHING))
 
     def spawn(self, call: Coroutine[Any, Any, Any]) -> None:
         """Run a platform call that is not a reply (e.g. stopping a button's spinner) in the background."""

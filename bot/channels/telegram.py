@@ -151,6 +151,9 @@ class TelegramChannel:
         if handled is None:
             return
         messages = telegram_messages(handled.outcome.reply, self.service.kb)
+        if not messages:
+            self.outbox.nothing_to_send(handled.inquiry_id)
+            return
         self.outbox.deliver(handled.inquiry_id, self.send(chat_id, messages))
 
     async def send(self, chat_id: int, messages: list[OutgoingMessage]) -> None:

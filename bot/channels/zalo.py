@@ -189,6 +189,9 @@ class ZaloChannel:
         if handled is None:
             return
         texts = zalo_messages(handled.outcome.reply, self.service.kb)
+        if not texts:
+            self.outbox.nothing_to_send(handled.inquiry_id)
+            return
         self.outbox.deliver(handled.inquiry_id, self.send(chat_id, texts))
 
     async def rating_by_number(self, msg: IncomingMessage) -> IncomingMessage:

@@ -94,7 +94,10 @@ class Store:
             Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         # SQLite: one connection. It takes one writer at a time anyway, and a second connection's
         # read-then-write transaction fails at once with "database is locked" under load.
-        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_pre_ping": True}
+        # PostgreSQL: enough kept-open connections for a webhook burst (overflow ones reconnect each time).
+        pool: dict[str, Any] = (
+            {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_pre_ping": True, "pool_size": 20}
+        )
         self.engine: AsyncEngine = create_async_engine(async_url(url), **pool)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

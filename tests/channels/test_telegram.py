@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.campaigns import create_campaign
+from bot.flood import UserLimiter
 from bot.service import BotService
 from tests.channels.conftest import Bot, StartBot
 from tests.fakes.telegram import FakeTelegram, button_update, text_update, too_many_requests
@@ -226,3 +227,13 @@ async def test_while_telegram_is_unreachable_updates_are_refused_for_a_retry(
     assert await bot.service.store.count_inquiries() == 0
     assert await bot.telegram_update(text_update(1, LAN, "/start")) == 200
     assert len(bot.telegram.sent) == 1
+
+
+async def test_a_flooding_user_is_told_once_then_not_answered(bot: Bot) -> None:
+    bot.service.limiter = UserLimiter(rate=0.1, burst=2, clock=bot.clock.now)
+    for update_id in range(1, 6):
+        assert await bot.telegram_update(text_update(update_id, LAN, "/help")) == 200
+    texts = [m["text"] for m in bot.telegram.sent]
+    assert len(texts) == 3 and texts[2] == bot.service.kb.text("slow_down")
+    records = await bot.service.store.inquiries()
+    assert [r.delivery for r in records] == ["sent", "sent", "sent", "none", "none"]  # all five recorded
