@@ -13,6 +13,7 @@ from bot.service import BotService
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine
+from tests.pg import temporary_database
 
 TEST_KEY = b"test-hash-key"
 
@@ -38,6 +39,22 @@ async def store(db_url: str) -> AsyncIterator[Store]:
     await s.migrate()
     yield s
     await s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated store on SQLite and, in a second run, on a fresh database of the real PostgreSQL."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'db' / 'laodong.db'}")
+        await s.migrate()
+        yield s
+        await s.close()
+        return
+    async with temporary_database() as url:
+        s = Store(url)
+        await s.migrate()
+        yield s
+        await s.close()
 
 
 @pytest.fixture

@@ -9,11 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import unicodedata
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,26 +26,11 @@ from bot.store.models import EnterpriseList
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase
 from nlu.normalize import normalize
-from tests.pg import temporary_database
+from tests.test_cli import laodong
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTS = Path(__file__).resolve().parent / "data" / "enterprises"
 LICENSED = LISTS / "licensed.csv"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'db' / 'laodong.db'}")
-        await s.migrate()
-        yield s
-        await s.close()
-        return
-    async with temporary_database() as url:
-        s = Store(url)
-        await s.migrate()
-        yield s
-        await s.close()
 
 
 @pytest.fixture(scope="module")
@@ -395,24 +376,6 @@ async def test_ordinary_questions_are_untouched_by_the_list(service: BotService)
 
 
 # --- the command -----------------------------------------------------------------------------
-
-
-def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "LAODONG_DATA_DIR": str(tmp_path / "var"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_cli_import_list_and_ask_json(tmp_path: Path) -> None:

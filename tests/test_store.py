@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -12,22 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store.models import Inquiry
 from bot.store.store import Store, TurnRecord, async_url
-from tests.pg import temporary_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'db' / 'laodong.db'}")
-        await s.migrate()
-        yield s
-        await s.close()
-        return
-    async with temporary_database() as url:
-        s = Store(url)
-        await s.migrate()
-        yield s
-        await s.close()
 
 
 def record(user: str = "u", **kw: object) -> TurnRecord:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -15,7 +13,6 @@ from bot.admin import models
 from bot.store.models import Base
 from bot.store.store import Store
 from tests.admin.conftest import turn
-from tests.pg import temporary_database
 
 ADMIN_TABLES = {
     "admin_users",
@@ -33,21 +30,6 @@ def down_revision() -> str:
     exec(compile(MIGRATION.read_text(encoding="utf-8"), str(MIGRATION), "exec"), namespace)
     assert namespace["revision"] == "0004"
     return str(namespace["down_revision"])
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'm.db'}")
-        await store.migrate()
-        yield store
-        await store.close()
-        return
-    async with temporary_database() as url:
-        store = Store(url)
-        await store.migrate()
-        yield store
-        await store.close()
 
 
 def _schema(connection: Any) -> tuple[set[str], set[str], set[str]]:
