@@ -10,7 +10,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -51,6 +51,32 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")
     return body
+
+
+class WebhookChannel(Protocol):
+    secret: str | None
+    stats: ChannelStats
+
+
+async def webhook_body(
+    request: web.Request, channel: WebhookChannel | None, header: str
+) -> dict[str, Any] | web.Response:
+    """The JSON object a webhook carries once its secret header is checked; else the refusal.
+
+    404 when the channel is off; 401/403 for a missing or wrong secret (nothing logged or sent);
+    415, 413 or 400 (raised) for a body that is not one JSON object. Refusals are counted.
+    """
+    if channel is None or channel.secret is None:
+        raise web.HTTPNotFound()
+    refused = check_secret(request, header, channel.secret)
+    if refused is not None:
+        channel.stats.count("rejected")
+        return refused
+    try:
+        return await read_json_object(request)
+    except web.HTTPException:
+        channel.stats.count("malformed")
+        raise
 
 
 class ChannelStats:

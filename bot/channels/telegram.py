@@ -24,7 +24,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
-from bot.channels.common import ChannelStats, Conversations, Outbox, check_secret, read_json_object
+from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, TelegramRateLimiter
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
@@ -206,17 +206,10 @@ class TelegramChannel:
 async def webhook(request: web.Request) -> web.Response:
     """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
     channel = request.app[CHANNELS].telegram
-    if channel is None or channel.secret is None:
-        raise web.HTTPNotFound()
-    refused = check_secret(request, SECRET_HEADER, channel.secret)
-    if refused is not None:
-        channel.stats.count("rejected")
-        return refused
-    try:
-        body = await read_json_object(request)
-    except web.HTTPException:
-        channel.stats.count("malformed")
-        raise
+    body = await webhook_body(request, channel, SECRET_HEADER)
+    if isinstance(body, web.Response):
+        return body
+    assert channel is not None  # webhook_body answered 404 otherwise
     if not isinstance(body.get("update_id"), int):
         channel.stats.count("malformed")
         return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.common import ChannelStats, Conversations, Outbox, check_secret, read_json_object
+from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
@@ -238,17 +238,10 @@ class ZaloChannel:
 async def webhook(request: web.Request) -> web.Response:
     """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
     channel = request.app[CHANNELS].zalo
-    if channel is None or channel.secret is None:
-        raise web.HTTPNotFound()
-    refused = check_secret(request, SECRET_HEADER, channel.secret)
-    if refused is not None:
-        channel.stats.count("rejected")
-        return refused
-    try:
-        body = await read_json_object(request)
-    except web.HTTPException:
-        channel.stats.count("malformed")
-        raise
+    body = await webhook_body(request, channel, SECRET_HEADER)
+    if isinstance(body, web.Response):
+        return body
+    assert channel is not None  # webhook_body answered 404 otherwise
     event = unwrap(body)
     if not isinstance(event.get("event_name"), str):
         channel.stats.count("malformed")
