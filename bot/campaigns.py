@@ -129,7 +129,7 @@ async def attribute(service: BotService, msg: IncomingMessage) -> IncomingMessag
         if campaign is None:  # a bare /start, or a word that is no campaign code
             return msg
         text = f"/start {campaign.code}"  # answered as the start it stands for
-    state, _first_campaign = await store.load_state(service.user_id(msg.channel, msg.user_ref))
+    state = await store.load_state(service.user_id(msg.channel, msg.user_ref))
     # The campaign's province for a user who has none yet; a province the user chose stays.
     province = campaign.province if campaign.province and not state.get("province") else msg.province
     return replace(msg, text=text, campaign=campaign.code, province=province)

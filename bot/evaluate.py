@@ -87,6 +87,12 @@ class Report:
         return [r for r in self.results if not r.topic_ok or (r.question.entries and not r.entry_ok)]
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of measured values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
 def load_questions(directory: Path = QUESTIONS_DIR) -> list[Question]:
     """Every labelled question under tests/data/questions/."""
     questions = []
@@ -106,7 +112,7 @@ def load_questions(directory: Path = QUESTIONS_DIR) -> list[Question]:
     return questions
 
 
-def outcome_entry(responder: Responder, outcome: Outcome) -> str | None:
+def outcome_entry(outcome: Outcome) -> str | None:
     """The entry a reply gives, counting a province question as the group's entry for that province."""
     if outcome.entry is not None:
         return outcome.entry
@@ -120,7 +126,7 @@ def judge(responder: Responder, question: Question, understanding: Understanding
     norm = normalize(question.q)
     turn = Turn(kind="text", text=question.q, norm=norm)
     outcome = responder.respond(State(province=question.province, greeted=True), turn, understanding)
-    entry = outcome_entry(responder, outcome)
+    entry = outcome_entry(outcome)
     if outcome.kind == "ask_province" and entry is not None and question.entries:
         group = responder.kb.entries[entry].group
         if group and any(

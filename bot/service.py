@@ -155,7 +155,7 @@ class BotService:
         brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
         user_id = self.user_id(msg.channel, msg.user_ref)
         try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
-            stored_state, _campaign = await self.store.load_state(user_id)
+            stored_state = await self.store.load_state(user_id)
         except DATABASE_DOWN:
             if self.journal is None:
                 raise

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 IMPORT_STARTED = time.perf_counter()
 from actions.respond import Responder  # noqa: E402
 from actions.types import Policy  # noqa: E402
-from bot.evaluate import Question, Report, evaluate_engine, load_questions  # noqa: E402
+from bot.evaluate import Question, Report, evaluate_engine, load_questions, percentile  # noqa: E402
 from bot.service import BotService, IncomingMessage  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 from knowledge.model import KnowledgeBase, load_knowledge  # noqa: E402
@@ -38,11 +38,6 @@ from nlu.rasa_servers import RasaServers, free_port  # noqa: E402
 from nlu.types import NluEngine  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_STARTED
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def parse_latency(engine: NluEngine, questions: list[str], rounds: int) -> list[float]:

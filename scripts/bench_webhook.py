@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import load_questions  # noqa: E402
+from bot.evaluate import load_questions, percentile  # noqa: E402
 from bot.store.models import Inquiry  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegram, button_update, text_update  # noqa: E402
@@ -46,11 +46,6 @@ from tests.fakes.telegram import TOKEN, FakeTelegram, button_update, text_update
 SECRET = "bench-secret-0123456789"
 PG_ADMIN = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BUTTONS = ["t:work_abroad", "t:employment", "t:vocational", "f:1", "f:0", "m"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -26,7 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.bench_webhook import database, free_port, percentile, post_all, records, server, workload
+from bot.evaluate import percentile
+from scripts.bench_webhook import database, free_port, post_all, records, server, workload
 from tests.fakes.telegram import FakeTelegram
 
 

@@ -200,7 +200,7 @@ class ZaloChannel:
         if msg.kind != "text" or typed not in ("0", "1"):
             return msg
         user_id = self.service.user_id(msg.channel, msg.user_ref)
-        state, _campaign = await self.service.store.load_state(user_id)
+        state = await self.service.store.load_state(user_id)
         if state.get("last_inquiry") is None or (typed == "1" and state.get("options")):
             return msg
         latest = await self.service.store.inquiries(user_id, limit=1)

@@ -115,19 +115,16 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_alembic, "downgrade", revision)
 
-    async def load_state(self, user_id: str) -> tuple[dict[str, Any], str | None]:
-        """The stored dialogue state and campaign of a user (empty for a new user)."""
+    async def load_state(self, user_id: str) -> dict[str, Any]:
+        """The stored dialogue state of a user (empty for a new user)."""
         async with self.sessions() as session:
-            row = await session.execute(
-                select(Conversation.state, User.campaign)
-                .select_from(User)
-                .outerjoin(Conversation, Conversation.user_id == User.id)
-                .where(User.id == user_id)
-            )
-            found = row.first()
-            if found is None:
-                return {}, None
-            return dict(found[0] or {}), found[1]
+            state = await session.scalar(select(Conversation.state).where(Conversation.user_id == user_id))
+            return dict(state or {})
+
+    async def first_campaign(self, user_id: str) -> str | None:
+        """The campaign that first brought a user (first touch), if any."""
+        async with self.sessions() as session:
+            return await session.scalar(select(User.campaign).where(User.id == user_id))
 
     async def record(self, rec: TurnRecord) -> int:
         """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one unit of work."""

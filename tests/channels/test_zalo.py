@@ -70,7 +70,7 @@ async def test_a_conversation_with_typed_numbers_and_ratings(bot: Bot) -> None:
 async def test_one_rates_an_answer_that_listed_no_follow_ups(bot: Bot) -> None:
     await bot.zalo_event(text_event("m1", LAN, "bao hiem that nghiep"))
     user = bot.service.user_id("zalo", LAN)
-    state, _ = await bot.service.store.load_state(user)
+    state = await bot.service.store.load_state(user)
     await bot.service.store.set_state(user, {**state, "options": []})  # as if it had no follow-ups
     await bot.zalo_event(text_event("m2", LAN, "1"))
     records = await bot.service.store.inquiries()
