@@ -7,6 +7,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.redis_link import RedisLink, shared_link
+from bot.settings import Settings
+
 
 @dataclass(slots=True)
 class _Bucket:
@@ -19,7 +22,8 @@ class UserLimiter:
     """A token bucket per user: `burst` messages at once, then `rate` a second.
 
     In process memory, bounded to the `max_users` most recently seen users. With several bot
-    processes, each keeps its own buckets: a flood spread over N processes gets N times the rate.
+    processes, each keeps its own buckets: a flood spread over N processes gets N times the rate
+    (RedisUserLimiter shares them).
     """
 
     def __init__(
@@ -31,7 +35,7 @@ class UserLimiter:
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def allow(self, user_id: str) -> tuple[bool, bool]:
+    async def allow(self, user_id: str) -> tuple[bool, bool]:
         """(allowed, first refusal since the user was last allowed)."""
         now = self._clock()
         bucket = self._buckets.pop(user_id, None) or _Bucket(tokens=float(self.burst), updated=now)
@@ -47,3 +51,80 @@ class UserLimiter:
         first = not bucket.warned
         bucket.warned = True
         return False, first
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+# KEYS[1]: the user's bucket, a hash {tokens, at, warned}. ARGV: now, rate, burst.
+# Returns {allowed, first refusal}. The key expires once the bucket would be full again, when
+# it is no different from a missing one, so Redis keeps only users who sent lately.
+FLOOD_SCRIPT = """
+local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'warned')
+local tokens = tonumber(bucket[1]) or burst
+local at = tonumber(bucket[2]) or now
+local warned = bucket[3] == '1'
+if now > at then
+  tokens = math.min(burst, tokens + (now - at) * rate)
+  at = now
+end
+local allowed, first = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+  warned = false
+elseif not warned then
+  first = 1
+  warned = true
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', at),
+  'warned', warned and '1' or '0')
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+return {allowed, first}
+"""
+
+
+class RedisUserLimiter(UserLimiter):
+    """The same token buckets, kept in Redis so that every bot process shares them.
+
+    One Lua script per message reads, refills and takes from the user's bucket atomically. Time
+    comes from `clock` and is passed to the script, so the processes must share that clock:
+    time.time() does on one host (and across hosts whose clocks NTP keeps in step). While Redis
+    does not answer, this process's own buckets (UserLimiter) decide.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        link: RedisLink,
+        prefix: str = "laodong:",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(rate, burst, clock=clock)
+        self.link = link
+        self.prefix = prefix
+
+    async def allow(self, user_id: str) -> tuple[bool, bool]:
+        """(allowed, first refusal since the user was last allowed), counted across processes."""
+        result = await self.link.run(
+            FLOOD_SCRIPT, [f"{self.prefix}flood:{user_id}"], [self._clock(), self.rate, self.burst]
+        )
+        if result is None:
+            return await super().allow(user_id)
+        allowed, first = result
+        return bool(allowed), bool(first)
+
+    async def close(self) -> None:
+        """Close the Redis client."""
+        await self.link.close()
+
+
+def make_limiter(settings: Settings) -> UserLimiter:
+    """Flood control in this process, or shared through Redis when LAODONG_REDIS_URL is set."""
+    if not settings.redis_url:
+        return UserLimiter(settings.user_rate, settings.user_burst)
+    return RedisUserLimiter(
+        settings.user_rate, settings.user_burst, shared_link(settings.redis_url), settings.redis_prefix
+    )

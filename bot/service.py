@@ -17,7 +17,7 @@ from actions.respond import Responder, Turn, command_of
 from actions.types import Outcome, Policy, Reply, State
 from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
 from bot.enterprises import EnterpriseCache
-from bot.flood import UserLimiter
+from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
 from bot.privacy import load_or_create_key, pseudonym, redact
 from bot.settings import Settings
@@ -168,7 +168,7 @@ class BotService:
         turn = Turn(
             kind=msg.kind, text=text, norm=normalize(text[: brain.responder.policy.max_chars * 2]), payload=msg.payload
         )
-        allowed, first_refusal = self.limiter.allow(user_id) if self.limiter else (True, False)
+        allowed, first_refusal = await self.limiter.allow(user_id) if self.limiter else (True, False)
         understanding = None
         if allowed:
             understanding = await self._understand(turn, brain)
@@ -296,7 +296,7 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
         Journal(settings.data_dir / "journal"),
         engine_factory=factory if settings.nlu == "rasa" else None,
         enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
-        limiter=UserLimiter(settings.user_rate, settings.user_burst) if limit_users else None,
+        limiter=make_limiter(settings) if limit_users else None,
     )
     await service.flush_journal()  # records a previous process could not write
     return service

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
     user_burst: int = Field(default=10, ge=1)
     user_rate: float = Field(default=1.0, gt=0)
+    # Redis, to share flood control and send pacing between several `laodong serve` processes
+    # (redis://host:6379/0); unset, each process keeps its own. Keys start with the prefix.
+    redis_url: str | None = None
+    redis_prefix: str = "laodong:"
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
 

@@ -14,6 +14,7 @@ from bot.store.store import Store
 from knowledge.model import KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine
 from tests.pg import temporary_database
+from tests.redisdb import RedisNamespace, redis_namespace
 
 TEST_KEY = b"test-hash-key"
 
@@ -60,3 +61,10 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 @pytest.fixture
 async def service(kb: KnowledgeBase, engine: EmbeddedEngine, store: Store) -> BotService:
     return BotService(kb, engine, Responder(kb, Policy.load()), store, TEST_KEY)
+
+
+@pytest.fixture
+async def redis_ns() -> AsyncIterator[RedisNamespace]:
+    """A key prefix of its own on the real Redis (127.0.0.1:6379), cleaned up afterwards."""
+    async with redis_namespace() as namespace:
+        yield namespace

@@ -58,8 +58,9 @@ def option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def test_the_four_services_and_their_images(services: dict[str, Any]) -> None:
-    assert {"postgres", "bot", "rasa", "actions"} <= set(services)
+def test_the_five_services_and_their_images(services: dict[str, Any]) -> None:
+    assert {"postgres", "redis", "bot", "rasa", "actions"} <= set(services)
+    assert services["redis"]["image"].startswith("redis:")
     assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     assert services["postgres"]["image"].startswith("postgres:")
     for name in ("bot", "actions"):
@@ -68,7 +69,7 @@ def test_the_four_services_and_their_images(services: dict[str, Any]) -> None:
 
 
 def test_long_running_services_have_health_checks_and_restart(services: dict[str, Any]) -> None:
-    for name in ("postgres", "bot", "rasa", "actions"):
+    for name in ("postgres", "redis", "bot", "rasa", "actions"):
         assert services[name]["healthcheck"]["test"], name
         assert services[name]["restart"] == "unless-stopped", name
 
@@ -128,6 +129,9 @@ def test_urls_and_ports_agree(services: dict[str, Any]) -> None:
     assert (db.scheme, db.hostname, db.port) == ("postgresql", "postgres", 5432)
     assert (db.username, db.path.lstrip("/")) == (pg["POSTGRES_USER"], pg["POSTGRES_DB"])
     assert db.password == substitute(pg["POSTGRES_PASSWORD"] or "")
+    redis_url = urlsplit(bot["LAODONG_REDIS_URL"] or "")
+    assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
+    assert "6379" not in " ".join(services["redis"].get("ports") or [])  # reached by the bots only
     port = int(bot["LAODONG_PORT"] or 0)
     assert any(p.endswith(f":{port}") for p in services["bot"]["ports"])
     assert bot["LAODONG_HOST"] == "0.0.0.0"

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.redis_link import shared_link
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web.app import create_app
+from knowledge.model import KnowledgeBase
+from tests.redisdb import RedisNamespace
 
 
 async def client_for(aiohttp_client: Any, service: BotService, tmp_path: Path) -> TestClient:
@@ -75,3 +79,31 @@ async def test_healthz(aiohttp_client: Any, service: BotService, tmp_path: Path)
     res = await client.get("/healthz")
     assert res.status == 200
     assert (await res.json())["status"] == "ok"
+
+
+@pytest.mark.redis
+async def test_a_server_with_redis_shares_flood_control_and_closes_its_client(
+    aiohttp_client: Any, kb: KnowledgeBase, tmp_path: Path, redis_ns: RedisNamespace
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path / 'laodong.db'}",
+        data_dir=tmp_path,
+        hash_key="k",
+        redis_url=redis_ns.url,
+        redis_prefix=redis_ns.prefix,
+        user_burst=2,
+        user_rate=0.001,
+    )
+    client = await aiohttp_client(create_app(settings))  # the service built from settings, as `serve` does
+    replies = []
+    for _ in range(3):
+        res = await client.post("/api/chat", json={"text": "bao hiem that nghiep"})
+        replies.append((await res.json())["reply"]["text"])
+    assert replies[2] == kb.text("slow_down") and replies[0] and replies[1]
+    (key,) = await redis_ns.keys()  # the web user's bucket, counted in Redis
+    assert key.startswith(f"{redis_ns.prefix}flood:")
+    link = shared_link(redis_ns.url)
+    assert link._client is not None
+    await client.close()  # the app shuts down
+    assert link._client is None

@@ -2,7 +2,8 @@
 
 A `Pacer` spaces the sends (per chat, then overall; no bursts); a 429 holds every send back
 for the time the platform asks, then the request is tried again. Time comes from a `Clock`,
-so tests run on a fake clock and never wait on the wall clock.
+so tests run on a fake clock and never wait on the wall clock. With several bot processes,
+`RedisPacer` books the same slots in Redis, so that together they keep within the limits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -17,6 +19,8 @@ from typing import Any, Protocol, TypeVar
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.redis_link import RedisLink, shared_link
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,13 @@ class LoopClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+class WallClock(LoopClock):
+    """Wall-clock time, time.time(): what the processes of one host share (hosts need NTP)."""
+
+    def now(self) -> float:
+        return time.time()
 
 
 @dataclass(slots=True)
@@ -71,16 +82,22 @@ class Pacer:
         self._next = start + self._gap
         await self._sleep_until(start)
 
+    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None) -> None:
+        """Wait for the chat to be due, then for an overall slot; note when the send goes out."""
+        if pace is not None:
+            await self._sleep_until(pace.last + self._chat_gap)
+        await self._overall_slot()
+        if pace is not None:
+            pace.last = self.clock.now()
+
     async def wait(self, chat: Hashable | None) -> None:
         """Wait until a message to `chat` may go out (None: a call into no chat, paced overall only)."""
         if chat is None:
-            await self._overall_slot()
+            await self._send_slot(None, None)
             return
         pace = self._chats.setdefault(chat, _ChatPace())
         async with pace.lock:
-            await self._sleep_until(pace.last + self._chat_gap)
-            await self._overall_slot()
-            pace.last = self.clock.now()
+            await self._send_slot(chat, pace)
         if len(self._chats) > self._prune_at:
             self._forget()
 
@@ -90,9 +107,106 @@ class Pacer:
         self._chats = {c: p for c, p in self._chats.items() if p.lock.locked() or p.last > due}
         self._prune_at = max(MAX_TRACKED_CHATS, 2 * len(self._chats))
 
-    def hold(self, seconds: float) -> None:
+    async def hold(self, seconds: float) -> None:
         """Keep every later send back for `seconds` (the platform asked us to slow down)."""
         self._next = max(self._next, self.clock.now() + seconds)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+# KEYS[1]: the next free overall slot; KEYS[2], for a send into a chat: when its last send went out.
+# ARGV: now, the gap between sends to one chat, the gap between any two sends. Returns {1, moment}
+# with the send booked at that moment, or {0, moment} if the chat is not due until then: nothing
+# is booked and the caller asks again then, so a busy chat never takes overall slots ahead of
+# the others. Keys expire once they no longer hold anything back.
+PACE_SCRIPT = """
+local now, chat_gap, gap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if #KEYS > 1 then
+  local last = tonumber(redis.call('GET', KEYS[2]))
+  if last and last + chat_gap > now then
+    return {0, string.format('%.17g', last + chat_gap)}
+  end
+end
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1])) or now)
+redis.call('SET', KEYS[1], string.format('%.17g', start + gap), 'PX', math.ceil((start + gap - now) * 1000) + 1000)
+if #KEYS > 1 then
+  redis.call('SET', KEYS[2], string.format('%.17g', start), 'PX', math.ceil((start + chat_gap - now) * 1000) + 1000)
+end
+return {1, string.format('%.17g', start)}
+"""
+
+# KEYS[1]: the next free overall slot. ARGV: now, seconds. Moves it to now + seconds, if later.
+HOLD_SCRIPT = """
+local until_ = tonumber(ARGV[1]) + tonumber(ARGV[2])
+local next_slot = tonumber(redis.call('GET', KEYS[1]))
+if not next_slot or until_ > next_slot then
+  redis.call('SET', KEYS[1], string.format('%.17g', until_), 'PX', math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
+end
+return 1
+"""
+
+
+class RedisPacer(Pacer):
+    """A Pacer whose slots are booked in Redis, shared by every process sending for the same bot.
+
+    Each send asks one Lua script, with the clock's now, for its moment: the chat's last send
+    plus its gap, then the next free overall slot, which the script books; the process then
+    sleeps until that moment on its own clock. The clock must be one the processes share
+    (WallClock). A 429's hold is shared too. While Redis does not answer, this process paces
+    on its own (Pacer) for that send.
+    """
+
+    def __init__(self, per_chat: float, overall: float, clock: Clock, link: RedisLink, prefix: str) -> None:
+        super().__init__(per_chat, overall, clock)
+        self.link = link
+        self._next_key = f"{prefix}pace:next"
+        self._chat_prefix = f"{prefix}pace:chat:"
+
+    async def book(self, chat: Hashable | None, now: float) -> tuple[bool, float] | None:
+        """Ask Redis once: (True, moment) with a send booked then, (False, moment) if the chat is not
+        due until then (nothing booked), None if Redis did not answer."""
+        keys = [self._next_key] if chat is None else [self._next_key, f"{self._chat_prefix}{chat}"]
+        result = await self.link.run(PACE_SCRIPT, keys, [now, self._chat_gap, self._gap])
+        if result is None:
+            return None
+        return bool(result[0]), float(result[1])
+
+    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None) -> None:
+        now = self.clock.now()
+        while True:
+            answer = await self.book(chat, now)
+            if answer is None:  # Redis is down: this process's own pacing, for this send
+                await super()._send_slot(chat, pace)
+                return
+            booked, moment = answer
+            await self._sleep_until(moment)
+            if booked:
+                break
+            now = max(self.clock.now(), moment)  # the chat is due now: ask again, for an overall slot
+        if pace is not None:
+            pace.last = moment  # for _forget, and for this process's own pacing should Redis go down
+
+    async def hold(self, seconds: float) -> None:
+        """Keep every later send of every process back for `seconds`."""
+        await super().hold(seconds)
+        await self.link.run(HOLD_SCRIPT, [self._next_key], [self.clock.now(), seconds])
+
+    async def close(self) -> None:
+        """Close the Redis client."""
+        await self.link.close()
+
+
+def make_pacer(per_chat: float, overall: float, clock: Clock, redis_url: str | None, prefix: str) -> Pacer:
+    """A Pacer for this process, or, with a Redis URL, one whose slots every process shares.
+
+    Moments booked in Redis are compared across processes, so the loop's monotonic clock gives
+    way to wall-clock time there (a test's fake clock is kept).
+    """
+    if not redis_url:
+        return Pacer(per_chat, overall, clock)
+    shared_clock = WallClock() if isinstance(clock, LoopClock) else clock
+    return RedisPacer(per_chat, overall, shared_clock, shared_link(redis_url), prefix)
 
 
 async def paced(
@@ -115,7 +229,7 @@ async def paced(
             if delay is None or attempt == retries:
                 raise
             log.info("rate limited; retrying in %.1f s (attempt %d of %d)", delay, attempt + 1, retries)
-            pacer.hold(delay)
+            await pacer.hold(delay)
             await pacer.clock.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -140,7 +254,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
+        """Release the pacer (a shared one's Redis client)."""
+        await self.pacer.close()
 
     async def process_request(
         self,

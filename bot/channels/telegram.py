@@ -26,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
 from bot.channels.hub import CHANNELS
-from bot.channels.ratelimit import Clock, LoopClock, Pacer, TelegramRateLimiter
+from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
@@ -229,7 +229,13 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
     """The PTB Application for our token and Bot API root, with our rate limiter; no Updater for webhooks."""
     assert settings.telegram_token
     api = settings.telegram_api_url.rstrip("/")
-    pacer = Pacer(settings.telegram_rate_per_chat, settings.telegram_rate_overall, clock)
+    pacer = make_pacer(
+        settings.telegram_rate_per_chat,
+        settings.telegram_rate_overall,
+        clock,
+        settings.redis_url,
+        f"{settings.redis_prefix}telegram:",
+    )
     builder = (
         Application.builder()
         .token(settings.telegram_token)

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
 from bot.channels.hub import CHANNELS
-from bot.channels.ratelimit import Clock, LoopClock, Pacer, paced
+from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
@@ -255,7 +255,13 @@ async def running(
     settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
 ) -> AsyncIterator[ZaloChannel]:
     """Run the Zalo channel for the life of the web app: webhook, or polling if asked."""
-    pacer = Pacer(settings.zalo_rate_per_chat, settings.zalo_rate_overall, clock)
+    pacer = make_pacer(
+        settings.zalo_rate_per_chat,
+        settings.zalo_rate_overall,
+        clock,
+        settings.redis_url,
+        f"{settings.redis_prefix}zalo:",
+    )
     async with aiohttp.ClientSession() as session:
         channel = ZaloChannel(service, ZaloClient(settings, session, pacer), settings.zalo_secret, stats)
         poller = asyncio.get_running_loop().create_task(channel.poll()) if settings.zalo_polling else None
@@ -266,6 +272,7 @@ async def running(
                 poller.cancel()
                 await asyncio.gather(poller, return_exceptions=True)
             await channel.outbox.close(SHUTDOWN_GRACE)
+            await pacer.close()
 
 
 async def set_webhook(settings: Settings, url: str) -> None:

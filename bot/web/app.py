@@ -123,6 +123,9 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
         yield
         if owned:
             await app[SERVICE].close()
+            limiter = app[SERVICE].limiter
+            if limiter is not None:
+                await limiter.close()  # a shared limiter's Redis client
 
     app.cleanup_ctx.append(service_ctx)
     setup_channels(app, settings, SERVICE)  # Telegram and Zalo webhooks, campaign pages (bot/channels)

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
-from bot.channels.ratelimit import Pacer, TelegramRateLimiter, paced, telegram_retry_after
+from bot.channels.ratelimit import (
+    LoopClock,
+    Pacer,
+    RedisPacer,
+    TelegramRateLimiter,
+    WallClock,
+    make_pacer,
+    paced,
+    telegram_retry_after,
+)
+from bot.redis_link import RedisLink, shared_link
+from tests.channels.conftest import StartBot
+from tests.fakes import telegram as fake_tg
+from tests.fakes import zalo as fake_zl
 from tests.fakes.clock import FakeClock
+from tests.redisdb import RedisNamespace
 
 
 async def send_times(pacer: Pacer, clock: FakeClock, chats: list[Hashable]) -> dict[Hashable, list[float]]:
@@ -89,3 +103,106 @@ async def test_ptb_requests_without_a_chat_are_not_paced() -> None:
     for _ in range(2):
         await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 7, "text": "x"}, None)
     assert clock.sleeps == [1.0]
+
+
+@pytest.fixture
+async def two_pacers(redis_ns: RedisNamespace) -> AsyncIterator[tuple[RedisPacer, RedisPacer, FakeClock]]:
+    """The pacers of two processes, each with its own Redis client, on one fake clock."""
+    clock = FakeClock()
+    pacers = tuple(RedisPacer(1, 30, clock, RedisLink(redis_ns.url), f"{redis_ns.prefix}telegram:") for _ in range(2))
+    yield pacers[0], pacers[1], clock
+    for pacer in pacers:
+        await pacer.close()
+
+
+@pytest.mark.redis
+async def test_shared_pacers_book_overall_slots_one_after_another(
+    two_pacers: tuple[RedisPacer, RedisPacer, FakeClock],
+) -> None:
+    a, b, clock = two_pacers
+    start = clock.now()
+    answers = await asyncio.gather(*((a if i % 2 == 0 else b).book(f"chat{i}", start) for i in range(60)))
+    assert all(answer is not None and answer[0] for answer in answers)
+    moments = sorted(answer[1] - start for answer in answers if answer is not None)
+    assert moments == pytest.approx([i / 30 for i in range(60)])  # 30 a second across both, no two at once
+
+
+@pytest.mark.redis
+async def test_shared_pacers_space_one_chat_without_holding_other_chats_back(
+    two_pacers: tuple[RedisPacer, RedisPacer, FakeClock],
+) -> None:
+    a, b, clock = two_pacers
+    start = clock.now()
+    assert await a.book("lan", start) == (True, start)
+    assert await b.book("lan", start) == (False, start + 1.0)  # not due: nothing booked, ask again then
+    assert await b.book("minh", start) == pytest.approx((True, start + 1 / 30))  # the next overall slot
+    assert await b.book("lan", start + 1.0) == (True, start + 1.0)
+    assert await a.book("lan", start + 1.0) == (False, start + 2.0)
+
+
+@pytest.mark.redis
+async def test_shared_pacers_send_in_turn_on_the_clock(two_pacers: tuple[RedisPacer, RedisPacer, FakeClock]) -> None:
+    a, b, clock = two_pacers
+    start = clock.now()
+    sent = []
+    for pacer, chat in [(a, "lan"), (b, "lan"), (b, "minh"), (a, "lan"), (b, "hoa")]:
+        await pacer.wait(chat)
+        sent.append((chat, clock.now() - start))
+    # Each process sleeps on its clock until the moment Redis booked: chat lan once a second,
+    # minh and hoa in the overall slot after it, though another process sent the last message.
+    assert [chat for chat, _ in sent] == ["lan", "lan", "minh", "lan", "hoa"]
+    assert [moment for _, moment in sent] == pytest.approx([0.0, 1.0, 1 + 1 / 30, 2.0, 2 + 1 / 30])
+
+
+@pytest.mark.redis
+async def test_a_429_in_one_process_holds_the_others_back(
+    two_pacers: tuple[RedisPacer, RedisPacer, FakeClock], redis_ns: RedisNamespace
+) -> None:
+    a, b, clock = two_pacers
+    start = clock.now()
+    attempts: list[float] = []
+
+    async def request() -> str:
+        attempts.append(clock.now() - start)
+        if len(attempts) == 1:
+            raise RetryAfter(5)
+        return "ok"
+
+    assert await paced(a, "lan", request, telegram_retry_after, retries=3) == "ok"
+    assert attempts == pytest.approx([0.0, 5.0])
+    await b.wait(None)  # another process's next send, into no chat, waits out the hold too
+    assert clock.now() - start == pytest.approx(5.0 + 1 / 30)
+    ttls = await redis_ns.keys()
+    assert set(ttls) == {f"{redis_ns.prefix}telegram:pace:next", f"{redis_ns.prefix}telegram:pace:chat:lan"}
+    assert all(0 < ttl <= 6000 for ttl in ttls.values())  # nothing outlives what it holds back (+1 s)
+
+
+def test_a_redis_url_makes_the_pacer_shared_and_on_wall_clock_time() -> None:
+    assert type(make_pacer(1, 30, LoopClock(), None, "p:")) is Pacer
+    shared = make_pacer(1, 30, LoopClock(), "redis://127.0.0.1:6379/0", "p:")
+    assert isinstance(shared, RedisPacer) and isinstance(shared.clock, WallClock)
+    fake = FakeClock()
+    assert make_pacer(1, 30, fake, "redis://127.0.0.1:6379/0", "p:").clock is fake
+
+
+@pytest.mark.redis
+async def test_with_redis_both_channels_book_their_sends_there_and_close_on_shutdown(
+    start_bot: StartBot, redis_ns: RedisNamespace
+) -> None:
+    bot = await start_bot(redis_url=redis_ns.url, redis_prefix=redis_ns.prefix)
+    bot.telegram.script("sendMessage", 429, fake_tg.too_many_requests(7))
+    assert await bot.telegram_update(fake_tg.text_update(1, 555001, "/start")) == 200
+    assert await bot.zalo_event(fake_zl.text_event("m1", "zl-lan", "/start")) == 200
+    assert len(bot.telegram.sent) == 2 and len(bot.zalo.sent) >= 1  # the 429 retried, both answered
+    p = redis_ns.prefix
+    keys = set(await redis_ns.keys())
+    assert keys == {
+        f"{p}telegram:pace:next",
+        f"{p}telegram:pace:chat:555001",
+        f"{p}zalo:pace:next",
+        f"{p}zalo:pace:chat:zl-lan",
+    }
+    link = shared_link(redis_ns.url)
+    assert link._client is not None
+    await bot.client.close()  # the app stops: the channels close their pacers
+    assert link._client is None
