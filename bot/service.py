@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 MAX_STORED_CHARS = 4000
 # The database did not answer: the message is still answered, its record journaled.
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a store call failed for want of the database (not because of the data it was given)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # e.g. a pooled connection the server dropped
+        return True
+    return isinstance(exc, DATABASE_DOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +163,8 @@ class BotService:
         user_id = self.user_id(msg.channel, msg.user_ref)
         try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
             stored_state = await self.store.load_state(user_id)
-        except DATABASE_DOWN:
-            if self.journal is None:
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
                 raise
             log.warning("database unreachable: answering without the stored conversation state")
             stored_state = {}
@@ -215,8 +222,8 @@ class BotService:
         )
         try:
             inquiry_id = await self._record(msg, record)
-        except DATABASE_DOWN:
-            if self.journal is None:
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
                 raise
             self.journal.append(record)  # durable on local disk; written to the database later
             self._journaled = True
@@ -284,7 +291,7 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
     kb = load_knowledge()
     factory = engine_factory(settings)
     engine = factory(kb)
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, pool_size=settings.db_pool_size)
     await store.migrate()
     key = load_or_create_key(settings.hash_key, settings.data_dir)
     service = BotService(

@@ -117,6 +117,10 @@ class Outbox:
         self.stats = stats
         self._tasks: set[asyncio.Task[None]] = set()
         self._unrecorded: set[int] = set()  # inquiries whose delivery has no status yet
+        # Statuses not yet written: one writer at a time takes all that piled up while it wrote
+        # the last batch, so under load many statuses share one transaction.
+        self._statuses: dict[int, str] = {}
+        self._writing = False
 
     def deliver(self, inquiry_id: int, send: Coroutine[Any, Any, None]) -> None:
         """Send a reply (rate-limited, retried after 429) and then mark its inquiry sent or failed."""
@@ -153,10 +157,25 @@ class Outbox:
     async def _record(self, inquiry_id: int, status: str) -> None:
         self._unrecorded.discard(inquiry_id)
         self.stats.count(status)
+        if inquiry_id:  # 0: the record itself is in the journal (database down); it keeps no status
+            self._statuses[inquiry_id] = status
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._statuses and not self._writing:
+            self._writing = True
+            self._spawn(self._write_statuses())
+
+    async def _write_statuses(self) -> None:
         try:
-            await self.service.store.set_delivery(inquiry_id, status)
-        except Exception:
-            log.exception("could not record delivery of inquiry %d", inquiry_id)
+            while self._statuses:
+                batch, self._statuses = self._statuses, {}
+                try:
+                    await self.service.store.set_deliveries(batch)
+                except Exception:
+                    log.exception("could not record the delivery of %d replies", len(batch))
+        finally:
+            self._writing = False
 
     @staticmethod
     async def _quietly(call: Coroutine[Any, Any, Any]) -> None:
@@ -187,3 +206,5 @@ class Outbox:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for inquiry_id in list(self._unrecorded):  # cancelled before they even started
             await self._record(inquiry_id, FAILED)
+        self._start_writer()  # statuses a cancelled writer left, and those just recorded
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -9,13 +9,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, delete, event, func, select, update
+from sqlalchemy import Select, Table, delete, event, func, insert, select, update
+from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, User, utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x6C616F646F6E67  # "laodong": the advisory lock that serialises migrations on PostgreSQL
+USERS: Table = User.__table__  # type: ignore[assignment]
+CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
+HANDOFFS: Table = Handoff.__table__  # type: ignore[assignment]
 
 
 def async_url(url: str) -> str:
@@ -71,6 +79,32 @@ class TurnRecord:
     enterprise_name: str | None = None  # the company the message named, if any
 
 
+class _Statements:
+    """The statements every message runs, built once per dialect (SQLAlchemy then caches their SQL)."""
+
+    def __init__(self, backend: str) -> None:
+        upsert = pg_insert if backend == "postgresql" else sqlite_insert
+        user = upsert(USERS)
+        self.upsert_user = user.on_conflict_do_update(
+            index_elements=[USERS.c.id],
+            set_={
+                "last_seen_at": user.excluded.last_seen_at,
+                "province": user.excluded.province,
+                "campaign": func.coalesce(USERS.c.campaign, user.excluded.campaign),  # first touch
+            },
+        ).returning(USERS.c.campaign)
+        self.insert_inquiry = insert(INQUIRIES).returning(INQUIRIES.c.id)
+        conversation = upsert(CONVERSATIONS)
+        self.upsert_conversation = conversation.on_conflict_do_update(
+            index_elements=[CONVERSATIONS.c.user_id],
+            set_={
+                "state": conversation.excluded.state,
+                "version": CONVERSATIONS.c.version + 1,
+                "updated_at": conversation.excluded.updated_at,
+            },
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignStats:
     """How far one campaign reached."""
@@ -86,22 +120,27 @@ class CampaignStats:
 class Store:
     """Async access to the inquiry log and conversation state."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
         parsed = make_url(url)
+        self.backend = parsed.get_backend_name()
         sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
         if sqlite_file:
             Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         # SQLite: one connection. It takes one writer at a time anyway, and a second connection's
         # read-then-write transaction fails at once with "database is locked" under load.
         # PostgreSQL: enough kept-open connections for a webhook burst (overflow ones reconnect each time).
-        pool: dict[str, Any] = (
-            {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_pre_ping": True, "pool_size": 20}
-        )
+        # No ping before each use (a round trip per statement batch): a connection that died with
+        # the server fails its statement, SQLAlchemy then discards the whole pool, and that one
+        # message's record goes to the journal (bot/journal.py) like any other outage.
+        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_size": pool_size}
         self.engine: AsyncEngine = create_async_engine(async_url(url), **pool)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._statements = _Statements(self.backend)
+        # One-statement reads on the hot path, without BEGIN … ROLLBACK around them (two round trips less).
+        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -109,6 +148,8 @@ class Store:
     async def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic."""
         async with self.engine.begin() as conn:
+            if self.backend == "postgresql":  # replicas starting together: one migrates, the rest wait
+                await conn.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(_run_alembic, "upgrade", revision)
 
     async def downgrade(self, revision: str = "base") -> None:
@@ -117,8 +158,8 @@ class Store:
 
     async def load_state(self, user_id: str) -> dict[str, Any]:
         """The stored dialogue state of a user (empty for a new user)."""
-        async with self.sessions() as session:
-            state = await session.scalar(select(Conversation.state).where(Conversation.user_id == user_id))
+        async with self._reads.connect() as conn:
+            state = await conn.scalar(select(CONVERSATIONS.c.state).where(CONVERSATIONS.c.user_id == user_id))
             return dict(state or {})
 
     async def first_campaign(self, user_id: str) -> str | None:
@@ -127,65 +168,58 @@ class Store:
             return await session.scalar(select(User.campaign).where(User.id == user_id))
 
     async def record(self, rec: TurnRecord) -> int:
-        """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one unit of work."""
+        """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one transaction.
+
+        Core statements built once (_Statements), not the ORM: this runs for every message, and
+        upserts take three round trips where loading and flushing objects took seven. A repeated
+        (channel, external_id) raises IntegrityError and writes nothing.
+        """
         now = utcnow()
-        async with self.sessions.begin() as session:
+        sql = self._statements
+        async with self.engine.begin() as conn:
             if rec.delete_user:
-                await session.execute(delete(User).where(User.id == rec.user_id))
-            user = await session.get(User, rec.user_id)
-            if user is None:
-                user = User(
-                    id=rec.user_id,
-                    channel=rec.channel,
-                    province=rec.province,
-                    campaign=rec.campaign,
-                    created_at=now,
-                    last_seen_at=now,
-                )
-                session.add(user)
-            else:
-                user.last_seen_at = now
-                user.province = rec.province
-                user.campaign = user.campaign or rec.campaign
-            await session.flush()
-            inquiry = Inquiry(
-                user_id=rec.user_id,
-                channel=rec.channel,
-                external_id=rec.external_id,
-                message_kind=rec.message_kind,
-                text=rec.text,
-                normalized=rec.normalized,
-                outcome=rec.outcome,
-                topic=rec.topic,
-                intent=rec.intent,
-                entry_id=rec.entry_id,
-                confidence=rec.confidence,
-                answered=rec.answered,
-                handoff=rec.handoff_question is not None,
-                engine=rec.engine,
-                campaign=user.campaign,
-                province=rec.province,
-                reply_text=rec.reply_text,
-                created_at=now,
-                warning=rec.warning,
-                enterprise_name=rec.enterprise_name,
-            )
-            session.add(inquiry)
-            await session.flush()
+                await conn.execute(delete(USERS).where(USERS.c.id == rec.user_id))
+            user = {
+                "id": rec.user_id,
+                "channel": rec.channel,
+                "province": rec.province,
+                "campaign": rec.campaign,
+                "created_at": now,
+                "last_seen_at": now,
+            }
+            campaign = (await conn.execute(sql.upsert_user, user)).scalar_one()
+            inquiry = {
+                "user_id": rec.user_id,
+                "channel": rec.channel,
+                "external_id": rec.external_id,
+                "message_kind": rec.message_kind,
+                "text": rec.text,
+                "normalized": rec.normalized,
+                "outcome": rec.outcome,
+                "topic": rec.topic,
+                "intent": rec.intent,
+                "entry_id": rec.entry_id,
+                "confidence": rec.confidence,
+                "answered": rec.answered,
+                "handoff": rec.handoff_question is not None,
+                "engine": rec.engine,
+                "campaign": campaign,
+                "province": rec.province,
+                "reply_text": rec.reply_text,
+                "created_at": now,
+                "warning": rec.warning,
+                "enterprise_name": rec.enterprise_name,
+            }
+            inquiry_id = int((await conn.execute(sql.insert_inquiry, inquiry)).scalar_one())
             state = dict(rec.state)
             if rec.remember_inquiry:
-                state["last_inquiry"] = int(inquiry.id)
-            conversation = await session.get(Conversation, rec.user_id)
-            if conversation is None:
-                session.add(Conversation(user_id=rec.user_id, state=state, version=1, updated_at=now))
-            else:
-                conversation.state = state
-                conversation.version += 1
-                conversation.updated_at = now
+                state["last_inquiry"] = inquiry_id
+            conversation = {"user_id": rec.user_id, "state": state, "version": 1, "updated_at": now}
+            await conn.execute(sql.upsert_conversation, conversation)
             if rec.handoff_question is not None:
-                session.add(
-                    Handoff(
-                        inquiry_id=inquiry.id,
+                await conn.execute(
+                    insert(HANDOFFS).values(
+                        inquiry_id=inquiry_id,
                         user_id=rec.user_id,
                         channel=rec.channel,
                         question=rec.handoff_question,
@@ -194,12 +228,12 @@ class Store:
                     )
                 )
             if rec.feedback_for is not None and rec.feedback is not None:
-                await session.execute(
-                    update(Inquiry)
-                    .where(Inquiry.id == rec.feedback_for, Inquiry.user_id == rec.user_id)
+                await conn.execute(
+                    update(INQUIRIES)
+                    .where(INQUIRIES.c.id == rec.feedback_for, INQUIRIES.c.user_id == rec.user_id)
                     .values(feedback=rec.feedback)
                 )
-            return int(inquiry.id)
+            return inquiry_id
 
     async def set_state(self, user_id: str, state: dict[str, Any]) -> None:
         async with self.sessions.begin() as session:
@@ -239,10 +273,16 @@ class Store:
             )
             return found.first() is not None
 
-    async def set_delivery(self, inquiry_id: int, status: str) -> None:
-        """Record whether the reply to an inquiry reached the user ("sent") or not ("failed")."""
-        async with self.sessions.begin() as session:
-            await session.execute(update(Inquiry).where(Inquiry.id == inquiry_id).values(delivery=status))
+    async def set_deliveries(self, statuses: dict[int, str]) -> None:
+        """Record how replies ended ("sent", "failed", "none"), many inquiries in one transaction."""
+        by_status: dict[str, list[int]] = {}
+        for inquiry_id, status in statuses.items():
+            by_status.setdefault(status, []).append(inquiry_id)
+        async with self.engine.begin() as conn:
+            for status, ids in by_status.items():
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    await conn.execute(update(INQUIRIES).where(INQUIRIES.c.id.in_(chunk)).values(delivery=status))
 
     async def campaign(self, code: str, ignore_case: bool = False) -> Campaign | None:
         """The campaign with this code (typed codes match whatever their case)."""
