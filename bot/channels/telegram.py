@@ -28,6 +28,7 @@ from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_bod
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
+from bot.channels.telegram_http import AiohttpRequest
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from knowledge.model import load_knowledge
@@ -242,6 +243,7 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(TelegramRateLimiter(pacer, settings.send_retries))
+        .request(AiohttpRequest())
     )
     if not polling:
         builder = builder.updater(None)
