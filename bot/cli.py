@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument("--telegram-polling", action="store_true", help="poll Telegram instead of a webhook")
     serve.add_argument("--zalo-polling", action="store_true", help="poll Zalo (getUpdates) instead of a webhook")
+    serve.add_argument("--workers", type=int, help="server processes on the port, one per core (default 1)")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker of --workers N
 
     for platform in ("telegram", "zalo"):
         channel = sub.add_parser(platform, help=f"the {platform.capitalize()} channel")
@@ -330,7 +332,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.telegram_polling or args.zalo_polling:
             polling = {"telegram_polling": args.telegram_polling, "zalo_polling": args.zalo_polling}
             settings = settings.model_copy(update={k: v for k, v in polling.items() if v})
-        run_server(settings, host=args.host, port=args.port)
+        workers = args.workers if args.workers is not None else settings.workers
+        if workers < 1:
+            raise SystemExit("laodong: --workers must be 1 or more")
+        if workers > 1:
+            from bot.web.workers import supervise
+
+            return supervise(settings, workers, args.host or settings.host, args.port or settings.port)
+        run_server(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
         return 0
     if args.command in ("telegram", "zalo"):
         return asyncio.run(_set_webhook(settings, args.command, args.url, sys.stdout))

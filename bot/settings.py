@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     rasa_timeout: float = 2.0
     host: str = "127.0.0.1"
     port: int = 8080
+    # `laodong serve` processes on the port (SO_REUSEPORT; bot/web/workers.py): one per core.
+    workers: int = Field(default=1, ge=1, le=64)
     # PostgreSQL connections each process keeps open (workers × replicas × this ≤ the server's max_connections).
     db_pool_size: int = Field(default=20, ge=1)
     retention_days: int = Field(default=365, ge=1)

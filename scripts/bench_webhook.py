@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -48,10 +49,37 @@ PG_ADMIN = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:54
 BUTTONS = ["t:work_abroad", "t:employment", "t:vocational", "f:1", "f:0", "m"]
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its children (the workers of `serve --workers N`), Linux /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+    return [pid, *children]
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system, all threads) a process and its children have used so far."""
+    total = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = _stat(p)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on this TCP port (one per worker with SO_REUSEPORT), Linux /proc."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A")
 
 
 def free_port() -> int:
@@ -97,8 +125,8 @@ async def database(kind: str, tmp: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterator[tuple[str, int]]:
-    """`laodong serve` in its own process with Telegram on; (base URL, pid) once /healthz answers."""
+async def server(db_url: str, api_url: str, tmp: Path, port: int, workers: int = 1) -> AsyncIterator[tuple[str, int]]:
+    """`laodong serve [--workers N]` in its own process with Telegram on; (base URL, pid) once /healthz answers."""
     env = {
         **os.environ,
         "LAODONG_DATABASE_URL": db_url,
@@ -108,7 +136,7 @@ async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterat
         "LAODONG_TELEGRAM_SECRET": SECRET,
         "LAODONG_TELEGRAM_API_URL": api_url,
     }
-    cmd = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -120,6 +148,10 @@ async def server(db_url: str, api_url: str, tmp: Path, port: int) -> AsyncIterat
                             break
                 except aiohttp.ClientError:
                     pass
+                if process.returncode is not None:
+                    raise SystemExit("laodong serve exited at start-up")
+                await asyncio.sleep(0.1)
+            while listening_sockets(port) < workers:  # every worker of --workers N is up
                 if process.returncode is not None:
                     raise SystemExit("laodong serve exited at start-up")
                 await asyncio.sleep(0.1)
@@ -198,7 +230,10 @@ async def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     api_url = await fake.start()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        async with database(kind, tmp) as db_url, server(db_url, api_url, tmp, free_port()) as (base, pid):
+        async with (
+            database(kind, tmp) as db_url,
+            server(db_url, api_url, tmp, free_port(), args.workers) as (base, pid),
+        ):
             cpu_before = cpu_seconds(pid)
             latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
             cpu = cpu_seconds(pid) - cpu_before
@@ -214,6 +249,7 @@ async def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     await fake.close()
     return {
         "database": kind,
+        "workers": args.workers,
         "posted": len(stream),
         "distinct_updates": unique,
         "offered_per_s": args.rate or "max",
@@ -245,6 +281,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0, help="updates a second to offer (0: as fast as answered)")
     parser.add_argument("--concurrency", type=int, default=40, help="requests in flight at most (Telegram: 40)")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="laodong serve --workers N")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for replies to go out")
     args = parser.parse_args()
     for kind in args.db.split(","):

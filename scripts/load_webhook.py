@@ -27,15 +27,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.evaluate import percentile
-from scripts.bench_webhook import database, free_port, post_all, records, server, workload
+from scripts.bench_webhook import database, free_port, post_all, process_tree, records, server, workload
 from tests.fakes.telegram import FakeTelegram
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server: the process and its workers (`serve --workers N`)."""
+    total = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
 
 
 async def sample_rss(pid: int, into: list[float], stop: asyncio.Event) -> None:
@@ -60,7 +64,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     api_url = await fake.start()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        async with database("postgresql", tmp) as db_url, server(db_url, api_url, tmp, free_port()) as (base, pid):
+        async with (
+            database("postgresql", tmp) as db_url,
+            server(db_url, api_url, tmp, free_port(), args.workers) as (
+                base,
+                pid,
+            ),
+        ):
             # Warm up (first requests build caches), then measure memory from here.
             warm = workload(200, 50, 0.0, seed=99)
             for update in warm:  # ids of their own, so the measured updates are not taken for retries
@@ -84,6 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await fake.close()
     sent_ids = {u["update_id"] for u in stream}
     return {
+        "workers": args.workers,
         "offered_per_s": args.rate,
         "seconds_offered": args.seconds,
         "updates_sent": len(stream),
@@ -107,6 +118,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500.0, help="updates a second to offer")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to offer them")
     parser.add_argument("--users", type=int, default=20000, help="distinct Telegram users")
+    parser.add_argument("--workers", type=int, default=1, help="laodong serve --workers N")
     parser.add_argument("--concurrency", type=int, default=100, help="requests in flight at most")
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for replies")
     print(json.dumps(asyncio.run(run(parser.parse_args())), ensure_ascii=False, indent=1))

@@ -140,14 +140,17 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
     return app
 
 
-def run_server(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Serve until interrupted (refusing to start a production server without its secrets)."""
+def run_server(settings: Settings, host: str | None = None, port: int | None = None, reuse_port: bool = False) -> None:
+    """Serve until interrupted (refusing to start a production server without its secrets).
+
+    `reuse_port`: share the port with the other workers of `laodong serve --workers N`.
+    """
     problems = settings.production_problems()
     if problems:
         raise SystemExit("laodong: refusing to start in production without: " + "; ".join(problems))
     app = create_app(settings)
     app.on_startup.append(freeze_startup_objects)  # runs after the service and channels have started
-    web.run_app(app, host=host or settings.host, port=port or settings.port)
+    web.run_app(app, host=host or settings.host, port=port or settings.port, reuse_port=reuse_port or None)
 
 
 async def freeze_startup_objects(app: web.Application) -> None:
