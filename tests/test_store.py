@@ -72,6 +72,34 @@ async def test_a_platform_update_is_recorded_once(any_store: Store) -> None:
     assert await any_store.count_inquiries() == 1
 
 
+async def test_a_refused_retry_changes_nothing_else(any_store: Store) -> None:
+    await any_store.record(record(external_id="update-1"))
+    with pytest.raises(IntegrityError):  # the whole message's write is one unit: nothing of it stays
+        await any_store.record(record(external_id="update-1", state={"province": "kien-giang"}, province="kien-giang"))
+    assert await any_store.load_state("u") == {"province": "lao-cai"}
+    async with any_store.engine.connect() as conn:
+        province = (await conn.execute(text("SELECT province FROM users WHERE id = 'u'"))).scalar_one()
+        version = (await conn.execute(text("SELECT version FROM conversations WHERE user_id = 'u'"))).scalar_one()
+    assert (province, version) == ("lao-cai", 1)
+
+
+async def test_usual_and_unusual_messages_write_the_same_way(any_store: Store) -> None:
+    """A plain message (PostgreSQL: one statement) and a handoff (a transaction) keep one history."""
+    first = await any_store.record(record(campaign="hoi-cho", remember_inquiry=True))
+    handoff = await any_store.record(record(handoff_question="gap can bo", state={"step": "x"}, province=None))
+    third = await any_store.record(record(campaign="khac", state={"province": "kien-giang"}, province="kien-giang"))
+    assert await any_store.load_state("u") == {"province": "kien-giang"}  # remember_inquiry only when asked
+    async with any_store.engine.connect() as conn:
+        user = (await conn.execute(text("SELECT province, campaign FROM users WHERE id = 'u'"))).one()
+        version = (await conn.execute(text("SELECT version FROM conversations WHERE user_id = 'u'"))).scalar_one()
+    assert tuple(user) == ("kien-giang", "hoi-cho") and version == 3
+    rows = await any_store.inquiries("u")
+    assert [r.id for r in rows] == [first, handoff, third]
+    assert [r.handoff for r in rows] == [False, True, False]
+    assert [r.campaign for r in rows] == ["hoi-cho"] * 3
+    assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
+
+
 async def test_deleting_a_user_removes_their_records(any_store: Store) -> None:
     await any_store.record(record(handoff_question="giup toi"))
     await any_store.record(record(user="other"))

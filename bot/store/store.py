@@ -10,10 +10,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, Table, TextClause, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import Boolean, Select, Table, TextClause, bindparam, delete, event, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeEngine
 
 from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, User, utcnow
 
@@ -78,10 +79,22 @@ class TurnRecord:
     enterprise_name: str | None = None  # the company the message named, if any
 
 
-def _typed(table: Table, sql: str) -> TextClause:
-    """A textual statement whose :name parameters take the types of `table`'s columns of that name."""
-    names = re.findall(r"(?<![:\w]):(\w+)", sql)
-    return sql_text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
+def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
+    """A textual statement whose :name parameters take the type given, or that of the first of
+    `tables` with a column of that name."""
+    names = dict.fromkeys(re.findall(r"(?<![:\w]):(\w+)", sql))
+    for name in names:
+        if name not in types:
+            types[name] = next(t.c[name].type for t in tables if name in t.c)
+    return sql_text(sql).bindparams(*(bindparam(name, type_=types[name]) for name in names))
+
+
+# An inquiry's own columns, as TurnRecord gives them (the campaign comes from the user's row).
+INQUIRY_FIELDS = (
+    "user_id, channel, external_id, message_kind, text, normalized, outcome, topic, intent, entry_id,"
+    " confidence, answered, handoff, engine, province, reply_text, created_at, warning, enterprise_name"
+)
+_INQUIRY_VALUES = ", ".join(f":{name.strip()}" for name in INQUIRY_FIELDS.split(","))
 
 
 class _Statements:
@@ -94,20 +107,47 @@ class _Statements:
 
     def __init__(self) -> None:
         self.upsert_user = _typed(
-            USERS,
             "INSERT INTO users (id, channel, province, campaign, created_at, last_seen_at)"
             " VALUES (:id, :channel, :province, :campaign, :created_at, :last_seen_at)"
             " ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, province = excluded.province,"
             " campaign = coalesce(users.campaign, excluded.campaign)"  # first touch
             " RETURNING campaign",
+            USERS,
         )
         self.insert_inquiry = insert(INQUIRIES).returning(INQUIRIES.c.id)
         self.upsert_conversation = _typed(
-            CONVERSATIONS,
             "INSERT INTO conversations (user_id, state, version, updated_at)"
             " VALUES (:user_id, :state, 1, :updated_at)"
             " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,"
             " version = conversations.version + 1, updated_at = excluded.updated_at",
+            CONVERSATIONS,
+        )
+        # PostgreSQL: the usual message (no handoff, feedback or deletion) in one statement, one
+        # round trip without BEGIN/COMMIT: user, inquiry and conversation in chained CTEs (one
+        # statement is one transaction; foreign keys are checked at its end).
+        self.record_in_one = _typed(
+            "WITH u AS ("
+            " INSERT INTO users (id, channel, province, campaign, created_at, last_seen_at)"
+            " VALUES (:user_id, :channel, :province, :campaign, :created_at, :created_at)"
+            " ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, province = excluded.province,"
+            " campaign = coalesce(users.campaign, excluded.campaign)"
+            " RETURNING campaign"
+            "), i AS ("
+            f" INSERT INTO inquiries ({INQUIRY_FIELDS}, campaign)"
+            f" SELECT {_INQUIRY_VALUES}, u.campaign FROM u"
+            " RETURNING id"
+            "), c AS ("
+            " INSERT INTO conversations (user_id, state, version, updated_at)"
+            " SELECT :user_id, CASE WHEN :remember"
+            " THEN CAST(CAST(:state AS jsonb) || jsonb_build_object('last_inquiry', i.id) AS json)"
+            " ELSE CAST(:state AS json) END, 1, :created_at FROM i"
+            " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,"
+            " version = conversations.version + 1, updated_at = excluded.updated_at"
+            ") SELECT id FROM i",
+            INQUIRIES,
+            state=CONVERSATIONS.c.state.type,
+            remember=Boolean(),
+            campaign=USERS.c.campaign.type,
         )
 
 
@@ -145,8 +185,8 @@ class Store:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._statements = _Statements()
-        # One-statement reads on the hot path, without BEGIN … ROLLBACK around them (two round trips less).
-        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One-statement reads and writes on the hot path, without BEGIN … COMMIT/ROLLBACK around them.
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -164,7 +204,7 @@ class Store:
 
     async def load_state(self, user_id: str) -> dict[str, Any]:
         """The stored dialogue state of a user (empty for a new user)."""
-        async with self._reads.connect() as conn:
+        async with self._autocommit.connect() as conn:
             state = await conn.scalar(select(CONVERSATIONS.c.state).where(CONVERSATIONS.c.user_id == user_id))
             return dict(state or {})
 
@@ -176,12 +216,41 @@ class Store:
     async def record(self, rec: TurnRecord) -> int:
         """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one transaction.
 
-        Core statements built once (_Statements), not the ORM: this runs for every message, and
-        upserts take three round trips where loading and flushing objects took seven. A repeated
-        (channel, external_id) raises IntegrityError and writes nothing.
+        Statements built once (_Statements), not the ORM, as this runs for every message: on
+        PostgreSQL a usual message is one statement (one round trip); otherwise three upserts and
+        inserts in a transaction. A repeated (channel, external_id) raises IntegrityError and
+        writes nothing.
         """
         now = utcnow()
         sql = self._statements
+        inquiry = {
+            "user_id": rec.user_id,
+            "channel": rec.channel,
+            "external_id": rec.external_id,
+            "message_kind": rec.message_kind,
+            "text": rec.text,
+            "normalized": rec.normalized,
+            "outcome": rec.outcome,
+            "topic": rec.topic,
+            "intent": rec.intent,
+            "entry_id": rec.entry_id,
+            "confidence": rec.confidence,
+            "answered": rec.answered,
+            "handoff": rec.handoff_question is not None,
+            "engine": rec.engine,
+            "province": rec.province,
+            "reply_text": rec.reply_text,
+            "created_at": now,
+            "warning": rec.warning,
+            "enterprise_name": rec.enterprise_name,
+        }
+        usual = (
+            rec.handoff_question is None and not rec.delete_user and (rec.feedback_for is None or rec.feedback is None)
+        )
+        if self.backend == "postgresql" and usual:
+            params = {**inquiry, "campaign": rec.campaign, "state": rec.state, "remember": rec.remember_inquiry}
+            async with self._autocommit.connect() as conn:
+                return int((await conn.execute(sql.record_in_one, params)).scalar_one())
         async with self.engine.begin() as conn:
             if rec.delete_user:
                 await conn.execute(delete(USERS).where(USERS.c.id == rec.user_id))
@@ -193,29 +262,7 @@ class Store:
                 "created_at": now,
                 "last_seen_at": now,
             }
-            campaign = (await conn.execute(sql.upsert_user, user)).scalar_one()
-            inquiry = {
-                "user_id": rec.user_id,
-                "channel": rec.channel,
-                "external_id": rec.external_id,
-                "message_kind": rec.message_kind,
-                "text": rec.text,
-                "normalized": rec.normalized,
-                "outcome": rec.outcome,
-                "topic": rec.topic,
-                "intent": rec.intent,
-                "entry_id": rec.entry_id,
-                "confidence": rec.confidence,
-                "answered": rec.answered,
-                "handoff": rec.handoff_question is not None,
-                "engine": rec.engine,
-                "campaign": campaign,
-                "province": rec.province,
-                "reply_text": rec.reply_text,
-                "created_at": now,
-                "warning": rec.warning,
-                "enterprise_name": rec.enterprise_name,
-            }
+            inquiry["campaign"] = (await conn.execute(sql.upsert_user, user)).scalar_one()
             inquiry_id = int((await conn.execute(sql.insert_inquiry, inquiry)).scalar_one())
             state = dict(rec.state)
             if rec.remember_inquiry:
