@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -336,9 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if workers < 1:
             raise SystemExit("laodong: --workers must be 1 or more")
         if workers > 1:
-            from bot.web.workers import supervise
+            from bot.web.workers import check
 
-            return supervise(settings, workers, args.host or settings.host, args.port or settings.port)
+            check(settings)  # polling, production secrets: refused here, in plain words
+            host, port = args.host or settings.host, str(args.port or settings.port)
+            # The supervisor needs none of what this process imported: start it afresh, same pid.
+            os.execv(sys.executable, [sys.executable, "-m", "bot.web.workers", str(workers), host, port])
         run_server(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
         return 0
     if args.command in ("telegram", "zalo"):

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = 8080
     # `laodong serve` processes on the port (SO_REUSEPORT; bot/web/workers.py): one per core.
     workers: int = Field(default=1, ge=1, le=64)
+    # A worker that dies sooner than this after it started stops them all; later, it is replaced.
+    worker_startup_grace: float = Field(default=15.0, ge=0)
     # PostgreSQL connections each process keeps open (workers × replicas × this ≤ the server's max_connections).
     db_pool_size: int = Field(default=20, ge=1)
     retention_days: int = Field(default=365, ge=1)

@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.evaluate import percentile
-from scripts.bench_webhook import database, free_port, post_all, process_tree, records, server, workload
+from scripts.bench_webhook import cpu_seconds, database, free_port, post_all, process_tree, records, server, workload
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -80,7 +80,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             samples: list[float] = []
             stop = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+            server_cpu, own_cpu = cpu_seconds(pid), time.process_time()
             latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
+            server_cpu, own_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - own_cpu
             drain_started = time.perf_counter()
             while time.perf_counter() - drain_started < args.drain_timeout:
                 _, _, deliveries = await records(db_url)
@@ -110,6 +112,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_mb_start": round(start_rss, 1),
         "rss_mb_peak": round(max(samples, default=end_rss), 1),
         "rss_mb_end": round(end_rss, 1),
+        # Where the machine's cores went while the updates were offered (all on one machine here).
+        "server_cpu_ms_per_update": round(server_cpu / len(stream) * 1000, 2),
+        "load_and_fake_api_cpu_ms_per_update": round(own_cpu / len(stream) * 1000, 2),
+        "cores": os.cpu_count(),
     }
 
 

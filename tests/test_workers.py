@@ -81,6 +81,39 @@ async def test_two_workers_share_one_port_and_one_database(tmp_path: Path) -> No
             await store.close()
 
 
+@pytest.mark.postgres
+async def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    port = free_port()
+    async with temporary_database() as db_url:
+        env = {
+            **os.environ,
+            "LAODONG_DATABASE_URL": db_url,
+            "LAODONG_DATA_DIR": str(tmp_path / "var"),
+            "LAODONG_HASH_KEY": "workers-key",
+            "LAODONG_WORKER_STARTUP_GRACE": "0",  # any death counts as one after start-up
+        }
+        cmd = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            await until(lambda: listening_sockets(port) == 2, "two listening workers")
+            first = set(process_tree(proc.pid)[1:])
+            victim = min(first)
+            os.kill(victim, signal.SIGKILL)  # a worker crashes hard
+            await until(
+                lambda: listening_sockets(port) == 2 and len(set(process_tree(proc.pid)[1:]) - first) == 1,
+                "a new worker in its place",
+            )
+            assert victim not in process_tree(proc.pid)
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as res:
+                assert res.status == 200
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def test_polling_with_several_workers_is_refused_plainly(tmp_path: Path) -> None:
     env = {**os.environ, "LAODONG_DATA_DIR": str(tmp_path), "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     cmd = [sys.executable, "-m", "bot.cli", "serve", "--workers", "2", "--telegram-polling"]

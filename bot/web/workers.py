@@ -22,9 +22,6 @@ from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
-# A worker that dies sooner than this after it started is broken (port taken, bad settings):
-# restarting it would only loop, so everything stops.
-STARTUP_GRACE = 15.0
 SUPERVISE_EVERY = 0.5
 STOP_TIMEOUT = 30.0
 
@@ -42,13 +39,18 @@ async def _migrate(settings: Settings) -> None:
         await store.close()
 
 
-def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
-    """Run `workers` server processes until SIGINT/SIGTERM; the exit code of the first broken one, else 0."""
+def check(settings: Settings) -> None:
+    """Refuse, in plain words, what several workers cannot do."""
     if settings.telegram_polling or settings.zalo_polling:
         raise SystemExit("laodong: polling takes one worker (several would fetch the same updates); use webhooks")
     problems = settings.production_problems()
     if problems:
         raise SystemExit("laodong: refusing to start in production without: " + "; ".join(problems))
+
+
+def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
+    """Run `workers` server processes until SIGINT/SIGTERM; the exit code of the first broken one, else 0."""
+    check(settings)
     if workers > 1 and not settings.redis_url:
         log.warning(
             "%d workers without LAODONG_REDIS_URL: flood control and send pacing are per worker "
@@ -77,7 +79,9 @@ def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
                 returned = proc.poll()
                 if returned is None or stopping:
                     continue
-                if time.monotonic() - started < STARTUP_GRACE:
+                # Dead sooner than this after it started: broken (port taken, bad settings), and
+                # restarting it would only loop, so everything stops.
+                if time.monotonic() - started < settings.worker_startup_grace:
                     log.error("worker %d exited with %d at start-up: stopping", proc.pid, returned)
                     code = returned or 1
                     stop(signal.SIGTERM, None)
@@ -96,3 +100,15 @@ def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return code
+
+
+def main() -> None:
+    """`python -m bot.web.workers N HOST PORT`: what `laodong serve --workers N` becomes (exec), so
+    the supervisor does not carry the engine and libraries the workers load (≈ 180 MB)."""
+    logging.basicConfig(format="laodong supervisor: %(message)s")
+    workers, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    raise SystemExit(supervise(Settings(), workers, host, port))
+
+
+if __name__ == "__main__":
+    main()
