@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
 
+    def refuse_unsafe_start(self) -> None:
+        """Stop, in plain words, a production server about to start without its secrets."""
+        problems = self.production_problems()
+        if problems:
+            raise SystemExit("laodong: refusing to start in production without: " + "; ".join(problems))
+
     def production_problems(self) -> list[str]:
         """What a production server must not start without (LAODONG_ENV=production)."""
         if self.env != "production":

@@ -145,9 +145,7 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
 
     `reuse_port`: share the port with the other workers of `laodong serve --workers N`.
     """
-    problems = settings.production_problems()
-    if problems:
-        raise SystemExit("laodong: refusing to start in production without: " + "; ".join(problems))
+    settings.refuse_unsafe_start()
     app = create_app(settings)
     app.on_startup.append(freeze_startup_objects)  # runs after the service and channels have started
     web.run_app(app, host=host or settings.host, port=port or settings.port, reuse_port=reuse_port or None)

@@ -31,6 +31,12 @@ def worker_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "bot.cli", *serve]
 
 
+def start(command: list[str]) -> subprocess.Popen[bytes]:
+    """A worker in a session of its own: a Ctrl-C in the terminal reaches the supervisor only,
+    which passes one SIGINT on (two would cut aiohttp's graceful shutdown short)."""
+    return subprocess.Popen(command, start_new_session=True)
+
+
 async def _migrate(settings: Settings) -> None:
     store = Store(settings.database_url)
     try:
@@ -43,9 +49,7 @@ def check(settings: Settings) -> None:
     """Refuse, in plain words, what several workers cannot do."""
     if settings.telegram_polling or settings.zalo_polling:
         raise SystemExit("laodong: polling takes one worker (several would fetch the same updates); use webhooks")
-    problems = settings.production_problems()
-    if problems:
-        raise SystemExit("laodong: refusing to start in production without: " + "; ".join(problems))
+    settings.refuse_unsafe_start()
 
 
 def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
@@ -60,7 +64,7 @@ def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
         )
     asyncio.run(_migrate(settings))  # once, before the workers: they then find the schema current
     command = worker_command(host, port)
-    procs = [(subprocess.Popen(command), time.monotonic()) for _ in range(workers)]
+    procs = [(start(command), time.monotonic()) for _ in range(workers)]
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -87,7 +91,7 @@ def supervise(settings: Settings, workers: int, host: str, port: int) -> int:
                     stop(signal.SIGTERM, None)
                     break
                 log.error("worker %d exited with %d: starting another", proc.pid, returned)
-                procs[i] = (subprocess.Popen(command), time.monotonic())
+                procs[i] = (start(command), time.monotonic())
         deadline = time.monotonic() + STOP_TIMEOUT
         for proc, _ in procs:
             try:
