@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.web.proxy import Network, parse_networks
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,8 @@ class Settings(BaseSettings):
     rasa_timeout: float = 2.0
     host: str = "127.0.0.1"
     port: int = 8080
+    # Reverse proxies whose X-Forwarded-For is believed (bot/web/proxy.py): "127.0.0.1, 10.0.0.0/8".
+    trusted_proxies: str = ""
     # `laodong serve` processes on the port (SO_REUSEPORT; bot/web/workers.py): one per core.
     workers: int = Field(default=1, ge=1, le=64)
     # A worker that dies sooner than this after it started stops them all; later, it is replaced.
@@ -60,6 +64,16 @@ class Settings(BaseSettings):
     redis_prefix: str = "laodong:"
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a wrong entry stops the start-up, naming it
+        return value
+
+    @property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     def refuse_unsafe_start(self) -> None:
         """Stop, in plain words, a production server about to start without its secrets."""

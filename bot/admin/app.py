@@ -58,7 +58,12 @@ async def to_dashboard(request: web.Request) -> web.StreamResponse:
 
 def setup_admin(app: web.Application, settings: Settings) -> AdminConfig:
     """Mount the dashboard on the web app, with the registry channels deliver officials' replies through."""
-    config = AdminConfig(settings=settings, secret=load_or_create_secret(settings), templates=template_environment())
+    config = AdminConfig(
+        settings=settings,
+        secret=load_or_create_secret(settings),
+        templates=template_environment(),
+        proxies=settings.proxy_networks,
+    )
     app[ADMIN] = config
     deliverers(app)
     app.router.add_get(PREFIX, to_dashboard)  # before the sub-app, which would take "/admin" too

@@ -23,6 +23,7 @@ from bot.service import BotService
 from bot.settings import Settings
 from bot.store.models import utcnow
 from bot.web.app import SERVICE
+from bot.web.proxy import Network, client_address
 
 PREFIX = "/admin"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,6 +40,7 @@ class AdminConfig:
     settings: Settings
     secret: bytes
     templates: jinja2.Environment
+    proxies: tuple[Network, ...] = ()  # LAODONG_TRUSTED_PROXIES, parsed once
     clock: Clock = utcnow
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one knowledge edit at a time
 
@@ -114,7 +116,8 @@ def signed_in(request: web.Request) -> SignedIn:
 
 
 def client_ip(request: web.Request) -> str:
-    return (request.remote or "-")[:64]
+    """The official's address (through the trusted reverse proxies), for throttling and the audit log."""
+    return client_address(request, admin_of(request).proxies)[:64]
 
 
 async def audit(request: web.Request, action: str, target: str | None = None, **detail: Any) -> None:
