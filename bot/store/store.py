@@ -89,14 +89,6 @@ def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
     return sql_text(sql).bindparams(*(bindparam(name, type_=types[name]) for name in names))
 
 
-# An inquiry's own columns, as TurnRecord gives them (the campaign comes from the user's row).
-INQUIRY_FIELDS = (
-    "user_id, channel, external_id, message_kind, text, normalized, outcome, topic, intent, entry_id,"
-    " confidence, answered, handoff, engine, province, reply_text, created_at, warning, enterprise_name"
-)
-_INQUIRY_VALUES = ", ".join(f":{name.strip()}" for name in INQUIRY_FIELDS.split(","))
-
-
 class _Statements:
     """The statements every message runs, built once.
 
@@ -133,8 +125,12 @@ class _Statements:
             " campaign = coalesce(users.campaign, excluded.campaign)"
             " RETURNING campaign"
             "), i AS ("
-            f" INSERT INTO inquiries ({INQUIRY_FIELDS}, campaign)"
-            f" SELECT {_INQUIRY_VALUES}, u.campaign FROM u"
+            " INSERT INTO inquiries (user_id, channel, external_id, message_kind, text, normalized, outcome,"
+            " topic, intent, entry_id, confidence, answered, handoff, engine, province, reply_text, created_at,"
+            " warning, enterprise_name, campaign)"
+            " SELECT :user_id, :channel, :external_id, :message_kind, :text, :normalized, :outcome,"
+            " :topic, :intent, :entry_id, :confidence, :answered, :handoff, :engine, :province, :reply_text,"
+            " :created_at, :warning, :enterprise_name, u.campaign FROM u"
             " RETURNING id"
             "), c AS ("
             " INSERT INTO conversations (user_id, state, version, updated_at)"
