@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 
 from bot.store.models import Inquiry
 from bot.store.store import Store
-from scripts.bench_webhook import free_port
 from tests.fakes.telegram import TOKEN, FakeTelegram, text_update
 from tests.pg import temporary_database
+from tests.serving import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "crash-secret-0123456789"
@@ -111,15 +111,7 @@ async def serve(db_url: str, data_dir: Path, fake: FakeTelegram) -> AsyncIterato
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(600):
-                assert proc.poll() is None, f"laodong serve exited with {proc.returncode}"
-                try:
-                    async with http.get(url + "/healthz") as res:
-                        if res.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_healthy(http, url, proc)
         yield url, proc
     finally:
         if proc.poll() is None:

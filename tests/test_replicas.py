@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -23,33 +22,12 @@ from knowledge.model import KnowledgeBase
 from tests.fakes.telegram import TOKEN, FakeTelegram, text_update
 from tests.pg import temporary_database
 from tests.redisdb import RedisNamespace
+from tests.serving import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "replica-secret-0123456789"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 pytestmark = pytest.mark.postgres
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_healthy(session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]) -> None:
-    """Poll /healthz until the server answers (bounded: 60 s), failing early if it died."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while loop.time() < deadline:
-        assert proc.poll() is None, f"laodong serve exited with {proc.returncode}"
-        try:
-            async with session.get(url + "/healthz") as res:
-                if res.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not become healthy")
 
 
 @asynccontextmanager

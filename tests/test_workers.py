@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 
 from bot.store.store import Store
-from scripts.bench_webhook import free_port, listening_sockets, process_tree
+from scripts.bench_webhook import listening_sockets, process_tree
 from tests.fakes.telegram import TOKEN, FakeTelegram, text_update
 from tests.pg import temporary_database
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "workers-secret-0123456789"
