@@ -163,8 +163,8 @@ def _check_offices(kb: KnowledgeBase, entry: Entry, where: str) -> Iterable[str]
 def _check_office_change(kb: KnowledgeBase) -> Iterable[str]:
     """responses.yaml `office_change`: the note names the former office, figures from the 2025 notes."""
     change = kb.responses.get("office_change")
-    if not isinstance(change, dict) or not {"note", "area", "offices"} <= set(change):
-        yield "responses.yaml: missing 'office_change' (note, area, offices)"
+    if not isinstance(change, dict) or "{offices}" not in str(change.get("note")) or not change.get("offices"):
+        yield "responses.yaml: missing 'office_change' (a note with {offices}, and the offices)"
         return
     offices = kb.office_change_offices()
     for office in offices:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,22 +125,20 @@ class KnowledgeBase:
                 parts.append(cite[0].lower() + cite[1:])
         return self.text("source_prefix") + "; ".join(parts)
 
-    def office_change_offices(self) -> dict[str, str]:
-        """Current office → the work it took over in 2025 (responses.yaml `office_change`)."""
-        raw = (self.responses.get("office_change") or {}).get("offices") or {}
-        return {str(office): str(area) for office, area in raw.items()}
+    def office_change_offices(self) -> list[str]:
+        """The offices that took over the work of the dissolved one (responses.yaml `office_change`)."""
+        return [str(office) for office in (self.responses.get("office_change") or {}).get("offices") or []]
 
     def offices_named(self, text: str) -> list[str]:
-        """The current offices of `office_change` that a text names, in the order it names them."""
+        """The offices of `office_change` that a text names, in the order it names them."""
         found = [(text.find(office), office) for office in self.office_change_offices() if office in text]
         return [office for _, office in sorted(found)]
 
-    def office_change_note(self, offices: Iterable[str]) -> str:
-        """The 2025 office change, said once per conversation, for the offices an answer names."""
-        change = self.responses.get("office_change") or {}
-        areas = self.office_change_offices()
-        parts = [str(change["area"]).format(area=areas[o], office=o) for o in offices if o in areas]
-        return str(change["note"]).format(areas="; ".join(parts)) if parts else ""
+    def office_change_note(self, offices: Sequence[str]) -> str:
+        """The 2025 office change, said once per conversation, naming the offices an answer names."""
+        if not offices:
+            return ""
+        return str(self.responses["office_change"]["note"]).format(offices=", ".join(offices))
 
 
 def short_section(section: str) -> str:
