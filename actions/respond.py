@@ -106,15 +106,12 @@ class Responder:
 
     def office_note(self, state: State, entry: Entry) -> str:
         """The 2025 office change, the first time in a conversation an answer names a current office."""
-        if state.office_note_given:
-            return ""
-        if FORMER_OFFICES.search(entry.answer):  # an entry about the reorganisation tells it itself
-            state.office_note_given = True
-            return ""
         named = self.kb.offices_named(entry.answer)
-        if not named or REORGANISATION_DOC not in {ref.doc for ref in entry.sources}:
+        if state.office_note_given or not named or REORGANISATION_DOC not in {ref.doc for ref in entry.sources}:
             return ""
         state.office_note_given = True
+        if FORMER_OFFICES.search(entry.answer):  # an entry about the reorganisation tells it itself
+            return ""
         return self.kb.office_change_note(named)
 
     def answer(self, state: State, entry: Entry, confidence: float, question: str = "", note: str = "") -> Outcome:

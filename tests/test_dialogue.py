@@ -195,7 +195,9 @@ async def test_the_first_screen_comes_first_and_the_2025_office_change_is_said_o
 
 def test_an_entry_about_the_reorganisation_tells_the_change_itself(kb: KnowledgeBase) -> None:
     responder = Responder(kb, Policy.load())
-    told = responder.answer(State(greeted=True), kb.entries["vn_sap_xep_so_2025"], 1.0)
+    merged = responder.answer(State(greeted=True), kb.entries["vn_sap_xep_tinh_2025"], 1.0)
+    assert not merged.state.office_note_given  # the provinces merged; the offices are not its subject
+    told = responder.answer(merged.state, kb.entries["vn_sap_xep_so_2025"], 1.0)
     assert "Lưu ý:" not in told.reply.text and told.state.office_note_given
     after = responder.answer(told.state, kb.entries["kg_bao_hiem_that_nghiep"], 1.0)
     assert kb.office_change_note(["Sở Nội vụ"]) not in after.reply.text
