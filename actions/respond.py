@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
 from actions.types import Option, Outcome, Policy, Reply, State
-from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
+from knowledge.model import ENTRY_TOPICS, FORMER_OFFICES, REORGANISATION_DOC, Entry, KnowledgeBase
 from nlu.normalize import Normalized
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Understanding
@@ -104,18 +104,28 @@ class Responder:
 
     # --- actions ---------------------------------------------------------------------
 
-    def answer(self, state: State, entry: Entry, confidence: float, question: str = "", prefix: str = "") -> Outcome:
-        """Answer from one entry, with its source line and follow-ups."""
+    def office_note(self, state: State, entry: Entry) -> str:
+        """The 2025 office change, the first time in a conversation an answer names a current office."""
+        named = self.kb.offices_named(entry.answer)
+        if state.office_note_given or not named or REORGANISATION_DOC not in {ref.doc for ref in entry.sources}:
+            return ""
+        state.office_note_given = True
+        if FORMER_OFFICES.search(entry.answer):  # an entry about the reorganisation tells it itself
+            return ""
+        return self.kb.office_change_note(named)
+
+    def answer(self, state: State, entry: Entry, confidence: float, question: str = "", note: str = "") -> Outcome:
+        """Answer from one entry: its first screen first, then the details, notes, source line, follow-ups."""
         entry = self.variant_for(entry, state.province)
         # "có" right after an answer asks for an official about the same question.
         state.pending = {"kind": "handoff", "question": question} if question else None
         options = [
             Option(label=self.kb.entries[r].title, payload=f"e:{r}") for r in entry.related if r in self.kb.entries
         ][: self.policy.max_options]
-        parts = [prefix] if prefix else []
-        parts += [entry.answer, self.kb.source_line(entry)]
+        details = entry.answer[len(entry.first_screen) :].strip()
+        parts = [entry.first_screen, note, details, self.office_note(state, entry), self.kb.source_line(entry)]
         reply = Reply(
-            text="\n\n".join(parts),
+            text="\n\n".join(p for p in parts if p),
             options=options,
             sources=self.kb.source_dicts(entry),
             ask_feedback=True,
@@ -138,12 +148,12 @@ class Responder:
             return self._outcome(
                 state, reply, "ask_province", entry.topic, f"faq/{entry.id}", confidence=confidence, answered=False
             )
-        prefix = ""
+        note = ""
         if entry.group and state.province == "other":
             chosen = self.variant_for(entry, None)
             name = self.kb.provinces[chosen.scope].name if chosen.scope in self.kb.provinces else chosen.scope
-            prefix = self.kb.text("other_province_note").format(province=name)
-        return self.answer(state, entry, confidence, question, prefix)
+            note = self.kb.text("other_province_note").format(province=name)
+        return self.answer(state, entry, confidence, question, note)
 
     def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome:
         state.pending = None

@@ -36,6 +36,7 @@ class State:
     options: list[str] = field(default_factory=list)
     last_inquiry: int | None = None
     greeted: bool = False
+    office_note_given: bool = False  # the 2025 office change was said in this conversation
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ class State:
             options=list(data.get("options") or []),
             last_inquiry=data.get("last_inquiry"),
             greeted=bool(data.get("greeted", False)),
+            office_note_given=bool(data.get("office_note_given", False)),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Result:
     entry: str | None
     kind: str
     confidence: float
+    text: str = ""  # the reply the worker sees
 
     @property
     def topic_ok(self) -> bool:
@@ -87,6 +89,22 @@ class Report:
         return [r for r in self.results if not r.topic_ok or (r.question.entries and not r.entry_ok)]
 
 
+def first_screen(text: str) -> str:
+    """What a phone shows first: the reply's first paragraph."""
+    return text.split("\n\n", 1)[0]
+
+
+def answer_lengths(texts: Iterable[str]) -> dict[str, float]:
+    """Median words of the first screen and of the whole reply (answer, notes and source line)."""
+    replies = [t for t in texts if t.strip()]
+    if not replies:
+        return {"first_screen_words": float("nan"), "answer_words": float("nan")}
+    return {
+        "first_screen_words": statistics.median(len(first_screen(t).split()) for t in replies),
+        "answer_words": statistics.median(len(t.split()) for t in replies),
+    }
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (nearest rank) of measured values."""
     ordered = sorted(values)
@@ -133,7 +151,14 @@ def judge(responder: Responder, question: Question, understanding: Understanding
             responder.kb.entries.get(e) and responder.kb.entries[e].group == group for e in question.entries
         ):
             entry = question.entries[0]
-    return Result(question=question, topic=outcome.topic, entry=entry, kind=outcome.kind, confidence=outcome.confidence)
+    return Result(
+        question=question,
+        topic=outcome.topic,
+        entry=entry,
+        kind=outcome.kind,
+        confidence=outcome.confidence,
+        text=outcome.reply.text,
+    )
 
 
 def evaluate(responder: Responder, engine: EmbeddedEngine, questions: Iterable[Question]) -> Report:

@@ -7,13 +7,21 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from knowledge.model import ENTRY_TOPICS, SCOPES, Document, Entry, KnowledgeBase
+from knowledge.model import (
+    ENTRY_TOPICS,
+    FORMER_OFFICES,
+    REORGANISATION_DOC,
+    SCOPES,
+    Document,
+    Entry,
+    KnowledgeBase,
+)
 from nlu.normalize import fold_key
 
 MAX_ANSWER_CHARS = 800
+MAX_FIRST_SCREEN_WORDS = 60  # the first paragraph answers the question on one phone screen
 MAX_TITLE_CHARS = 60
 MIN_EXAMPLES = 5
-REORGANISATION_DOC = "sapxep-2025"
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
@@ -36,12 +44,6 @@ _ENGLISH_DATE = re.compile(r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})"
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(?:vn|com|org|net|gov)\b|@\w)", re.IGNORECASE)
 _MONEY = re.compile(r"\d[\d.,]*\s*(?:đ\b|đồng|vnđ|vnd|triệu|nghìn|ngàn|usd|\$|yên|won)", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?84|0)(?:[\s.-]?\d){8,10}")
-# Offices that no longer exist under these names (sources/context-2025.md).
-_FORMER_OFFICES = re.compile(
-    r"(Sở Lao động\s*[-–]\s*Thương binh|Sở LĐ-TB&XH|Sở LĐTBXH|Phòng Lao động|UBND (các )?huyện|"
-    r"Ủy ban nhân dân (các )?huyện|Bộ Lao động)",
-    re.IGNORECASE,
-)
 _CURRENT_OFFICES = re.compile(
     r"(Sở Nội vụ|Sở Y tế|Sở Giáo dục và Đào tạo|Sở Nông nghiệp và Môi trường|Công an tỉnh|"
     r"Bộ Nội vụ|Bộ Y tế|Bộ Giáo dục và Đào tạo|cấp xã|UBND xã|Ủy ban nhân dân xã)",
@@ -100,6 +102,12 @@ def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
         yield f"{where}: empty answer"
     if len(entry.answer) > MAX_ANSWER_CHARS:
         yield f"{where}: answer is {len(entry.answer)} characters (at most {MAX_ANSWER_CHARS})"
+    first_words = len(entry.first_screen.split())
+    if first_words > MAX_FIRST_SCREEN_WORDS:
+        yield (
+            f"{where}: first screen (the first paragraph) is {first_words} words "
+            f"(at most {MAX_FIRST_SCREEN_WORDS}): answer the question in one or two sentences, details after"
+        )
     if unicodedata.normalize("NFC", entry.answer) != entry.answer:
         yield f"{where}: answer is not NFC"
     if not entry.sources:
@@ -120,12 +128,7 @@ def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
     for pattern, what in ((_LINK, "a web link or e-mail"), (_MONEY, "a fee or price"), (_PHONE, "a phone number")):
         if pattern.search(entry.answer):
             yield f"{where}: answer holds {what}; the plans give none, the bot must not state one"
-    cites_2025 = REORGANISATION_DOC in {r.doc for r in entry.sources}
-    if _FORMER_OFFICES.search(entry.answer) and not (cites_2025 and _CURRENT_OFFICES.search(entry.answer)):
-        yield (
-            f"{where}: answer names a former office; name the current one too "
-            f"and cite {REORGANISATION_DOC} (sources/context-2025.md)"
-        )
+    yield from _check_offices(kb, entry, where)
     if len(entry.examples) < MIN_EXAMPLES:
         yield f"{where}: {len(entry.examples)} example questions (at least {MIN_EXAMPLES})"
     for rel in entry.related:
@@ -135,6 +138,46 @@ def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
             yield f"{where}: related entry {rel!r} does not exist"
     if entry.reviewed is None:
         yield f"{where}: no review date"
+
+
+def _check_offices(kb: KnowledgeBase, entry: Entry, where: str) -> Iterable[str]:
+    """Entries name the office that does the work now; the 2025 change is said once, by the Responder."""
+    docs = [r.doc for r in entry.sources]
+    cites_2025 = REORGANISATION_DOC in docs
+    if FORMER_OFFICES.search(entry.answer):
+        # Only an entry about the reorganisation itself (its first source) names the former office,
+        # and then it names the current one too; every other entry leaves that to `office_change`.
+        if not (docs and docs[0] == REORGANISATION_DOC and _CURRENT_OFFICES.search(entry.answer)):
+            yield (
+                f"{where}: answer names a former office; name only the current one (the 2025 change is "
+                f"said once per conversation, responses.yaml office_change) unless the entry is about "
+                f"the reorganisation (first source {REORGANISATION_DOC}), which names the current one too"
+            )
+    elif kb.offices_named(entry.answer) and not cites_2025:
+        yield (
+            f"{where}: answer names {', '.join(kb.offices_named(entry.answer))}; cite {REORGANISATION_DOC} "
+            f"(sources/context-2025.md), which the office-change note quotes"
+        )
+
+
+def _check_office_change(kb: KnowledgeBase) -> Iterable[str]:
+    """responses.yaml `office_change`: the note names the former office, figures from the 2025 notes."""
+    change = kb.responses.get("office_change")
+    if not isinstance(change, dict) or "{offices}" not in str(change.get("note")) or not change.get("offices"):
+        yield "responses.yaml: missing 'office_change' (a note with {offices}, and the offices)"
+        return
+    offices = kb.office_change_offices()
+    for office in offices:
+        if not _CURRENT_OFFICES.fullmatch(office):
+            yield f"responses.yaml office_change: {office!r} is not a current office (sources/context-2025.md)"
+    note = kb.office_change_note(offices)
+    if not FORMER_OFFICES.search(note):
+        yield "responses.yaml office_change: the note must name the former office"
+    doc = kb.documents.get(REORGANISATION_DOC)
+    known = document_numbers(doc) if doc else frozenset()
+    for number in numbers_in(note):
+        if number not in known:
+            yield f"responses.yaml office_change: figure {number!r} does not occur in {REORGANISATION_DOC}"
 
 
 def check_knowledge(kb: KnowledgeBase) -> list[str]:
@@ -163,6 +206,7 @@ def check_knowledge(kb: KnowledgeBase) -> list[str]:
     for key in ("greeting", "menu", "fallback", "clarify", "ask_province", "non_text", "topics"):
         if key not in kb.responses:
             problems.append(f"responses.yaml: missing {key!r}")
+    problems.extend(_check_office_change(kb))
     for key, value in kb.responses.items():
         text = str(value)
         if _LINK.search(text) or _PHONE.search(text) or _MONEY.search(text):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,15 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent
 ENTRY_TOPICS = ("work_abroad", "pre_departure", "vocational", "employment", "social_assistance")
 TOPICS = (*ENTRY_TOPICS, "chitchat", "human", "out_of_scope")
 SCOPES = ("national", "kien-giang", "lao-cai")
+REORGANISATION_DOC = "sapxep-2025"  # the 2025 reorganisation notes (sources/context-2025.md)
+# Offices that no longer exist under these names (sources/context-2025.md).
+FORMER_OFFICES = re.compile(
+    r"(Sở Lao động\s*[-–]\s*Thương binh|Sở LĐ-TB&XH|Sở LĐTBXH|Phòng Lao động|UBND (các )?huyện|"
+    r"Ủy ban nhân dân (các )?huyện|Bộ Lao động)",
+    re.IGNORECASE,
+)
+# A section as the source line shows it: its number when it has one ("III.2.a Hội nhập …" → "III.2.a").
+_SECTION_NUMBER = re.compile(r"^(?:[IVX]+|\d+)(?:\.\d+)*(?:\.[a-zđ])?(?=[\s.;,]|$)")
 
 
 class KnowledgeError(ValueError):
@@ -54,6 +64,11 @@ class Entry:
     group: str | None = None
     reviewed: dt.date | None = None
     file: str = ""
+
+    @property
+    def first_screen(self) -> str:
+        """The first paragraph: one or two sentences that answer the question (kb check holds it short)."""
+        return self.answer.split("\n\n", 1)[0].strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +116,36 @@ class KnowledgeBase:
         return out
 
     def source_line(self, entry: Entry) -> str:
-        """One short line naming the plan (and section) behind an answer."""
+        """One short line naming the plan (and section number) behind an answer; `sources` keeps the rest."""
         first = entry.sources[0]
-        parts = [f"{self.documents[first.doc].cite} (mục {first.section})"]
+        parts = [f"{self.documents[first.doc].cite} (mục {short_section(first.section)})"]
         for ref in entry.sources[1:]:
             cite = self.documents[ref.doc].cite
             if ref.doc != first.doc and cite not in parts:
                 parts.append(cite[0].lower() + cite[1:])
         return self.text("source_prefix") + "; ".join(parts)
+
+    def office_change_offices(self) -> list[str]:
+        """The offices that took over the work of the dissolved one (responses.yaml `office_change`)."""
+        return [str(office) for office in (self.responses.get("office_change") or {}).get("offices") or []]
+
+    def offices_named(self, text: str) -> list[str]:
+        """The offices of `office_change` that a text names, in the order it names them."""
+        found = [(text.find(office), office) for office in self.office_change_offices() if office in text]
+        return [office for _, office in sorted(found)]
+
+    def office_change_note(self, offices: Sequence[str]) -> str:
+        """The 2025 office change, said once per conversation, naming the offices an answer names."""
+        if not offices:
+            return ""
+        return str(self.responses["office_change"]["note"]).format(offices=", ".join(offices))
+
+
+def short_section(section: str) -> str:
+    """The first section a source names, by its number where it has one."""
+    first = section.split(";")[0].strip()
+    number = _SECTION_NUMBER.match(first)
+    return number.group(0) if number else re.split(r"\s*[(:]", first)[0] or first
 
 
 def _as_date(value: Any, where: str, problems: list[str]) -> dt.date | None:

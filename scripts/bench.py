@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 IMPORT_STARTED = time.perf_counter()
 from actions.respond import Responder  # noqa: E402
-from actions.types import Policy  # noqa: E402
-from bot.evaluate import evaluate, load_questions, percentile  # noqa: E402
+from actions.types import Policy, State  # noqa: E402
+from bot.evaluate import Report, answer_lengths, evaluate, load_questions, percentile  # noqa: E402
 from bot.service import BotService, IncomingMessage  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 from knowledge.model import load_knowledge  # noqa: E402
@@ -39,6 +39,22 @@ async def latency(service: BotService, questions: list[str], rounds: int) -> lis
             await service.handle(IncomingMessage(channel="cli", user_ref=f"bench-{r}-{i % 50}", text=q))
             timings.append(time.perf_counter() - started)
     return timings
+
+
+def reply_lengths(responder: Responder, report: Report) -> dict[str, float]:
+    """Median words of the first screen and the whole reply: every entry, first in a conversation
+    (with the 2025 office note where it names an office) and later (without); answers to the questions."""
+    kb = responder.kb
+    first = [responder.answer(State(greeted=True), e, 1.0).reply.text for e in kb.entries.values()]
+    later = [
+        responder.answer(State(greeted=True, office_note_given=True), e, 1.0).reply.text for e in kb.entries.values()
+    ]
+    given = [r.text for r in report.results if r.kind == "answer"]
+    out: dict[str, float] = {}
+    for name, texts in (("entries", first), ("entries_later", later), ("questions", given)):
+        for key, value in answer_lengths(texts).items():
+            out[f"{name}_{key}_median"] = value
+    return out
 
 
 async def main(rounds: int, show_failures: bool) -> dict[str, object]:
@@ -60,6 +76,7 @@ async def main(rounds: int, show_failures: bool) -> dict[str, object]:
     metrics = report.metrics()
     result: dict[str, object] = {
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+        **reply_lengths(responder, report),
         "messages_timed": len(timings),
         "records_written": records,
         "latency_p50_ms": round(percentile(timings, 50) * 1000, 2),
@@ -85,6 +102,8 @@ TARGETS = {
     "latency_p99_ms": "≤ 20",
     "startup_seconds": "< 2",
     "peak_rss_mb": "≤ 250",
+    "entries_first_screen_words_median": "≤ 60 each",
+    "questions_first_screen_words_median": "≤ 60 each",
 }
 
 

@@ -175,3 +175,38 @@ def test_close_entries_are_clarified_then_picked_by_number(kb: KnowledgeBase) ->
     assert [o.payload for o in outcome.reply.options] == ["e:kg_bao_hiem_xa_hoi", "e:kg_bao_hiem_that_nghiep"]
     pick = responder.respond(outcome.state, Turn(kind="text", text="2", norm=normalize("2")), None)
     assert pick.entry == "kg_bao_hiem_that_nghiep"
+
+
+async def test_the_first_screen_comes_first_and_the_2025_office_change_is_said_once(
+    service: BotService, kb: KnowledgeBase
+) -> None:
+    note = kb.office_change_note(["Sở Nội vụ"])
+    text, _, handled = await say(service, "bao hiem that nghiep")
+    entry = kb.entries[handled.outcome.entry]  # type: ignore[attr-defined]
+    assert text.startswith(entry.first_screen + "\n\n")
+    assert note in text and text.index(note) < text.index(kb.source_line(entry))
+    text, _, handled = await say(service, "kien giang moi nam dua bao nhieu nguoi di xkld")
+    assert handled.outcome.entry == "kg_muc_tieu_xkld"  # type: ignore[attr-defined]
+    assert "Sở Nội vụ" in text and note not in text  # then just the current office's name
+    assert "Sở Lao động" not in text
+    text, _, _ = await say(service, "bao hiem that nghiep", user="u2")
+    assert note in text  # another worker's conversation hears it too
+
+
+def test_an_entry_about_the_reorganisation_tells_the_change_itself(kb: KnowledgeBase) -> None:
+    responder = Responder(kb, Policy.load())
+    merged = responder.answer(State(greeted=True), kb.entries["vn_sap_xep_tinh_2025"], 1.0)
+    assert not merged.state.office_note_given  # the provinces merged; the offices are not its subject
+    told = responder.answer(merged.state, kb.entries["vn_sap_xep_so_2025"], 1.0)
+    assert "Lưu ý:" not in told.reply.text and told.state.office_note_given
+    after = responder.answer(told.state, kb.entries["kg_bao_hiem_that_nghiep"], 1.0)
+    assert kb.office_change_note(["Sở Nội vụ"]) not in after.reply.text
+
+
+def test_another_provinces_plan_is_said_after_the_first_screen(kb: KnowledgeBase) -> None:
+    responder = Responder(kb, Policy.load())
+    entry = kb.entries["lc_muc_tieu_xkld"]
+    outcome = responder.answer_or_ask_province(State(province="other", greeted=True), entry, 1.0, "bao nhieu nguoi")
+    paragraphs = outcome.reply.text.split("\n\n")
+    assert paragraphs[0] == entry.first_screen and "200" in paragraphs[0]
+    assert paragraphs[1] == kb.text("other_province_note").format(province=kb.provinces["lao-cai"].name)

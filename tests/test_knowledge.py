@@ -88,6 +88,15 @@ def test_a_well_formed_entry_passes(tmp_path: Path) -> None:
         ({"answer": "Gọi số 0912 345 678 để hỏi."}, "phone number"),
         ({"answer": "Phí đi là 200 triệu đồng."}, "fee or price"),
         ({"answer": "Hỏi Sở Lao động - Thương binh và Xã hội tỉnh."}, "former office"),
+        (
+            {
+                "answer": "Bạn hỏi Sở Nội vụ tỉnh. Kế hoạch ghi Sở Lao động - Thương binh và Xã hội, sở này không còn.",
+                "sources": [{"doc": "lc-280-2023", "section": "III.1"}, {"doc": "sapxep-2025", "section": "Sở"}],
+            },
+            "former office",  # the change is said once per conversation, not in every entry
+        ),
+        ({"answer": "Bạn hỏi Sở Nội vụ tỉnh Lào Cai."}, "cite sapxep-2025"),
+        ({"answer": " ".join(["Lào Cai phấn đấu đưa người đi làm việc ở nước ngoài."] * 6)}, "first screen"),
         ({"answer": "x" * 801}, "at most 800"),
         ({"reviewed": "sắp tới"}, "not a date"),
     ],
@@ -97,6 +106,30 @@ def test_checker_refuses_what_a_worker_must_not_be_told(
 ) -> None:
     problems = check_knowledge(_knowledge_with(tmp_path, _entry(**overrides)))
     assert any(complaint in p for p in problems), problems
+
+
+def test_a_short_first_screen_with_details_after_passes(tmp_path: Path) -> None:
+    details = " ".join(["Kế hoạch cũng muốn người lao động được bồi dưỡng trước khi xuất cảnh."] * 5)
+    entry = _entry(answer=f"Lào Cai phấn đấu mỗi năm đưa khoảng 200 người đi làm việc ở nước ngoài.\n\n{details}")
+    assert check_knowledge(_knowledge_with(tmp_path, entry)) == []
+
+
+def test_the_reorganisation_entries_may_name_the_former_office(tmp_path: Path) -> None:
+    entry = _entry(
+        answer="Từ 1/3/2025, Sở Lao động - Thương binh và Xã hội không còn; việc làm nay do Sở Nội vụ phụ trách.",
+        sources=[{"doc": "sapxep-2025", "section": "Sở"}],
+    )
+    assert check_knowledge(_knowledge_with(tmp_path, entry)) == []
+
+
+def test_the_office_change_note_is_checked_against_the_2025_notes(tmp_path: Path) -> None:
+    kb = _knowledge_with(tmp_path, _entry())
+    kb.responses["office_change"] = {"note": "Sở cũ không còn từ 1/4/2025; nay do {offices}.", "offices": ["Sở Nội vụ"]}
+    problems = check_knowledge(kb)
+    assert any("must name the former office" in p for p in problems)
+    assert any("figure '1/4/2025'" in p for p in problems)
+    del kb.responses["office_change"]
+    assert any("missing 'office_change'" in p for p in check_knowledge(kb))
 
 
 def test_checker_refuses_duplicate_ids_and_example_questions(tmp_path: Path) -> None:

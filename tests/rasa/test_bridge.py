@@ -92,6 +92,15 @@ def test_province_question_then_button_then_typed_number(responder: Responder) -
     assert step.outcome.entry == first_option.removeprefix("e:")
 
 
+def test_the_office_change_note_is_remembered_in_a_slot(responder: Responder, kb: KnowledgeBase) -> None:
+    note = kb.office_change_note(["Sở Nội vụ"])
+    chat = Conversation(responder)
+    step = chat.say(parse_result("bao hiem that nghiep", "faq", ENTRY))
+    assert note in step.messages[0]["text"] and chat.slots["office_note_given"] is True
+    step = chat.say(parse_result("bao hiem xa hoi", "faq", "kg_bao_hiem_xa_hoi"))
+    assert "Sở Nội vụ" in step.messages[0]["text"] and note not in step.messages[0]["text"]
+
+
 def test_domain_actions_are_the_action_servers_actions() -> None:
     tree = ast.parse((ROOT / "actions" / "rasa_actions.py").read_text(encoding="utf-8"))
     names = {
