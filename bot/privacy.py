@@ -50,6 +50,7 @@ _NUMBER_HEAD = re.compile(r"(?:\(\s?\+?|\+)\s?\Z")  # "(", "+", "(+ " just befor
 # Passports: one or two letters, then 7 or 8 digits ("C1234567", "C 1234567", "AB1234567").
 _PASSPORT_HEAD = re.compile(r"(?<![A-Za-z0-9_])(?:[A-Za-z]{1,2}|[A-Za-z][ .\-])\Z")
 # Money written in thousands ("150.000.000 đồng") is not an ID number.
+_NON_DIGIT = re.compile(r"\D")
 _THOUSANDS = re.compile(r"\d{1,3}(?:[., ]\d{3})+")
 _CURRENCY = re.compile(
     r"\s{0,2}(?:đồng|đ|dong|vnd|vnđ|usd|\$|yên|yen|won|triệu|trieu|tr|k|nghìn|ngàn|nghin|ngan|tỷ|ty|man|eur|euro|€)(?!\w)",
@@ -83,7 +84,7 @@ def _mask_numbers(text: str) -> str:
     for m in _NUMBER.finditer(text):
         start, end = m.span()
         run = m.group()
-        digits = "".join(ch for ch in run if ch.isdigit())
+        digits = _NON_DIGIT.sub("", run)
         mask = _number_mask(digits, plus=False)
         if start - full_end <= 2:  # the rest of a run longer than one match
             mask = mask or ID_MASK
