@@ -25,16 +25,19 @@ COMPANY = f"cong ty Hoang Long {PHONE} co giay phep dua nguoi di nhat khong"
 SCAM = f"mot anh moi gioi bao nop 50 trieu vao stk {ACCOUNT} the {CARD} la bay sang han, ho chieu {PASSPORT}"
 OUT_OF_SCOPE = f"gia vang hom nay the nao, so em {PHONE}"
 
-_DIGITS = [re.sub(r"\D", "", v) for v in (PHONE, CCCD, PASSPORT, ACCOUNT, CARD)]
-_PATTERNS = [re.compile(r"[ .\-()]{0,2}".join(d[1:])) for d in _DIGITS] + [
-    re.compile(r"nguyen[ ._]?van[ ._]?a\b", re.IGNORECASE),
-    re.compile(r"gmail", re.IGNORECASE),
-]
+_NUMBERS = {"phone": PHONE, "cccd": CCCD, "passport": PASSPORT, "account": ACCOUNT, "card": CARD}
+# Each number's digits after the first, whatever is typed between them; the address in any form.
+_PATTERNS = {
+    name: re.compile(r"[ .\-()]{0,2}".join(re.sub(r"\D", "", value)[1:])) for name, value in _NUMBERS.items()
+} | {
+    "email name": re.compile(r"nguyen[ ._]?van[ ._]?a\b", re.IGNORECASE),
+    "email domain": re.compile(r"gmail", re.IGNORECASE),
+}
 
 
 def in_clear(value: str) -> list[str]:
     """The canaries `value` holds in clear (empty: none)."""
-    return [p.pattern for p in _PATTERNS if p.search(value)]
+    return [name for name, pattern in _PATTERNS.items() if pattern.search(value)]
 
 
 def leaks(values: Iterable[tuple[str, str]]) -> list[str]:
