@@ -178,6 +178,12 @@ class _Statements:
             INQUIRIES,
             ERASED_UPDATES,
         )
+        self.erased = _typed(  # one round trip: the user's erasure time, and whether the update was seen
+            "SELECT (SELECT erased_at FROM erasures WHERE user_id = :user_id),"
+            " EXISTS (SELECT 1 FROM erased_updates WHERE channel = :channel AND external_id = :external_id)",
+            ERASED_UPDATES,
+            user_id=ERASURES.c.user_id.type,
+        )
         self.tombstone = _typed(
             "INSERT INTO erasures (user_id, erased_at) VALUES (:user_id, :erased_at)"
             " ON CONFLICT (user_id) DO UPDATE SET erased_at = CASE WHEN excluded.erased_at > erasures.erased_at"
@@ -293,7 +299,7 @@ class Store:
                 raise Forgotten(rec.user_id)
             return int(written)
         async with self.engine.begin() as conn:
-            await _refuse_erased(conn, rec, now)
+            await _refuse_erased(conn, sql.erased, rec, now)
             if rec.delete_user:
                 erasure = {"user_id": rec.user_id, "erased_at": now}
                 await conn.execute(sql.erase_updates, erasure)
@@ -449,17 +455,14 @@ def _moment(iso: str | None) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-async def _refuse_erased(conn: AsyncConnection, rec: TurnRecord, at: dt.datetime) -> None:
+async def _refuse_erased(conn: AsyncConnection, statement: TextClause, rec: TurnRecord, at: dt.datetime) -> None:
     """Forgotten if the user erased their data after `at`, or the update was theirs before an erasure."""
-    erased = await conn.scalar(select(ERASURES.c.erased_at).where(ERASURES.c.user_id == rec.user_id))
-    if erased is not None and (erased if erased.tzinfo else erased.replace(tzinfo=dt.UTC)) > at:
+    params = {"user_id": rec.user_id, "channel": rec.channel, "external_id": rec.external_id}
+    erased, seen = (await conn.execute(statement, params)).one()
+    if erased is not None and _moment(str(erased)) > at:
         raise Forgotten(rec.user_id)
-    if rec.external_id is not None:
-        seen = select(ERASED_UPDATES.c.channel).where(
-            ERASED_UPDATES.c.channel == rec.channel, ERASED_UPDATES.c.external_id == rec.external_id
-        )
-        if (await conn.execute(seen.limit(1))).first() is not None:
-            raise Forgotten(rec.user_id)
+    if seen:
+        raise Forgotten(rec.user_id)
 
 
 async def _counts(session: AsyncSession, query: Select[Any]) -> dict[str, int]:
