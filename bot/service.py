@@ -254,7 +254,9 @@ class BotService:
         try:
             return await self.store.record(record)
         except Forgotten:
-            raise DuplicateMessage(msg.external_id or "") from None
+            if msg.external_id is not None:  # a platform update recorded before its user's /xoa
+                raise DuplicateMessage(msg.external_id) from None
+            return 0  # came in before a /xoa that was recorded first: answered, not recorded
         except IntegrityError:
             if msg.external_id is not None and await self.store.has_inquiry(msg.channel, msg.external_id):
                 raise DuplicateMessage(msg.external_id) from None

@@ -240,3 +240,15 @@ def test_questions_with_personal_data_never_become_examples(kb: KnowledgeBase) -
         "lam the nao de di hoc nghe han quoc mien phi",
     ]
     assert usable_questions(kb, questions) == ["lam the nao de di hoc nghe han quoc mien phi"]
+
+
+async def test_a_message_that_came_in_before_a_recorded_erasure_is_answered_not_recorded(service: BotService) -> None:
+    from bot.store.models import Erasure
+
+    user = service.user_id("web", "racer")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)  # its /xoa, handled meanwhile, was recorded first
+    async with service.store.sessions.begin() as session:
+        session.add(Erasure(user_id=user, erased_at=later))
+    handled = await service.handle(message("bao hiem that nghiep", user="racer", channel="web"))
+    assert handled.outcome.reply.text and handled.inquiry_id == 0
+    assert await service.store.inquiries() == []
