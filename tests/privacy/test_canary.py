@@ -147,8 +147,14 @@ async def test_no_personal_number_is_kept_in_clear_anywhere(
     found += leaks(("redis key", k) for k in keys)
     found += [f"redis key {k}: a chat id" for k in keys for chat in CHAT_IDS if chat in k]
     assert found == [], "\n".join(found)
-    # The erasers' messages from before their /xoa are gone, journaled ones included.
+    # The numbers were there, masked: on every channel, in records, handoffs and states.
     rows = await any_store.inquiries(limit=1000)
+    for channel in ("telegram", "zalo", "web"):
+        texts = " ".join(r.text for r in rows if r.channel == channel)
+        assert all(mask in texts for mask in ("[SĐT]", "[SỐ GIẤY TỜ]", "[SỐ TÀI KHOẢN]", "[EMAIL]")), channel
+    assert len(await any_store.handoffs(status=None)) >= 3
+    assert any(r.warning for r in rows) and any(r.enterprise_name for r in rows)
+    # The erasers' messages from before their /xoa are gone, journaled ones included.
     erased_users = {service.user_id("telegram", str(TELEGRAM_ERASER)), service.user_id("zalo", ZALO_ERASER)}
     assert [r.outcome for r in rows if r.user_id in erased_users] == ["delete", "delete"]
     assert sum(r.channel == "web" and r.outcome == "delete" for r in rows) == 1
