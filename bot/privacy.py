@@ -52,13 +52,19 @@ _PASSPORT_HEAD = re.compile(r"(?<![A-Za-z0-9_])(?:[A-Za-z]{1,2}|[A-Za-z][ .\-])\
 # Money written in thousands ("150.000.000 đồng") is not an ID number.
 _NON_DIGIT = re.compile(r"\D")
 _THOUSANDS = re.compile(r"\d{1,3}(?:[., ]\d{3})+")
+# A count after a number ("… 0912345678 5 triệu", "… 3 năm") is not part of it.
+_COUNTED = re.compile(r" \d{1,3}\Z")
+_UNIT = re.compile(
+    r"\s{0,2}(?:triệu|trieu|tr|năm|nam|tuổi|tuoi|tháng|thang|người|nguoi|ngày|ngay|lần|lan|usd|man|k)(?!\w)",
+    re.IGNORECASE,
+)
 _CURRENCY = re.compile(
     r"\s{0,2}(?:đồng|đ|dong|vnd|vnđ|usd|\$|yên|yen|won|triệu|trieu|tr|k|nghìn|ngàn|nghin|ngan|tỷ|ty|man|eur|euro|€)(?!\w)",
     re.IGNORECASE,
 )
 
 
-def _number_mask(digits: str, plus: bool) -> str | None:
+def _number_mask(digits: str) -> str | None:
     """The mask for a run of `digits` (None: an ordinary number)."""
     n = len(digits)
     if digits.startswith("0084") and 13 <= n <= 14:
@@ -85,13 +91,16 @@ def _mask_numbers(text: str) -> str:
         start, end = m.span()
         run = m.group()
         digits = _NON_DIGIT.sub("", run)
-        mask = _number_mask(digits, plus=False)
+        mask = _number_mask(digits)
         if start - full_end <= 2:  # the rest of a run longer than one match
             mask = mask or ID_MASK
         if len(digits) == _NUMBER_RUN_DIGITS:
             full_end = end
         if mask is not None and _THOUSANDS.fullmatch(run) and _CURRENCY.match(text, end):
             mask = None  # an amount of money
+        counted = _COUNTED.search(run) if mask is not None and _UNIT.match(text, end) else None
+        if counted is not None and (head_mask := _number_mask(_NON_DIGIT.sub("", run[: counted.start()]))):
+            mask, end = head_mask, start + counted.start()  # "0912345678 5 triệu": the 5 stays
         if mask is None and len(digits) in (7, 8) and digits == run:
             head = _PASSPORT_HEAD.search(text, max(done, start - 3), start)
             if head is not None:

@@ -260,3 +260,8 @@ ORDINARY = st.one_of(
 def test_ordinary_vietnamese_numbers_stay(before: str, ordinary: str, after: str) -> None:
     text = f"{before} {ordinary} {after}"
     assert redact(text) == text
+
+
+def test_a_count_after_a_number_stays() -> None:
+    assert redact("sdt 0912345678 5 trieu") == f"sdt {PHONE_MASK} 5 trieu"
+    assert redact("cccd 0790 9000 1234 2 nguoi") == f"cccd {ID_MASK} 2 nguoi"
