@@ -252,3 +252,10 @@ async def test_a_message_that_came_in_before_a_recorded_erasure_is_answered_not_
     handled = await service.handle(message("bao hiem that nghiep", user="racer", channel="web"))
     assert handled.outcome.reply.text and handled.inquiry_id == 0
     assert await service.store.inquiries() == []
+
+
+async def test_sqlite_overwrites_what_is_deleted(store: Store) -> None:
+    from sqlalchemy import text
+
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
