@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.privacy import redact_all
 from bot.store.store import Forgotten, Store, TurnRecord
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,15 @@ log = logging.getLogger(__name__)
 
 DIRECTORY_MODE = 0o700  # the journal holds (redacted) messages: for the bot's own user only
 FILE_MODE = 0o600
+
+
+# The fields of a record that hold what a worker typed (or text made from it).
+_TEXT_FIELDS = ("state", "text", "normalized", "reply_text", "handoff_question", "enterprise_name")
+
+
+def _scrubbed(record: TurnRecord) -> TurnRecord:
+    """The record redacted again: a journal written by an older version may hold what it let through."""
+    return dataclasses.replace(record, **{f: redact_all(getattr(record, f)) for f in _TEXT_FIELDS})
 
 
 class Journal:
@@ -62,7 +72,7 @@ class Journal:
                 lines = [line for line in f.read().splitlines() if line.strip()]
                 left: list[str] = []
                 for i, line in enumerate(lines):
-                    record = TurnRecord(**json.loads(line))
+                    record = _scrubbed(TurnRecord(**json.loads(line)))
                     try:
                         await store.record(record)
                         written += 1

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nlu.normalize import clean
 
@@ -204,6 +205,18 @@ def redact(text: str) -> str:
     for apply in _PASSES:
         text = apply(text)
     return text
+
+
+def redact_all(value: Any) -> Any:
+    """`value` with every string in it redacted, at any depth (a stored state, a record written by
+    an older version)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_all(v) for v in value]
+    return value
 
 
 def contains_personal_data(text: str) -> bool:

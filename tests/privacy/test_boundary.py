@@ -259,3 +259,23 @@ async def test_sqlite_overwrites_what_is_deleted(store: Store) -> None:
 
     async with store.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
+
+
+async def test_a_journal_an_older_version_wrote_is_masked_when_written_back(
+    kb: KnowledgeBase, engine: EmbeddedEngine, store: Store, tmp_path: Path
+) -> None:
+    from bot.store.store import TurnRecord
+
+    journal = Journal(tmp_path / "journal")
+    raw = f"cccd {CCCD} sdt {PHONE}"
+    journal.append(
+        TurnRecord(
+            user_id="u-old", channel="telegram", state={"pending": {"kind": "handoff", "question": raw}},
+            province=None, message_kind="text", text=raw, normalized=raw, outcome="fallback",
+            topic="out_of_scope", intent="out_of_scope", entry_id=None, confidence=0.0, answered=False,
+            engine="embedded", reply_text=raw, external_id="old-1", handoff_question=raw,
+        )
+    )  # fmt: skip
+    service = BotService(kb, engine, Responder(kb, Policy.load()), store, TEST_KEY, journal)
+    assert await service.flush_journal() == 1
+    assert leaks(await every_text_in(store)) == []

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from bot.privacy import redact
+from bot.privacy import redact_all
 
 revision = "0005_privacy"
 down_revision = "0004"
@@ -48,17 +48,6 @@ TEXT_COLUMNS = {
 BATCH = 1000
 
 
-def _redacted(value: Any) -> Any:
-    """`value` with every string in it redacted (a JSON state: its strings, at any depth)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    return value
-
-
 def redact_stored_text(conn: sa.Connection) -> None:
     """Mask, in rows written before this version, what the patterns of the time let through."""
     meta = sa.MetaData()
@@ -75,7 +64,7 @@ def _redact_table(conn: sa.Connection, table: sa.Table, key: sa.Column[Any], col
         query = sa.select(key, *columns).order_by(key).limit(BATCH)
         rows = conn.execute(query if last is None else query.where(key > last)).all()
         for row in rows:
-            masked = {c.name: (v, _redacted(v)) for c, v in zip(columns, row[1:], strict=True) if v is not None}
+            masked = {c.name: (v, redact_all(v)) for c, v in zip(columns, row[1:], strict=True) if v is not None}
             changed = {name: new for name, (old, new) in masked.items() if new != old}
             if changed:
                 conn.execute(sa.update(table).where(key == row[0]).values(**changed))
