@@ -120,7 +120,7 @@ async def attribute(service: BotService, msg: IncomingMessage) -> IncomingMessag
     if payload:
         campaign = await store.campaign(payload) if is_valid_code(payload) else None
         if campaign is None:  # greeted as usual; the code is kept for the campaign report
-            await store.campaign_event(redact(payload)[:64], UNKNOWN, msg.channel)
+            await store.campaign_event(redact(payload[:64]), UNKNOWN, msg.channel)
             return msg
         text = msg.text
     else:

@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade", help="revert migrations")
     down.add_argument("revision", nargs="?", default="base")
 
-    purge = sub.add_parser("purge", help="delete inquiries older than the retention period")
+    purge = sub.add_parser("purge", help="delete workers' data older than the retention period")
     purge.add_argument("--older-than", type=int, metavar="DAYS", help="default: LAODONG_RETENTION_DAYS")
 
     ent = sub.add_parser("enterprises", help="the official list of enterprises licensed to send workers abroad")

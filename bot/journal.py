@@ -12,13 +12,30 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.store import Store, TurnRecord
+from bot.privacy import redact_all
+from bot.store.store import Forgotten, Store, TurnRecord
 
 log = logging.getLogger(__name__)
 
 
+DIRECTORY_MODE = 0o700  # the journal holds (redacted) messages: for the bot's own user only
+FILE_MODE = 0o600
+
+
+# The fields of a record that hold what a worker typed (or text made from it).
+_TEXT_FIELDS = ("state", "text", "normalized", "reply_text", "handoff_question", "enterprise_name")
+
+
+def _scrubbed(record: TurnRecord) -> TurnRecord:
+    """The record redacted again: a journal written by an older version may hold what it let through."""
+    return dataclasses.replace(record, **{f: redact_all(getattr(record, f)) for f in _TEXT_FIELDS})
+
+
 class Journal:
-    """Append-only JSON lines under a folder, one file per process, fsynced on every record."""
+    """Append-only JSON lines under a folder, one file per process, fsynced on every record.
+
+    Records a user erased (/xoa) while they waited here are dropped on replay, not written.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -27,9 +44,12 @@ class Journal:
 
     def append(self, record: TurnRecord) -> None:
         """Make one record durable on local disk."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        self.directory.chmod(DIRECTORY_MODE)  # also a folder made before, or by a looser umask
         line = json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n"
-        with self.path.open("a", encoding="utf-8") as f:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            os.fchmod(fd, FILE_MODE)
             f.write(line)
             f.flush()
             os.fsync(f.fileno())
@@ -52,12 +72,14 @@ class Journal:
                 lines = [line for line in f.read().splitlines() if line.strip()]
                 left: list[str] = []
                 for i, line in enumerate(lines):
-                    record = TurnRecord(**json.loads(line))
+                    record = _scrubbed(TurnRecord(**json.loads(line)))
                     try:
                         await store.record(record)
                         written += 1
                     except IntegrityError:
                         pass  # written before (its external id is already in the log)
+                    except Forgotten:
+                        pass  # its user erased their data after it came in: dropped
                     except Exception:
                         left = lines[i:]  # the database went away again: keep the rest
                         log.warning("journal replay stopped; %d records left in %s", len(left), path)

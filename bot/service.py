@@ -19,17 +19,21 @@ from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
-from bot.privacy import load_or_create_key, pseudonym, redact
+from bot.privacy import entering, load_or_create_key, pseudonym, redact
 from bot.settings import Settings
-from bot.store.store import Store, TurnRecord
+from bot.store.models import utcnow
+from bot.store.store import Forgotten, Store, TurnRecord
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
-from nlu.normalize import clean, normalize
+from nlu.normalize import Normalized, normalize
 from nlu.rasa_client import FallbackEngine, RasaEngine
 
 log = logging.getLogger(__name__)
 
+# The privacy boundary: a message is cut to this many characters before anything else looks at
+# it (a longer one is answered "too long"), then redacted; only that text goes further.
 MAX_STORED_CHARS = 4000
+MAX_PAYLOAD_CHARS = 64  # button data (Telegram allows 64 bytes)
 # The database did not answer: the message is still answered, its record journaled.
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
 
@@ -159,6 +163,10 @@ class BotService:
     async def handle(self, msg: IncomingMessage) -> Handled:
         """Answer one message and write its inquiry record (DuplicateMessage if its update was seen)."""
         started = time.perf_counter()
+        received_at = utcnow()
+        # The boundary: cut, then redacted once; nothing below sees msg.text or msg.payload.
+        text = entering(msg.text, MAX_STORED_CHARS)
+        payload = entering(msg.payload, MAX_PAYLOAD_CHARS) if msg.payload else None
         brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
         user_id = self.user_id(msg.channel, msg.user_ref)
         try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
@@ -171,10 +179,10 @@ class BotService:
         state = State.from_dict(stored_state)
         if msg.province and msg.province in brain.kb.provinces:
             state.province = msg.province
-        text = clean(msg.text)
-        turn = Turn(
-            kind=msg.kind, text=text, norm=normalize(text[: brain.responder.policy.max_chars * 2]), payload=msg.payload
-        )
+        norm = normalize(text[: brain.responder.policy.max_chars * 2])
+        # Folding can join what the raw text kept apart ("a.b@gmail.com" → "a b gmail com"): redacted again.
+        norm = Normalized(accented=redact(norm.accented), folded=redact(norm.folded))
+        turn = Turn(kind=msg.kind, text=text, norm=norm, payload=payload)
         allowed, first_refusal = await self.limiter.allow(user_id) if self.limiter else (True, False)
         understanding = None
         if allowed:
@@ -198,8 +206,8 @@ class BotService:
             state=outcome.state.to_dict(),
             province=outcome.state.province,
             message_kind=msg.kind,
-            text=redact(text)[:MAX_STORED_CHARS],
-            normalized=redact(turn.norm.folded)[:MAX_STORED_CHARS],
+            text=text,
+            normalized=norm.folded[:MAX_STORED_CHARS],
             outcome=outcome.kind,
             topic=outcome.topic,
             intent=outcome.intent,
@@ -211,14 +219,15 @@ class BotService:
             # An idempotency key for every record, so a journaled record is written back once.
             external_id=msg.external_id or f"j-{uuid.uuid4().hex}",
             campaign=msg.campaign,
-            handoff_question=redact(outcome.handoff_question) if outcome.handoff_question else None,
+            handoff_question=outcome.handoff_question,
             handoff_address=self._handoff_address(msg, outcome),
             feedback_for=state.last_inquiry if outcome.feedback is not None else None,
             feedback=outcome.feedback,
             delete_user=outcome.delete_user,
             remember_inquiry=outcome.reply.ask_feedback,
             warning=outcome.warning,
-            enterprise_name=redact(outcome.enterprise_name)[:300] if outcome.enterprise_name else None,
+            enterprise_name=outcome.enterprise_name[:300] if outcome.enterprise_name else None,
+            received_at=received_at.isoformat(),
         )
         try:
             inquiry_id = await self._record(msg, record)
@@ -240,9 +249,14 @@ class BotService:
         )
 
     async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:
-        """Write the record; DuplicateMessage for a repeated platform update (the unique external id)."""
+        """Write the record; DuplicateMessage for a repeated platform update (the unique external id),
+        also one the user had deleted (/xoa) since."""
         try:
             return await self.store.record(record)
+        except Forgotten:
+            if msg.external_id is not None:  # a platform update recorded before its user's /xoa
+                raise DuplicateMessage(msg.external_id) from None
+            return 0  # came in before a /xoa that was recorded first: answered, not recorded
         except IntegrityError:
             if msg.external_id is not None and await self.store.has_inquiry(msg.channel, msg.external_id):
                 raise DuplicateMessage(msg.external_id) from None

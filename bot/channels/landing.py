@@ -59,7 +59,7 @@ async def landing(request: web.Request) -> web.Response:
     if campaign is not None:
         await service.store.campaign_event(campaign.code, CLICK, "web")
     else:
-        await service.store.campaign_event(redact(code)[:64], UNKNOWN, "web")
+        await service.store.campaign_event(redact(code[:64]), UNKNOWN, "web")  # cut before any pattern runs
     page = render_landing(
         service.kb.responses["landing"], campaign, channels.telegram_username(), channels.settings.zalo_bot_url
     )

@@ -20,6 +20,7 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.privacy import redis_id
 from bot.redis_link import RedisLink, shared_link
 
 log = logging.getLogger(__name__)
@@ -157,16 +158,19 @@ class RedisPacer(Pacer):
     on its own (Pacer) for that send.
     """
 
-    def __init__(self, per_chat: float, overall: float, clock: Clock, link: RedisLink, prefix: str) -> None:
+    def __init__(
+        self, per_chat: float, overall: float, clock: Clock, link: RedisLink, prefix: str, key: bytes = b""
+    ) -> None:
         super().__init__(per_chat, overall, clock)
         self.link = link
+        self._key = key  # chat ids become keyed hashes in key names (bot/privacy.py redis_id)
         self._next_key = f"{prefix}pace:next"
         self._chat_prefix = f"{prefix}pace:chat:"
 
     async def book(self, chat: Hashable | None, now: float) -> tuple[bool, float] | None:
         """Ask Redis once: (True, moment) with a send booked then, (False, moment) if the chat is not
         due until then (nothing booked), None if Redis did not answer."""
-        keys = [self._next_key] if chat is None else [self._next_key, f"{self._chat_prefix}{chat}"]
+        keys = [self._next_key] if chat is None else [self._next_key, self._chat_prefix + redis_id(self._key, chat)]
         result = await self.link.run(PACE_SCRIPT, keys, [now, self._chat_gap, self._gap])
         if result is None:
             return None
@@ -197,7 +201,9 @@ class RedisPacer(Pacer):
         await self.link.close()
 
 
-def make_pacer(per_chat: float, overall: float, clock: Clock, redis_url: str | None, prefix: str) -> Pacer:
+def make_pacer(
+    per_chat: float, overall: float, clock: Clock, redis_url: str | None, prefix: str, key: bytes = b""
+) -> Pacer:
     """A Pacer for this process, or, with a Redis URL, one whose slots every process shares.
 
     Moments booked in Redis are compared across processes, so the loop's monotonic clock gives
@@ -206,7 +212,7 @@ def make_pacer(per_chat: float, overall: float, clock: Clock, redis_url: str | N
     if not redis_url:
         return Pacer(per_chat, overall, clock)
     shared_clock = WallClock() if isinstance(clock, LoopClock) else clock
-    return RedisPacer(per_chat, overall, shared_clock, shared_link(redis_url), prefix)
+    return RedisPacer(per_chat, overall, shared_clock, shared_link(redis_url), prefix, key)
 
 
 async def paced(

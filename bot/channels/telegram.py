@@ -29,6 +29,7 @@ from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.channels.telegram_http import AiohttpRequest
+from bot.privacy import load_or_create_key
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from knowledge.model import load_knowledge
@@ -230,12 +231,16 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
     """The PTB Application for our token and Bot API root, with our rate limiter; no Updater for webhooks."""
     assert settings.telegram_token
     api = settings.telegram_api_url.rstrip("/")
+    # PTB logs every Bot API call's parameters and answer (messages' text) at DEBUG: never.
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(logging.INFO)
     pacer = make_pacer(
         settings.telegram_rate_per_chat,
         settings.telegram_rate_overall,
         clock,
         settings.redis_url,
         f"{settings.redis_prefix}telegram:",
+        load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )
     builder = (
         Application.builder()

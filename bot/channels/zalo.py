@@ -23,6 +23,7 @@ from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_bod
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
+from bot.privacy import load_or_create_key
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 
@@ -261,6 +262,7 @@ async def running(
         clock,
         settings.redis_url,
         f"{settings.redis_prefix}zalo:",
+        load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )
     async with aiohttp.ClientSession() as session:
         channel = ZaloChannel(service, ZaloClient(settings, session, pacer), settings.zalo_secret, stats)

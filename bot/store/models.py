@@ -116,6 +116,27 @@ class Handoff(Base):
     delivery_address: Mapped[str | None] = mapped_column(Text)
 
 
+class Erasure(Base):
+    """A user's /xoa: what they had is gone, and nothing older than this may be written again
+    (a journaled record, a redelivered update). Kept for the retention period, then purged."""
+
+    __tablename__ = "erasures"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the pseudonym, not a foreign key
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ErasedUpdate(Base):
+    """A platform update of a user who erased their data: a redelivery of it is not recorded again."""
+
+    __tablename__ = "erased_updates"
+    __table_args__ = (Index("ix_erased_updates_erased_at", "erased_at"),)
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Campaign(Base):
     """An outreach campaign (deep links, QR codes) that brings workers to the bot."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +14,20 @@ from alembic.config import Config
 from sqlalchemy import Boolean, Select, Table, TextClause, bindparam, delete, event, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeEngine
 
-from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, User, utcnow
+from bot.store.models import (
+    Campaign,
+    CampaignEvent,
+    Conversation,
+    ErasedUpdate,
+    Erasure,
+    Handoff,
+    Inquiry,
+    User,
+    utcnow,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6C616F646F6E67  # "laodong": the advisory lock that serialises migrations on PostgreSQL
@@ -24,6 +35,13 @@ USERS: Table = User.__table__  # type: ignore[assignment]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
 HANDOFFS: Table = Handoff.__table__  # type: ignore[assignment]
+ERASURES: Table = Erasure.__table__  # type: ignore[assignment]
+ERASED_UPDATES: Table = ErasedUpdate.__table__  # type: ignore[assignment]
+
+
+class Forgotten(Exception):
+    """The record belongs to what its user erased (/xoa): a message from before the erasure (a
+    journaled one), or a platform update recorded before it and delivered again."""
 
 
 def async_url(url: str) -> str:
@@ -45,6 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA secure_delete=ON")  # what /xoa and purge delete is overwritten, not left in free pages
     cursor.close()
 
 
@@ -77,6 +96,7 @@ class TurnRecord:
     handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/admin/address.py)
     warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
     enterprise_name: str | None = None  # the company the message named, if any
+    received_at: str | None = None  # ISO time the message came in (journaled records keep theirs)
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -120,7 +140,11 @@ class _Statements:
         self.record_in_one = _typed(
             "WITH u AS ("
             " INSERT INTO users (id, channel, province, campaign, created_at, last_seen_at)"
-            " VALUES (:user_id, :channel, :province, :campaign, :created_at, :created_at)"
+            " SELECT :user_id, :channel, :province, :campaign, :created_at, :created_at"
+            # /xoa is final: nothing from before a user's erasure, no update of theirs seen before it
+            " WHERE NOT EXISTS (SELECT 1 FROM erasures e WHERE e.user_id = :user_id AND e.erased_at > :created_at)"
+            " AND NOT EXISTS (SELECT 1 FROM erased_updates x"
+            " WHERE x.channel = :channel AND x.external_id = :external_id)"
             " ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, province = excluded.province,"
             " campaign = coalesce(users.campaign, excluded.campaign)"
             " RETURNING campaign"
@@ -144,6 +168,28 @@ class _Statements:
             state=CONVERSATIONS.c.state.type,
             remember=Boolean(),
             campaign=USERS.c.campaign.type,
+        )
+        # A user's /xoa: their platform updates remembered (a redelivery is not recorded again),
+        # the tombstone written (the later of two erasures kept).
+        self.erase_updates = _typed(
+            "INSERT INTO erased_updates (channel, external_id, erased_at)"
+            " SELECT channel, external_id, :erased_at FROM inquiries"
+            " WHERE user_id = :user_id AND external_id IS NOT NULL AND external_id NOT LIKE 'j-%'"
+            " ON CONFLICT (channel, external_id) DO NOTHING",
+            INQUIRIES,
+            ERASED_UPDATES,
+        )
+        self.erased = _typed(  # one round trip: the user's erasure time, and whether the update was seen
+            "SELECT (SELECT erased_at FROM erasures WHERE user_id = :user_id),"
+            " EXISTS (SELECT 1 FROM erased_updates WHERE channel = :channel AND external_id = :external_id)",
+            ERASED_UPDATES,
+            user_id=ERASURES.c.user_id.type,
+        )
+        self.tombstone = _typed(
+            "INSERT INTO erasures (user_id, erased_at) VALUES (:user_id, :erased_at)"
+            " ON CONFLICT (user_id) DO UPDATE SET erased_at = CASE WHEN excluded.erased_at > erasures.erased_at"
+            " THEN excluded.erased_at ELSE erasures.erased_at END",
+            ERASURES,
         )
 
 
@@ -176,9 +222,12 @@ class Store:
         # the server fails its statement, SQLAlchemy then discards the whole pool, and that one
         # message's record goes to the journal (bot/journal.py) like any other outage.
         pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_size": pool_size}
-        self.engine: AsyncEngine = create_async_engine(async_url(url), **pool)
+        # hide_parameters: a database error's message (logged) never holds a worker's text.
+        self.engine: AsyncEngine = create_async_engine(async_url(url), hide_parameters=True, **pool)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # aiosqlite logs every call with its parameters (workers' text) at DEBUG: never.
+            logging.getLogger("aiosqlite").setLevel(logging.INFO)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._statements = _Statements()
         # One-statement reads and writes on the hot path, without BEGIN … COMMIT/ROLLBACK around them.
@@ -215,9 +264,9 @@ class Store:
         Statements built once (_Statements), not the ORM, as this runs for every message: on
         PostgreSQL a usual message is one statement (one round trip); otherwise three upserts and
         inserts in a transaction. A repeated (channel, external_id) raises IntegrityError and
-        writes nothing.
+        writes nothing; a record its user has erased since (/xoa) raises Forgotten and writes nothing.
         """
-        now = utcnow()
+        now = _moment(rec.received_at)
         sql = self._statements
         inquiry = {
             "user_id": rec.user_id,
@@ -246,10 +295,17 @@ class Store:
         if self.backend == "postgresql" and usual:
             params = {**inquiry, "campaign": rec.campaign, "state": rec.state, "remember": rec.remember_inquiry}
             async with self._autocommit.connect() as conn:
-                return int((await conn.execute(sql.record_in_one, params)).scalar_one())
+                written = (await conn.execute(sql.record_in_one, params)).scalar_one_or_none()
+            if written is None:
+                raise Forgotten(rec.user_id)
+            return int(written)
         async with self.engine.begin() as conn:
+            await _refuse_erased(conn, sql.erased, rec, now)
             if rec.delete_user:
+                erasure = {"user_id": rec.user_id, "erased_at": now}
+                await conn.execute(sql.erase_updates, erasure)
                 await conn.execute(delete(USERS).where(USERS.c.id == rec.user_id))
+                await conn.execute(sql.tombstone, erasure)
             user = {
                 "id": rec.user_id,
                 "channel": rec.channel,
@@ -373,12 +429,41 @@ class Store:
             return await _counts(session, query.group_by(CampaignEvent.code))
 
     async def purge(self, older_than: dt.timedelta) -> int:
-        """Delete inquiries older than the retention period; returns how many went."""
+        """Delete everything from workers older than the retention period; returns how many
+        inquiries went.
+
+        Inquiries and handoffs (with officials' replies), conversation states not touched since,
+        users not seen since (and all they had), landing-page events, and the erasure tombstones
+        (a record older than the cutoff would be purged anyway).
+        """
         cutoff = utcnow() - older_than
         async with self.sessions.begin() as session:
+            await session.execute(delete(User).where(User.last_seen_at < cutoff))
+            await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
             await session.execute(delete(Handoff).where(Handoff.created_at < cutoff))
             result = await session.execute(delete(Inquiry).where(Inquiry.created_at < cutoff))
+            await session.execute(delete(CampaignEvent).where(CampaignEvent.created_at < cutoff))
+            await session.execute(delete(Erasure).where(Erasure.erased_at < cutoff))
+            await session.execute(delete(ErasedUpdate).where(ErasedUpdate.erased_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _moment(iso: str | None) -> dt.datetime:
+    """When a record's message came in (now, for one without a time)."""
+    if not iso:
+        return utcnow()
+    moment = dt.datetime.fromisoformat(iso)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+async def _refuse_erased(conn: AsyncConnection, statement: TextClause, rec: TurnRecord, at: dt.datetime) -> None:
+    """Forgotten if the user erased their data after `at`, or the update was theirs before an erasure."""
+    params = {"user_id": rec.user_id, "channel": rec.channel, "external_id": rec.external_id}
+    erased, seen = (await conn.execute(statement, params)).one()
+    if erased is not None and _moment(str(erased)) > at:
+        raise Forgotten(rec.user_id)
+    if seen:
+        raise Forgotten(rec.user_id)
 
 
 async def _counts(session: AsyncSession, query: Select[Any]) -> dict[str, int]:

@@ -18,6 +18,7 @@ from bot.channels.ratelimit import (
     paced,
     telegram_retry_after,
 )
+from bot.privacy import redis_id
 from bot.redis_link import RedisLink, shared_link
 from tests.channels.conftest import StartBot
 from tests.fakes import telegram as fake_tg
@@ -173,7 +174,8 @@ async def test_a_429_in_one_process_holds_the_others_back(
     await b.wait(None)  # another process's next send, into no chat, waits out the hold too
     assert clock.now() - start == pytest.approx(5.0 + 1 / 30)
     ttls = await redis_ns.keys()
-    assert set(ttls) == {f"{redis_ns.prefix}telegram:pace:next", f"{redis_ns.prefix}telegram:pace:chat:lan"}
+    chat_key = f"{redis_ns.prefix}telegram:pace:chat:{redis_id(b'', 'lan')}"  # chat ids hashed (issue 11)
+    assert set(ttls) == {f"{redis_ns.prefix}telegram:pace:next", chat_key}
     assert all(0 < ttl <= 6000 for ttl in ttls.values())  # nothing outlives what it holds back (+1 s)
 
 
@@ -198,9 +200,9 @@ async def test_with_redis_both_channels_book_their_sends_there_and_close_on_shut
     keys = set(await redis_ns.keys())
     assert keys == {
         f"{p}telegram:pace:next",
-        f"{p}telegram:pace:chat:555001",
+        f"{p}telegram:pace:chat:{redis_id(b'test', 555001)}",  # chat ids hashed with the hash key (issue 11)
         f"{p}zalo:pace:next",
-        f"{p}zalo:pace:chat:zl-lan",
+        f"{p}zalo:pace:chat:{redis_id(b'test', 'zl-lan')}",
     }
     link = shared_link(redis_ns.url)
     assert link._client is not None

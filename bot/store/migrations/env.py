@@ -27,7 +27,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_settings() -> None:
-    engine = create_async_engine(async_url(Settings().database_url))
+    engine = create_async_engine(async_url(Settings().database_url), hide_parameters=True)
     async with engine.begin() as conn:
         await conn.run_sync(_run)
     await engine.dispose()
