@@ -89,6 +89,9 @@ def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
     return sql_text(sql).bindparams(*(bindparam(name, type_=types[name]) for name in names))
 
 
+typed_statement = _typed  # for the other modules that write their hot statements out
+
+
 class _Statements:
     """The statements every message runs, built once.
 
