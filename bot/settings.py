@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     zalo_rate_per_chat: float = Field(default=1.0, gt=0)
     zalo_rate_overall: float = Field(default=30.0, gt=0)
     send_retries: int = Field(default=3, ge=0)  # retries after a 429 before a reply counts as failed
+    # The durable outbox (replies survive a crash): a process holds the replies it writes this long
+    # before any process may send them again, and looks for such replies this often (seconds).
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
     secret_key: str | None = None
     # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
     user_burst: int = Field(default=10, ge=1)

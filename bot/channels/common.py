@@ -9,13 +9,15 @@ import hmac
 import json
 import logging
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
+import aiohttp
 from aiohttp import web
 
 from bot.campaigns import attribute
-from bot.service import BotService, DuplicateMessage, Handled, IncomingMessage
+from bot.service import BotService, DuplicateMessage, Handled, IncomingMessage, Render
+from bot.store.store import OutboxClaim
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,18 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")
     return body
+
+
+MAX_JOURNALED_STATUSES = 100_000  # kept in memory until the journal is back in the database
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure worth sending again later (the platform unreachable or slow), not a refusal."""
+    from telegram.error import BadRequest, NetworkError
+
+    if isinstance(exc, NetworkError):
+        return not isinstance(exc, BadRequest)  # PTB's BadRequest is a NetworkError too
+    return isinstance(exc, aiohttp.ClientError | TimeoutError | OSError)
 
 
 class WebhookChannel(Protocol):
@@ -99,33 +113,101 @@ class Conversations:
         self.service = service
         self.stats = stats
 
-    async def receive(self, msg: IncomingMessage) -> Handled | None:
-        """Answer and record one message; None for an update the platform delivered before."""
+    async def receive(
+        self, msg: IncomingMessage, render: Render | None = None, outbox_lease: float = 60.0
+    ) -> Handled | None:
+        """Answer and record one message (with its rendered reply in the durable outbox, given
+        `render`); None for an update the platform delivered before."""
         self.stats.count("received")
         try:
-            return await self.service.handle(await attribute(self.service, msg))
+            return await self.service.handle(await attribute(self.service, msg), render, outbox_lease)
         except DuplicateMessage:
             self.stats.count("duplicate")
             return None
 
 
-class Outbox:
-    """Sends replies in the background and records against each inquiry how its delivery ended."""
+MAX_ATTEMPTS = 5  # claims of one durable reply before it counts as failed
 
-    def __init__(self, service: BotService, stats: ChannelStats) -> None:
+
+class Outbox:
+    """Sends replies in the background and records against each inquiry how its delivery ended.
+
+    A durable reply (its row in the store's outbox, written with the record) is deleted with its
+    status once sent or refused. One cut short (shutdown, crash) or failed for now (network) stays
+    in the store, and `pump` sends it when its hold runs out, in this process or another.
+    A reply whose record went to the journal is sent from memory; its status is written by the
+    update's id once the journal is back in the database.
+    """
+
+    def __init__(self, service: BotService, stats: ChannelStats, channel: str = "") -> None:
         self.service = service
         self.stats = stats
+        self.channel = channel
         self._tasks: set[asyncio.Task[None]] = set()
         self._unrecorded: set[int] = set()  # inquiries whose delivery has no status yet
+        self._sending: set[int] = set()  # durable replies this process is sending now
+        self._by_update: dict[str, str] = {}  # statuses of journaled records, by update id
         # Statuses not yet written: one writer at a time takes all that piled up while it wrote
         # the last batch, so under load many statuses share one transaction.
         self._statuses: dict[int, str] = {}
         self._writing = False
 
-    def deliver(self, inquiry_id: int, send: Coroutine[Any, Any, None]) -> None:
-        """Send a reply (rate-limited, retried after 429) and then mark its inquiry sent or failed."""
+    def deliver(
+        self,
+        inquiry_id: int,
+        send: Coroutine[Any, Any, None],
+        durable: bool = False,
+        external_id: str | None = None,
+    ) -> None:
+        """Send a reply (rate-limited, retried after 429) and then mark its inquiry sent or failed.
+
+        `durable`: the reply has its outbox row; `external_id`: the update id of a journaled record.
+        """
+        if durable:
+            self._sending.add(inquiry_id)
+            self._spawn(self._deliver_durable(inquiry_id, send))
+            return
         self._unrecorded.add(inquiry_id)
-        self._spawn(self._deliver(inquiry_id, send))
+        self._spawn(self._deliver(inquiry_id, send, external_id))
+
+    async def _deliver_durable(self, inquiry_id: int, send: Coroutine[Any, Any, None]) -> None:
+        try:
+            await send
+        except asyncio.CancelledError:  # shutting down: the row stays, for the next process
+            log.info("reply to inquiry %d left in the outbox: shutting down", inquiry_id)
+            raise
+        except Exception as exc:
+            if transient(exc):
+                log.info("reply to inquiry %d not sent for now (%s): retried later", inquiry_id, type(exc).__name__)
+                self.stats.count("retry")
+            else:
+                log.warning("reply to inquiry %d failed: %s", inquiry_id, type(exc).__name__)
+                await self._record(inquiry_id, FAILED)
+        else:
+            await self._record(inquiry_id, SENT)
+        finally:
+            self._sending.discard(inquiry_id)
+
+    async def pump(self, send: Callable[[str, list[dict[str, Any]]], Coroutine[Any, Any, None]], lease: float) -> int:
+        """Claim durable replies whose hold ran out (a crashed process's, or ones to try again) and
+        send them; how many were claimed."""
+        await self.write_journaled_statuses()
+        claims = await self.service.store.claim_outbox(self.channel, lease)
+        for claim in claims:
+            self._resume(claim, send)
+        return len(claims)
+
+    def _resume(
+        self, claim: OutboxClaim, send: Callable[[str, list[dict[str, Any]]], Coroutine[Any, Any, None]]
+    ) -> None:
+        if claim.inquiry_id in self._sending:
+            return  # still on its way from this process
+        address = self.service.addresses.decrypt(claim.address)
+        if address is None or claim.attempts > MAX_ATTEMPTS:
+            self._spawn(self._record(claim.inquiry_id, FAILED))
+            return
+        self.stats.count("resumed")
+        self.deliver(claim.inquiry_id, send(address, claim.messages), durable=True)
 
     def nothing_to_send(self, inquiry_id: int) -> None:
         """Record that an inquiry gets no reply (the core answered with silence)."""
@@ -141,24 +223,26 @@ class Outbox:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, inquiry_id: int, send: Coroutine[Any, Any, None]) -> None:
+    async def _deliver(self, inquiry_id: int, send: Coroutine[Any, Any, None], external_id: str | None = None) -> None:
         try:
             await send
         except asyncio.CancelledError:
             log.warning("reply to inquiry %d not sent: shutting down", inquiry_id)
-            await self._record(inquiry_id, FAILED)
+            await self._record(inquiry_id, FAILED, external_id)
             raise
         except Exception as exc:
             log.warning("reply to inquiry %d failed: %s", inquiry_id, type(exc).__name__)
-            await self._record(inquiry_id, FAILED)
+            await self._record(inquiry_id, FAILED, external_id)
         else:
-            await self._record(inquiry_id, SENT)
+            await self._record(inquiry_id, SENT, external_id)
 
-    async def _record(self, inquiry_id: int, status: str) -> None:
+    async def _record(self, inquiry_id: int, status: str, external_id: str | None = None) -> None:
         self._unrecorded.discard(inquiry_id)
         self.stats.count(status)
-        if inquiry_id:  # 0: the record itself is in the journal (database down); it keeps no status
+        if inquiry_id:
             self._statuses[inquiry_id] = status
+        elif external_id is not None and len(self._by_update) < MAX_JOURNALED_STATUSES:
+            self._by_update[external_id] = status  # the record is in the journal: written by update id
         self._start_writer()
 
     def _start_writer(self) -> None:
@@ -176,6 +260,15 @@ class Outbox:
                     log.exception("could not record the delivery of %d replies", len(batch))
         finally:
             self._writing = False
+
+    async def write_journaled_statuses(self) -> None:
+        """Write the statuses of replies to journaled records whose records reached the database."""
+        if not self._by_update:
+            return
+        batch = dict(self._by_update)
+        found = await self.service.store.set_deliveries_by_update(self.channel, batch)
+        for external_id in found:
+            self._by_update.pop(external_id, None)
 
     @staticmethod
     async def _quietly(call: Coroutine[Any, Any, Any]) -> None:
@@ -208,3 +301,24 @@ class Outbox:
             await self._record(inquiry_id, FAILED)
         self._start_writer()  # statuses a cancelled writer left, and those just recorded
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def pump_outbox(pump: Callable[[], Coroutine[Any, Any, int]], every: float) -> asyncio.Task[None]:
+    """Run `pump` now (replies a crashed process left) and then every `every` seconds, for the life
+    of the channel (stop it with `stop`)."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await pump()
+            except Exception as exc:  # the database or platform away: next time
+                log.warning("outbox pump failed: %s", type(exc).__name__)
+            await asyncio.sleep(every)
+
+    return asyncio.get_running_loop().create_task(loop())
+
+
+async def stop(task: asyncio.Task[Any]) -> None:
+    """Cancel a background task and wait for it to end."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

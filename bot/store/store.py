@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeEngine
 
-from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, User, utcnow
+from bot.store.models import Campaign, CampaignEvent, Conversation, Handoff, Inquiry, OutboxMessage, User, utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6C616F646F6E67  # "laodong": the advisory lock that serialises migrations on PostgreSQL
@@ -24,6 +24,7 @@ USERS: Table = User.__table__  # type: ignore[assignment]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
 HANDOFFS: Table = Handoff.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def async_url(url: str) -> str:
@@ -77,6 +78,14 @@ class TurnRecord:
     handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/admin/address.py)
     warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
     enterprise_name: str | None = None  # the company the message named, if any
+    # How the reply's delivery stands at record time: "pending" (an outbox row goes with the
+    # record), "none" (nothing to send), or None (the channel reports it later).
+    delivery: str | None = None
+    # The durable outbox row written with the record: the encrypted chat address, the rendered
+    # reply, and how long the writing process holds it before any process may send it.
+    outbox_address: str | None = None
+    outbox_messages: list[dict[str, Any]] | None = None
+    outbox_lease: float = 0.0
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -130,11 +139,15 @@ class _Statements:
             "), i AS ("
             " INSERT INTO inquiries (user_id, channel, external_id, message_kind, text, normalized, outcome,"
             " topic, intent, entry_id, confidence, answered, handoff, engine, province, reply_text, created_at,"
-            " warning, enterprise_name, campaign)"
+            " warning, enterprise_name, campaign, delivery)"
             " SELECT :user_id, :channel, :external_id, :message_kind, :text, :normalized, :outcome,"
             " :topic, :intent, :entry_id, :confidence, :answered, :handoff, :engine, :province, :reply_text,"
-            " :created_at, :warning, :enterprise_name, u.campaign FROM u"
+            " :created_at, :warning, :enterprise_name, u.campaign, :delivery FROM u"
             " RETURNING id"
+            "), o AS ("
+            " INSERT INTO outbox (inquiry_id, channel, address, messages, attempts, claimed_until, created_at)"
+            " SELECT i.id, :channel, :address, CAST(:messages AS json), 1, :claimed_until, :created_at"
+            " FROM i WHERE CAST(:address AS text) IS NOT NULL"
             "), c AS ("
             " INSERT INTO conversations (user_id, state, version, updated_at)"
             " SELECT :user_id, CASE WHEN :remember"
@@ -144,10 +157,22 @@ class _Statements:
             " version = conversations.version + 1, updated_at = excluded.updated_at"
             ") SELECT id FROM i",
             INQUIRIES,
+            OUTBOX,
             state=CONVERSATIONS.c.state.type,
             remember=Boolean(),
             campaign=USERS.c.campaign.type,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxClaim:
+    """An unsent reply this process now holds: the encrypted chat address and the rendered messages."""
+
+    id: int
+    inquiry_id: int
+    address: str
+    messages: list[dict[str, Any]]
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,12 +267,29 @@ class Store:
             "created_at": now,
             "warning": rec.warning,
             "enterprise_name": rec.enterprise_name,
+            "delivery": rec.delivery,
         }
+        outbox = None
+        if rec.outbox_address is not None and rec.outbox_messages:
+            outbox = {
+                "channel": rec.channel,
+                "address": rec.outbox_address,
+                "messages": rec.outbox_messages,
+                "attempts": 1,
+                "claimed_until": now + dt.timedelta(seconds=rec.outbox_lease),
+                "created_at": now,
+            }
         usual = (
             rec.handoff_question is None and not rec.delete_user and (rec.feedback_for is None or rec.feedback is None)
         )
         if self.backend == "postgresql" and usual:
-            params = {**inquiry, "campaign": rec.campaign, "state": rec.state, "remember": rec.remember_inquiry}
+            params: dict[str, Any] = {
+                **inquiry,
+                "campaign": rec.campaign,
+                "state": rec.state,
+                "remember": rec.remember_inquiry,
+            }
+            params.update(outbox or {"address": None, "messages": None, "claimed_until": now})
             async with self._autocommit.connect() as conn:
                 return int((await conn.execute(sql.record_in_one, params)).scalar_one())
         async with self.engine.begin() as conn:
@@ -263,6 +305,8 @@ class Store:
             }
             inquiry["campaign"] = (await conn.execute(sql.upsert_user, user)).scalar_one()
             inquiry_id = int((await conn.execute(sql.insert_inquiry, inquiry)).scalar_one())
+            if outbox is not None:
+                await conn.execute(insert(OUTBOX).values(inquiry_id=inquiry_id, **outbox))
             state = dict(rec.state)
             if rec.remember_inquiry:
                 state["last_inquiry"] = inquiry_id
@@ -326,15 +370,67 @@ class Store:
             return found.first() is not None
 
     async def set_deliveries(self, statuses: dict[int, str]) -> None:
-        """Record how replies ended ("sent", "failed", "none"), many inquiries in one transaction."""
+        """Record how replies ended ("sent", "failed", "none"), many inquiries in one transaction;
+        their outbox rows (address and text) are deleted with it."""
         by_status: dict[str, list[int]] = {}
         for inquiry_id, status in statuses.items():
             by_status.setdefault(status, []).append(inquiry_id)
+        ids = list(statuses)
         async with self.engine.begin() as conn:
-            for status, ids in by_status.items():
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
+            for status, status_ids in by_status.items():
+                for i in range(0, len(status_ids), 500):
+                    chunk = status_ids[i : i + 500]
                     await conn.execute(update(INQUIRIES).where(INQUIRIES.c.id.in_(chunk)).values(delivery=status))
+            for i in range(0, len(ids), 500):
+                await conn.execute(delete(OUTBOX).where(OUTBOX.c.inquiry_id.in_(ids[i : i + 500])))
+
+    async def set_deliveries_by_update(self, channel: str, statuses: dict[str, str]) -> set[str]:
+        """Record how replies to journaled records ended, by their update id; the ids found (a record
+        still in the journal is not in the database yet)."""
+        found: set[str] = set()
+        async with self.engine.begin() as conn:
+            for external_id, status in statuses.items():
+                result = await conn.execute(
+                    update(INQUIRIES)
+                    .where(INQUIRIES.c.channel == channel, INQUIRIES.c.external_id == external_id)
+                    .values(delivery=status)
+                )
+                if result.rowcount:
+                    found.add(external_id)
+        return found
+
+    async def claim_outbox(self, channel: str, lease: float, limit: int = 100) -> list[OutboxClaim]:
+        """Take up to `limit` unsent replies of a channel that no process holds (a crashed process's,
+        or ones whose send failed for now) and hold them for `lease` seconds.
+
+        One statement: PostgreSQL skips rows another process is claiming (FOR UPDATE SKIP LOCKED);
+        SQLite has one writer at a time. Oldest first, so a chat's replies keep their order.
+        """
+        now = utcnow()
+        due = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.channel == channel, OUTBOX.c.claimed_until < now)
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=now + dt.timedelta(seconds=lease), attempts=OUTBOX.c.attempts + 1)
+            .returning(OUTBOX.c.id, OUTBOX.c.inquiry_id, OUTBOX.c.address, OUTBOX.c.messages, OUTBOX.c.attempts)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((OutboxClaim(*row) for row in rows), key=lambda c: c.id)
+
+    async def outbox_size(self, channel: str | None = None) -> int:
+        """Replies not yet sent (all channels, or one)."""
+        query = select(func.count()).select_from(OUTBOX)
+        if channel is not None:
+            query = query.where(OUTBOX.c.channel == channel)
+        async with self._autocommit.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def campaign(self, code: str, ignore_case: bool = False) -> Campaign | None:
         """The campaign with this code (typed codes match whatever their case)."""

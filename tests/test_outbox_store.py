@@ -1,0 +1,60 @@
+"""The durable outbox in the store, on SQLite and the real PostgreSQL: written with the record,
+claimed by one process at a time, gone once its delivery is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.store.store import Store, TurnRecord
+
+
+def turn(n: int, **kw: Any) -> TurnRecord:
+    fields: dict[str, Any] = {
+        "user_id": f"u{n % 7}",
+        "channel": "telegram",
+        "state": {},
+        "province": None,
+        "message_kind": "text",
+        "text": "hỏi",
+        "normalized": "hoi",
+        "outcome": "answer",
+        "topic": "work_abroad",
+        "intent": "faq/x",
+        "entry_id": "x",
+        "confidence": 0.9,
+        "answered": True,
+        "engine": "embedded",
+        "reply_text": "Trả lời",
+        "external_id": f"e{n}",
+        "delivery": "pending",
+        "outbox_address": f"sealed-{n}",
+        "outbox_messages": [{"text": f"reply {n}"}],
+        "outbox_lease": 0.0,
+    }
+    fields.update(kw)
+    return TurnRecord(**fields)
+
+
+async def test_rows_are_written_with_the_record_and_claimed_once(any_store: Store) -> None:
+    ids = [await any_store.record(turn(n)) for n in range(40)]
+    await any_store.record(turn(99, delivery="none", outbox_address=None, outbox_messages=None))
+    await any_store.record(turn(98, handoff_question="gặp cán bộ"))  # the transaction path, not the one statement
+    assert await any_store.outbox_size("telegram") == 41
+    other = Store(any_store.url)  # a second process
+    try:
+        first, second = await asyncio.gather(
+            any_store.claim_outbox("telegram", lease=60, limit=30), other.claim_outbox("telegram", lease=60, limit=30)
+        )
+    finally:
+        await other.close()
+    claimed = [c.inquiry_id for c in first + second]
+    assert len(claimed) == len(set(claimed)) == 41  # every row once, none by both
+    assert {c.messages[0]["text"] for c in first + second} >= {f"reply {n}" for n in range(40)}
+    assert all(c.attempts == 2 for c in first + second)  # the writer's send, then this claim
+    assert await any_store.claim_outbox("telegram", lease=60) == []  # held for the lease
+    await any_store.set_deliveries({i: "sent" for i in ids})
+    assert await any_store.outbox_size() == 1
+    [record] = [r for r in await any_store.inquiries(limit=100) if r.external_id == "e99"]
+    assert record.delivery == "none"
+    assert {r.delivery for r in await any_store.inquiries(limit=100) if r.id in ids} == {"sent"}
