@@ -13,7 +13,8 @@ routes = web.RouteTableDef()
 def safe_next(value: object) -> str:
     """Where to go after signing in: a dashboard path only (never another site)."""
     path = value if isinstance(value, str) else ""
-    if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path:
+    control = any(ord(c) < 32 or ord(c) == 127 for c in path)  # CR/LF would split the Location header
+    if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path and not control:
         return path
     return f"{PREFIX}/"
 
