@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
     user_burst: int = Field(default=10, ge=1)
     user_rate: float = Field(default=1.0, gt=0)
+    # … and per client address (many workers may share one address behind a carrier's NAT): web
+    # chat messages, and campaign landing-page clicks counted (beyond: the page shows, uncounted).
+    address_burst: int = Field(default=60, ge=1)
+    address_rate: float = Field(default=5.0, gt=0)
+    landing_burst: int = Field(default=10, ge=1)
+    landing_rate: float = Field(default=0.2, gt=0)
     # Redis, to share flood control and send pacing between several `laodong serve` processes
     # (redis://host:6379/0); unset, each process keeps its own. Keys start with the prefix.
     redis_url: str | None = None

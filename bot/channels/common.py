@@ -8,16 +8,19 @@ import asyncio
 import hmac
 import json
 import logging
-from collections import Counter
-from collections.abc import Callable, Coroutine
+import math
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
 from bot.campaigns import attribute
+from bot.channels.ratelimit import Clock
 from bot.service import BotService, DuplicateMessage, Handled, IncomingMessage, Render
 from bot.store.store import OutboxClaim
+from bot.web.proxy import Network, client_address
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +30,74 @@ NOTHING = "none"  # the core chose not to answer (e.g. flood control): nothing t
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
-    """Compare a webhook's secret header with ours in constant time."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Compare a webhook's secret header with ours in constant time (a non-ASCII one never matches)."""
+    if given is None or not given.isascii():
+        return False
+    return hmac.compare_digest(given.encode("ascii"), expected.encode())
 
 
-def check_secret(request: web.Request, header: str, expected: str) -> web.Response | None:
-    """401 for a missing secret, 403 for a wrong one, None when it matches."""
+class SecretGuard:
+    """Wrong webhook secrets per source address: after `failures` within `window` seconds, the
+    address is answered 429 without checking, until the window has passed.
+
+    In process memory (each bot process counts its own), bounded to `max_addresses`.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        failures: int = 5,
+        window: float = 300.0,
+        max_addresses: int = 10_000,
+        trusted: Sequence[Network] = (),
+    ) -> None:
+        self.clock = clock
+        self.trusted = tuple(trusted)  # proxies whose X-Forwarded-For is believed
+        self.failures = failures
+        self.window = window
+        self.max_addresses = max_addresses
+        self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()  # address → (failures, window start)
+
+    def _current(self, address: str) -> int:
+        found = self._seen.get(address)
+        if found is None:
+            return 0
+        count, start = found
+        if self.clock.now() - start >= self.window:
+            del self._seen[address]
+            return 0
+        return count
+
+    def blocked(self, address: str) -> float | None:
+        """Seconds until the address may try again, or None if it may now."""
+        if self._current(address) < self.failures:
+            return None
+        return self.window - (self.clock.now() - self._seen[address][1])
+
+    def failed(self, address: str) -> None:
+        count = self._current(address)
+        start = self._seen.pop(address)[1] if count else self.clock.now()
+        self._seen[address] = (count + 1, start)
+        if len(self._seen) > self.max_addresses:
+            self._seen.popitem(last=False)
+
+
+def check_secret(
+    request: web.Request, header: str, expected: str, guard: SecretGuard | None = None, address: str = "-"
+) -> web.Response | None:
+    """401 for a missing secret, 403 for a wrong one, 429 (unchecked) for an address that sent
+    too many wrong ones lately; None when it matches."""
+    if guard is not None:
+        wait = guard.blocked(address)
+        if wait is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return web.json_response({"ok": False, "error": "too many wrong secrets"}, status=429, headers=headers)
     given = request.headers.get(header)
     if given is None:
         return web.json_response({"ok": False, "error": "missing secret"}, status=401)
     if not secret_matches(given, expected):
+        if guard is not None:
+            guard.failed(address)
         return web.json_response({"ok": False, "error": "wrong secret"}, status=403)
     return None
 
@@ -73,16 +134,22 @@ class WebhookChannel(Protocol):
 
 
 async def webhook_body(
-    request: web.Request, channel: WebhookChannel | None, header: str
+    request: web.Request,
+    channel: WebhookChannel | None,
+    header: str,
+    guard: SecretGuard | None = None,
 ) -> dict[str, Any] | web.Response:
     """The JSON object a webhook carries once its secret header is checked; else the refusal.
 
-    404 when the channel is off; 401/403 for a missing or wrong secret (nothing logged or sent);
-    415, 413 or 400 (raised) for a body that is not one JSON object. Refusals are counted.
+    404 when the channel is off; 401/403 for a missing or wrong secret (nothing logged or sent),
+    429 for an address that sent too many wrong ones (`guard`; X-Forwarded-For believed only from
+    its trusted proxies); 415, 413 or 400 (raised) for a body that is not one JSON object.
+    Refusals are counted.
     """
     if channel is None or channel.secret is None:
         raise web.HTTPNotFound()
-    refused = check_secret(request, header, channel.secret)
+    address = client_address(request, guard.trusted) if guard is not None else "-"
+    refused = check_secret(request, header, channel.secret, guard, address)
     if refused is not None:
         channel.stats.count("rejected")
         return refused

@@ -242,8 +242,9 @@ class TelegramChannel:
 
 async def webhook(request: web.Request) -> web.Response:
     """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
-    channel = request.app[CHANNELS].telegram
-    body = await webhook_body(request, channel, SECRET_HEADER)
+    channels = request.app[CHANNELS]
+    channel = channels.telegram
+    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise

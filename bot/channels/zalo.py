@@ -259,8 +259,9 @@ class ZaloChannel:
 
 async def webhook(request: web.Request) -> web.Response:
     """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
-    channel = request.app[CHANNELS].zalo
-    body = await webhook_body(request, channel, SECRET_HEADER)
+    channels = request.app[CHANNELS]
+    channel = channels.zalo
+    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise
