@@ -58,3 +58,10 @@ async def test_rows_are_written_with_the_record_and_claimed_once(any_store: Stor
     [record] = [r for r in await any_store.inquiries(limit=100) if r.external_id == "e99"]
     assert record.delivery == "none"
     assert {r.delivery for r in await any_store.inquiries(limit=100) if r.id in ids} == {"sent"}
+
+
+async def test_a_process_keeps_holding_what_it_still_sends(any_store: Store) -> None:
+    ids = [await any_store.record(turn(n)) for n in range(3)]
+    await any_store.hold_outbox(ids[:2], lease=60)  # still in this process's send queue
+    [claim] = await any_store.claim_outbox("telegram", lease=60)  # another process takes only the third
+    assert claim.inquiry_id == ids[2]

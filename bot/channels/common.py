@@ -259,6 +259,8 @@ class Outbox:
         """Claim durable replies whose hold ran out (a crashed process's, or ones to try again) and
         send them; how many were claimed."""
         await self.write_journaled_statuses()
+        if self._sending:  # still queued here (paced sends): no other process may take them meanwhile
+            await self.service.store.hold_outbox(sorted(self._sending), lease)
         claims = await self.service.store.claim_outbox(self.channel, lease)
         for claim in claims:
             self._resume(claim, send)

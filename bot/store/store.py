@@ -424,6 +424,14 @@ class Store:
             rows = (await conn.execute(claim)).all()
         return sorted((OutboxClaim(*row) for row in rows), key=lambda c: c.id)
 
+    async def hold_outbox(self, inquiry_ids: list[int], lease: float) -> None:
+        """Keep holding replies this process is still sending (a long send queue) for `lease` more seconds."""
+        until = utcnow() + dt.timedelta(seconds=lease)
+        async with self.engine.begin() as conn:
+            for i in range(0, len(inquiry_ids), 500):
+                chunk = inquiry_ids[i : i + 500]
+                await conn.execute(update(OUTBOX).where(OUTBOX.c.inquiry_id.in_(chunk)).values(claimed_until=until))
+
     async def outbox_size(self, channel: str | None = None) -> int:
         """Replies not yet sent (all channels, or one)."""
         query = select(func.count()).select_from(OUTBOX)
@@ -476,6 +484,7 @@ class Store:
         cutoff = utcnow() - older_than
         async with self.sessions.begin() as session:
             await session.execute(delete(Handoff).where(Handoff.created_at < cutoff))
+            await session.execute(delete(OUTBOX).where(OUTBOX.c.created_at < cutoff))  # replies never sent
             result = await session.execute(delete(Inquiry).where(Inquiry.created_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
