@@ -125,7 +125,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_channel_claimed_until", "channel", "claimed_until"),)
+    __table_args__ = (
+        Index("ix_outbox_channel_claimed_until", "channel", "claimed_until"),
+        Index("ix_outbox_inquiry_id", "inquiry_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     inquiry_id: Mapped[int] = mapped_column(BigInteger)

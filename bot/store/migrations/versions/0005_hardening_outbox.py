@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_outbox_channel_claimed_until", "outbox", ["channel", "claimed_until"])
+    op.create_index("ix_outbox_inquiry_id", "outbox", ["inquiry_id"], unique=True)  # deleted by inquiry once sent
     op.create_table(
         "admin_login_throttles",
         sa.Column("key", sa.String(length=80), nullable=False),
@@ -43,5 +44,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("admin_login_throttles")
+    op.drop_index("ix_outbox_inquiry_id", table_name="outbox")
     op.drop_index("ix_outbox_channel_claimed_until", table_name="outbox")
     op.drop_table("outbox")
