@@ -124,6 +124,7 @@ TAKE_SLOT = typed_statement(
 class LoginResult:
     user: AdminUser | None = None
     throttled: bool = False
+    first_refusal: bool = False  # the first attempt refused since the limit was reached (audited; later ones not)
 
 
 class Accounts:
@@ -205,15 +206,18 @@ class Accounts:
 
     # --- signing in ----------------------------------------------------------------------
 
-    async def _take_slots(self, username: str, ip: str) -> bool:
-        """Count this attempt against its username and address, atomically; False when either is
-        already at its limit (refuse without checking). Concurrent attempts each get a distinct count."""
+    async def _take_slots(self, username: str, ip: str) -> tuple[bool, bool]:
+        """Count this attempt against its username and address, atomically: (allowed, first refusal).
+        Not allowed when either is already at its limit (refuse without checking); concurrent
+        attempts each get a distinct count."""
         now = self.clock()
         params = {"since": now - THROTTLE_WINDOW, "now": now}
         async with self.store.engine.begin() as conn:
             by_name = (await conn.execute(TAKE_SLOT, {**params, "key": f"user:{username}"})).scalar_one()
             by_ip = (await conn.execute(TAKE_SLOT, {**params, "key": f"ip:{ip}"})).scalar_one()
-        return int(by_name) <= FAILURES_PER_USERNAME and int(by_ip) <= FAILURES_PER_ADDRESS
+        allowed = int(by_name) <= FAILURES_PER_USERNAME and int(by_ip) <= FAILURES_PER_ADDRESS
+        first = int(by_name) == FAILURES_PER_USERNAME + 1 or int(by_ip) == FAILURES_PER_ADDRESS + 1
+        return allowed, not allowed and first
 
     async def _give_back(self, username: str, ip: str) -> None:
         """A sign-in succeeded: its slots are not failures."""
@@ -270,8 +274,9 @@ class Accounts:
         """
         username = username.strip().lower()[:64]
         ip = ip[:64]
-        if not await self._take_slots(username, ip):
-            return LoginResult(throttled=True)
+        allowed, first_refusal = await self._take_slots(username, ip)
+        if not allowed:
+            return LoginResult(throttled=True, first_refusal=first_refusal)
         async with self.store.sessions() as session:
             user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar()
         if user is None:

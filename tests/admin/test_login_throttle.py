@@ -37,6 +37,10 @@ async def test_forty_concurrent_wrong_passwords_are_not_all_checked(dashboard: A
     assert Counter(r.status for r in statuses) == {401: FAILURES_PER_USERNAME, 429: 40 - FAILURES_PER_USERNAME}
     assert await checked_attempts(dashboard) == FAILURES_PER_USERNAME  # only these passwords were checked
     assert (await dashboard.login("editor")).status == 429  # the right password waits for the window too
+    async with dashboard.store.sessions() as session:
+        failed = select(func.count()).where(AuditEntry.action == "login_failed")
+        # the checked ones, and the first refusal by name and the first by address (the 21st attempt)
+        assert (await session.execute(failed)).scalar_one() == FAILURES_PER_USERNAME + 2
 
 
 async def test_concurrent_guesses_from_one_address_stop_at_its_limit(dashboard: AdminSite) -> None:
@@ -50,6 +54,7 @@ async def test_an_admin_lifts_a_lock_and_failures_are_audited(dashboard: AdminSi
     for _ in range(FAILURES_PER_USERNAME):
         assert (await dashboard.login("editor", WRONG)).status == 401
     assert (await dashboard.login("editor")).status == 429
+    assert (await dashboard.login("editor")).status == 429  # refused again: not audited again
     assert (await dashboard.login("admin")).status == 303
     page = await (await dashboard.client.get("/admin/users")).text()
     assert "Đang bị chặn đăng nhập" in page and "<b>editor</b>" in page
