@@ -16,7 +16,7 @@ from typing import TextIO
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
 from bot.service import IncomingMessage, build_service
-from bot.settings import Settings
+from bot.settings import PublicUrlMissing, Settings
 from knowledge.check import check_knowledge
 from knowledge.model import load_knowledge
 
@@ -225,6 +225,10 @@ async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO
     from bot.campaigns import CampaignError, create_campaign, links, write_qr
     from bot.store.store import Store
 
+    try:
+        public = settings.public_root()  # checked first: a production campaign needs its public address
+    except PublicUrlMissing as exc:
+        raise SystemExit(f"laodong: {exc}") from None
     store = Store(settings.database_url)
     try:
         await store.migrate()
@@ -241,7 +245,6 @@ async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO
             raise SystemExit(f"laodong: {exc}") from None
     finally:
         await store.close()
-    public = settings.public_url or f"http://{settings.host}:{settings.port}"
     campaign_links = links(found.code, public, settings.telegram_bot_username)
     png, svg = write_qr(campaign_links.web, Path(args.out) if args.out else settings.data_dir / "campaigns", found.code)
     stdout.write(f"campaign {found.code}: {found.name}" + (f" ({found.province})" if found.province else "") + "\n")

@@ -128,3 +128,12 @@ def make_limiter(settings: Settings) -> UserLimiter:
     return RedisUserLimiter(
         settings.user_rate, settings.user_burst, shared_link(settings.redis_url), settings.redis_prefix
     )
+
+
+def make_address_limiter(settings: Settings, rate: float, burst: int, kind: str) -> UserLimiter:
+    """Flood control per client address (`kind`: what it limits, part of the Redis key), for
+    requests that carry no user (web chat without a cookie, landing pages). Callers key it by a
+    keyed hash of the address, never the address itself."""
+    if not settings.redis_url:
+        return UserLimiter(rate, burst)
+    return RedisUserLimiter(rate, burst, shared_link(settings.redis_url), f"{settings.redis_prefix}{kind}:")

@@ -7,8 +7,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -57,6 +58,10 @@ class IncomingMessage:
     external_id: str | None = None  # the platform's update id, for deduplication
     campaign: str | None = None
     province: str | None = None  # chosen outside the conversation (CLI --province, web chat)
+    reply_to: str | None = None  # the platform chat to answer in (Telegram, Zalo): kept encrypted in the outbox
+
+
+Render = Callable[[Reply], list[dict[str, Any]]]  # a reply as the channel will send it (JSON-able)
 
 
 class DuplicateMessage(Exception):
@@ -70,6 +75,10 @@ class Handled:
     user_id: str
     engine: str
     seconds: float
+    # The rendered reply, when the channel asked for one (handle's `render`), and whether it waits
+    # in the durable outbox (False: the record went to the journal, the reply only in memory).
+    messages: list[dict[str, Any]] | None = None
+    queued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +169,13 @@ class BotService:
             log.exception("NLU engine %s failed", brain.engine.name)
             return None
 
-    async def handle(self, msg: IncomingMessage) -> Handled:
-        """Answer one message and write its inquiry record (DuplicateMessage if its update was seen)."""
+    async def handle(self, msg: IncomingMessage, render: Render | None = None, outbox_lease: float = 60.0) -> Handled:
+        """Answer one message and write its inquiry record (DuplicateMessage if its update was seen).
+
+        With `render` and the message's `reply_to`, the reply is rendered for the channel and kept
+        in the durable outbox with the record (same transaction), held `outbox_lease` seconds by
+        this process before any other may send it.
+        """
         started = time.perf_counter()
         received_at = utcnow()
         # The boundary: cut, then redacted once; nothing below sees msg.text or msg.payload.
@@ -229,12 +243,23 @@ class BotService:
             enterprise_name=outcome.enterprise_name[:300] if outcome.enterprise_name else None,
             received_at=received_at.isoformat(),
         )
+        messages = render(outcome.reply) if render is not None else None
+        if messages is not None and not messages:
+            record.delivery = "none"
+        elif messages and msg.reply_to is not None:
+            record.delivery = "pending"
+            record.outbox_address = self.addresses.encrypt(msg.reply_to)
+            record.outbox_messages = messages
+            record.outbox_lease = outbox_lease
         try:
             inquiry_id = await self._record(msg, record)
         except Exception as exc:
             if self.journal is None or not database_down(exc):
                 raise
-            self.journal.append(record)  # durable on local disk; written to the database later
+            # Durable on local disk; written to the database later. The reply goes out from memory
+            # (no outbox row, which a replay would send a second time).
+            unqueued = replace(record, outbox_address=None, outbox_messages=None, outbox_lease=0.0)
+            self.journal.append(replace(unqueued, delivery=None) if record.delivery == "pending" else unqueued)
             self._journaled = True
             inquiry_id = 0
         else:
@@ -246,6 +271,8 @@ class BotService:
             user_id=user_id,
             engine=engine_name,
             seconds=time.perf_counter() - started,
+            messages=messages,
+            queued=bool(inquiry_id) and record.outbox_address is not None,
         )
 
     async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:

@@ -7,6 +7,7 @@ project's model, component and actions.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -45,8 +46,9 @@ def env_of(service: dict[str, Any]) -> dict[str, str | None]:
 
 
 def substitute(value: str, fake: str = "x-secret") -> str:
-    """The value with every ${VAR…} replaced, as compose would with the secrets set."""
-    return REF.sub(lambda m: f"{fake}-{m['name'].lower()}", value)
+    """The value with every ${VAR…} replaced, as compose would with the secrets set (each a distinct
+    random-looking value, as production's checks of key strength demand)."""
+    return REF.sub(lambda m: hashlib.sha256(f"{fake}-{m['name']}".encode()).hexdigest(), value)
 
 
 def command_of(service: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -92,8 +93,10 @@ def own_cluster() -> Iterator[Cluster]:
 
 
 @asynccontextmanager
-async def serve(db_url: str, data_dir: Path, fake: FakeTelegram) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`laodong serve` with Telegram on, once /healthz answers (bounded: 60 s)."""
+async def serve(
+    db_url: str, data_dir: Path, fake: FakeTelegram, **settings: str
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`laodong serve` with Telegram on (more LAODONG_* settings by keyword), once /healthz answers (bounded: 60 s)."""
     port = free_port()
     env = {
         **os.environ,
@@ -105,6 +108,7 @@ async def serve(db_url: str, data_dir: Path, fake: FakeTelegram) -> AsyncIterato
         "LAODONG_TELEGRAM_API_URL": fake.url,
         "LAODONG_TELEGRAM_RATE_OVERALL": "10000",
         "LAODONG_TELEGRAM_RATE_PER_CHAT": "1000",
+        **{f"LAODONG_{name.upper()}": value for name, value in settings.items()},
     }
     cmd = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -119,9 +123,13 @@ async def serve(db_url: str, data_dir: Path, fake: FakeTelegram) -> AsyncIterato
             proc.wait(timeout=60)
 
 
+def chat_of(update_id: int) -> int:
+    return 900_000 + update_id
+
+
 async def post(http: aiohttp.ClientSession, url: str, update_id: int) -> int:
     """Deliver one update as Telegram does; the HTTP status (0: the connection broke)."""
-    update = text_update(update_id, 900_000 + update_id, "đi xuất khẩu lao động Nhật cần gì")
+    update = text_update(update_id, chat_of(update_id), "đi xuất khẩu lao động Nhật cần gì")
     try:
         async with http.post(url + "/telegram/webhook", json=update, headers=HEADERS) as res:
             return res.status
@@ -202,5 +210,39 @@ async def test_a_bot_killed_mid_run_loses_no_update(tmp_path: Path) -> None:
                 again = [i for i in range(1, total + 1) if i not in acked] + sorted(acked)[:10]
                 assert [await post(http, url, i) for i in again] == [200] * len(again)
             assert await recorded(db_url) == (total, total)  # every update once: none lost, none twice
+    finally:
+        await fake.close()
+
+
+async def test_replies_acknowledged_before_a_kill_are_sent_after_the_restart(tmp_path: Path) -> None:
+    """A 200 means the reply is durable too: SIGKILL with sends pending, restart, every worker answered."""
+    fake = FakeTelegram()
+    await fake.start()
+    total = 40
+    outbox = {"outbox_lease_seconds": "1", "outbox_poll_seconds": "0.2"}
+    try:
+        async with temporary_database() as db_url:
+            slow = {"telegram_rate_overall": "4", **outbox}  # sends fall behind the acknowledgements
+            async with serve(db_url, tmp_path / "var", fake, **slow) as (url, proc), aiohttp.ClientSession() as http:
+                assert await asyncio.gather(*(post(http, url, i) for i in range(1, total + 1))) == [200] * total
+                proc.send_signal(signal.SIGKILL)  # replies acknowledged, most not yet sent
+                proc.wait(timeout=30)
+            before = len(fake.sent)
+            assert before < total - 10
+            async with serve(db_url, tmp_path / "var", fake, **outbox):
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 30  # bounded wait for the restarted process's pump
+                while {int(m["chat_id"]) for m in fake.sent} != {chat_of(i) for i in range(1, total + 1)}:
+                    assert loop.time() < deadline, f"{len(fake.sent)} replies of {total}"
+                    await asyncio.sleep(0.05)
+                store = Store(db_url)
+                try:
+                    while await store.outbox_size():  # the last statuses being written
+                        assert loop.time() < deadline
+                        await asyncio.sleep(0.05)
+                finally:
+                    await store.close()
+            per_chat = Counter(int(m["chat_id"]) for m in fake.sent)
+            assert sum(n - 1 for n in per_chat.values()) <= 2  # at most the replies in flight at the kill, twice
     finally:
         await fake.close()

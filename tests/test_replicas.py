@@ -156,14 +156,15 @@ class TimedTelegram(FakeTelegram):
 
 
 async def deliveries(store: Store, count: int) -> list[tuple[str, str, str | None]]:
-    """(update id, outcome, delivery) of every inquiry, once `count` have their delivery recorded."""
+    """(update id, outcome, delivery) of every inquiry, once `count` have how their delivery ended recorded."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while True:
         rows = sorted(
             ((r.external_id or "", r.outcome, r.delivery) for r in await store.inquiries()), key=lambda r: int(r[0])
         )
-        if (len(rows) == count and all(delivery for _, _, delivery in rows)) or loop.time() > deadline:
+        done = all(delivery not in (None, "pending") for _, _, delivery in rows)  # pending: still in the outbox
+        if (len(rows) == count and done) or loop.time() > deadline:
             return rows
         await asyncio.sleep(0.05)
 

@@ -101,8 +101,10 @@ async def test_a_server_with_redis_shares_flood_control_and_closes_its_client(
         res = await client.post("/api/chat", json={"text": "bao hiem that nghiep"})
         replies.append((await res.json())["reply"]["text"])
     assert replies[2] == kb.text("slow_down") and replies[0] and replies[1]
-    (key,) = await redis_ns.keys()  # the web user's bucket, counted in Redis
-    assert key.startswith(f"{redis_ns.prefix}flood:")
+    keys = await redis_ns.keys()
+    (key,) = [k for k in keys if k.startswith(f"{redis_ns.prefix}flood:")]  # the web user's bucket, counted in Redis
+    (by_address,) = [k for k in keys if k != key]  # … and the address's, under a keyed hash of it
+    assert by_address.startswith(f"{redis_ns.prefix}chat-addr:") and "127.0.0.1" not in by_address
     link = shared_link(redis_ns.url)
     assert link._client is not None
     await client.close()  # the app shuts down

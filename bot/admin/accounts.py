@@ -13,13 +13,15 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.admin.models import AdminSession, AdminUser, AuditEntry, LoginAttempt
+from bot.admin.models import AdminSession, AdminUser, AuditEntry, LoginAttempt, LoginThrottle
 from bot.admin.texts import as_utc
 from bot.store.models import utcnow
-from bot.store.store import Store
+from bot.store.store import Store, typed_statement
+
+THROTTLES: Table = LoginThrottle.__table__  # type: ignore[assignment]
 
 Clock = Callable[[], dt.datetime]
 
@@ -93,9 +95,36 @@ class SignedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginLock:
+    """A username or address that sign-in refuses until `until` (or an admin lifts it)."""
+
+    kind: str  # user, ip
+    name: str
+    failures: int
+    until: dt.datetime
+
+
+# One attempt's slot: +1 in the current window, or a new window from now. One statement, so
+# concurrent attempts are counted one after the other (PostgreSQL locks the row; SQLite has one writer).
+TAKE_SLOT = typed_statement(
+    "INSERT INTO admin_login_throttles (key, failures, window_started_at) VALUES (:key, 1, :now)"
+    " ON CONFLICT (key) DO UPDATE SET"
+    " failures = CASE WHEN admin_login_throttles.window_started_at < :since THEN 1"
+    " ELSE admin_login_throttles.failures + 1 END,"
+    " window_started_at = CASE WHEN admin_login_throttles.window_started_at < :since THEN :now"
+    " ELSE admin_login_throttles.window_started_at END"
+    " RETURNING failures",
+    THROTTLES,
+    since=THROTTLES.c.window_started_at.type,
+    now=THROTTLES.c.window_started_at.type,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class LoginResult:
     user: AdminUser | None = None
     throttled: bool = False
+    first_refusal: bool = False  # the first attempt refused since the limit was reached (audited; later ones not)
 
 
 class Accounts:
@@ -177,21 +206,77 @@ class Accounts:
 
     # --- signing in ----------------------------------------------------------------------
 
+    async def _take_slots(self, username: str, ip: str) -> tuple[bool, bool]:
+        """Count this attempt against its username and address, atomically: (allowed, first refusal).
+        Not allowed when either is already at its limit (refuse without checking); concurrent
+        attempts each get a distinct count."""
+        now = self.clock()
+        params = {"since": now - THROTTLE_WINDOW, "now": now}
+        async with self.store.engine.begin() as conn:
+            by_name = (await conn.execute(TAKE_SLOT, {**params, "key": f"user:{username}"})).scalar_one()
+            by_ip = (await conn.execute(TAKE_SLOT, {**params, "key": f"ip:{ip}"})).scalar_one()
+        allowed = int(by_name) <= FAILURES_PER_USERNAME and int(by_ip) <= FAILURES_PER_ADDRESS
+        first = int(by_name) == FAILURES_PER_USERNAME + 1 or int(by_ip) == FAILURES_PER_ADDRESS + 1
+        return allowed, not allowed and first
+
+    async def _give_back(self, username: str, ip: str) -> None:
+        """A sign-in succeeded: its slots are not failures."""
+        keys = [f"user:{username}", f"ip:{ip}"]
+        async with self.store.sessions.begin() as session:
+            await session.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.key.in_(keys), LoginThrottle.failures > 0)
+                .values(failures=LoginThrottle.failures - 1)
+            )
+
     async def throttled(self, username: str, ip: str) -> bool:
-        """Whether too many recent failures lock this username or address."""
+        """Whether recent failures lock this username or address (without counting an attempt)."""
         since = self.clock() - THROTTLE_WINDOW
-        failed = select(func.count()).where(LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since)
+        limits = {f"user:{username.strip().lower()[:64]}": FAILURES_PER_USERNAME, f"ip:{ip[:64]}": FAILURES_PER_ADDRESS}
         async with self.store.sessions() as session:
-            by_name = (await session.execute(failed.where(LoginAttempt.username == username))).scalar_one()
-            by_ip = (await session.execute(failed.where(LoginAttempt.ip == ip))).scalar_one()
-        return int(by_name) >= FAILURES_PER_USERNAME or int(by_ip) >= FAILURES_PER_ADDRESS
+            rows = await session.execute(
+                select(LoginThrottle.key, LoginThrottle.failures).where(
+                    LoginThrottle.key.in_(list(limits)), LoginThrottle.window_started_at >= since
+                )
+            )
+            return any(failures >= limits[key] for key, failures in rows.tuples())
+
+    async def locks(self) -> list[LoginLock]:
+        """Usernames and addresses that sign-in refuses now (for the accounts page)."""
+        since = self.clock() - THROTTLE_WINDOW
+        async with self.store.sessions() as session:
+            rows = await session.execute(
+                select(LoginThrottle).where(LoginThrottle.window_started_at >= since).order_by(LoginThrottle.key)
+            )
+            found = []
+            for row in rows.scalars():
+                kind, _, name = row.key.partition(":")
+                limit = FAILURES_PER_USERNAME if kind == "user" else FAILURES_PER_ADDRESS
+                if row.failures >= limit:
+                    until = as_utc(row.window_started_at) + THROTTLE_WINDOW
+                    found.append(LoginLock(kind=kind, name=name, failures=row.failures, until=until))
+            return found
+
+    async def lift_lock(self, kind: str, name: str) -> bool:
+        """Let a locked username ("user") or address ("ip") try again at once; False if it was not locked."""
+        if kind not in ("user", "ip"):
+            raise AccountError("lock_kind", "a lock is on a username (user) or an address (ip)")
+        key = f"{kind}:{name.strip().lower()[:64] if kind == 'user' else name.strip()[:64]}"
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def authenticate(self, username: str, password: str, ip: str) -> LoginResult:
-        """Check a sign-in (refused without checking while throttled); records the attempt."""
+        """Check a sign-in (refused without checking while throttled); records the attempt.
+
+        The attempt is counted before the password is checked, in one atomic step, so that
+        concurrent guesses beyond the limit are refused unchecked; a success gives its count back.
+        """
         username = username.strip().lower()[:64]
         ip = ip[:64]
-        if await self.throttled(username, ip):
-            return LoginResult(throttled=True)
+        allowed, first_refusal = await self._take_slots(username, ip)
+        if not allowed:
+            return LoginResult(throttled=True, first_refusal=first_refusal)
         async with self.store.sessions() as session:
             user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar()
         if user is None:
@@ -208,6 +293,8 @@ class Accounts:
                     await session.execute(
                         update(AdminUser).where(AdminUser.id == user.id).values(password_hash=hash_password(password))
                     )
+        if ok:
+            await self._give_back(username, ip)
         return LoginResult(user=user if ok else None)
 
     async def start_session(self, user: AdminUser) -> str:

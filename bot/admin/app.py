@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.admin.auth import check_csrf, error_pages, no_store, require_session
+from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, require_session
 from bot.admin.context import (
     ADMIN,
     PREFIX,
@@ -36,7 +36,9 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 def create_admin_app() -> web.Application:
     """The dashboard's routes behind its middlewares (error pages, no caching, session, CSRF)."""
-    admin = web.Application(middlewares=[larger_bodies, no_store, error_pages, require_session, check_csrf])
+    admin = web.Application(
+        middlewares=[larger_bodies, no_store, error_pages, plain_input, require_session, check_csrf]
+    )
     for feature in FEATURES:
         admin.router.add_routes(feature.routes)
     admin.router.add_static("/static", STATIC_DIR)

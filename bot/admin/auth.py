@@ -12,13 +12,14 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from bot.admin.accounts import role_allows
-from bot.admin.context import PREFIX, SIGNED_IN, Handler, accounts_of, admin_of, render
+from bot.admin.context import MAX_ID, PREFIX, SIGNED_IN, Handler, accounts_of, admin_of, render
 
 SESSION_COOKIE = "ld_admin"
 LOGIN_COOKIE = "ld_admin_login"  # a random value the login form's CSRF token is bound to
 CSRF_FIELD = "_csrf"
 NEW_LOGIN_COOKIE = web.RequestKey("admin_new_login_cookie", str)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def public(handler: Handler) -> Handler:
@@ -103,6 +104,26 @@ async def check_csrf(request: web.Request, handler: Handler) -> web.StreamRespon
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         return render(request, "error.html", status=403, error="csrf")
+    return await handler(request)
+
+
+def _has_control(value: str) -> bool:
+    return "\x00" in value
+
+
+@web.middleware
+async def plain_input(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse with a clear 400 what no page takes: NUL bytes in the path, query or form, and ids
+    beyond any database column (404)."""
+    if _has_control(request.path) or any(_has_control(k) or _has_control(v) for k, v in request.query.items()):
+        return render(request, "error.html", status=400, error="bad_input")
+    for value in request.match_info.values():
+        if value.isdigit() and int(value) > MAX_ID:
+            return render(request, "error.html", status=404, error="not_found")
+    if request.method not in SAFE_METHODS and request.content_type in FORM_TYPES:
+        form = await request.post()
+        if any(_has_control(k) or (isinstance(v, str) and _has_control(v)) for k, v in form.items()):
+            return render(request, "error.html", status=400, error="bad_input")
     return await handler(request)
 
 

@@ -23,6 +23,9 @@ def add_commands(sub: Any) -> None:
     create.add_argument("username", help="3–64 of a–z 0–9 . _ -")
     create.add_argument("--role", choices=ROLES, required=True, help="viewer reads; editor answers; admin manages")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    unlock = admin_sub.add_parser("unlock", help="let a username or address locked by failed sign-ins try again")
+    unlock.add_argument("name", help="the username, or with --address the client address")
+    unlock.add_argument("--address", action="store_true", help="NAME is an address, not a username")
     report = sub.add_parser("report", help="the monthly report officials send upward")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
     report.add_argument("--province", help="one province (lao-cai, kien-giang, other); default all")
@@ -68,6 +71,24 @@ async def create_user(settings: Settings, username: str, role: str, password: st
     return 0
 
 
+async def unlock(settings: Settings, name: str, address: bool, stdout: TextIO) -> int:
+    from bot.admin.accounts import Accounts
+    from bot.store.store import Store
+
+    kind = "ip" if address else "user"
+    store = Store(settings.database_url)
+    try:
+        await store.migrate()
+        accounts = Accounts(store)
+        lifted = await accounts.lift_lock(kind, name)
+        if lifted:
+            await accounts.audit(_actor(), "login_unlock", f"{kind}:{name[:64]}")
+    finally:
+        await store.close()
+    stdout.write(f"{'unlocked' if lifted else 'not locked'}: {name}\n")
+    return 0
+
+
 async def write_report(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.admin.accounts import Accounts
     from bot.admin.queries import Dashboard
@@ -100,6 +121,8 @@ async def write_report(settings: Settings, args: argparse.Namespace, stdout: Tex
 
 def run(settings: Settings, args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """Run `admin …` or `report …`."""
+    if args.command == "admin" and args.admin_command == "unlock":
+        return asyncio.run(unlock(settings, args.name, args.address, stdout))
     if args.command == "admin":
         password = read_password(args.password_stdin, stdin)
         return asyncio.run(create_user(settings, args.username, args.role, password, stdout))

@@ -154,8 +154,13 @@ def see_other(location: str, msg: str | None = None, **query: Any) -> NoReturn:
     raise web.HTTPSeeOther(location + ("?" + urlencode(params) if params else ""))
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds (BIGINT)
+
+
 def int_param(value: str | None) -> int | None:
+    """A whole number from a query parameter; None if it is missing, not one, or beyond any id."""
     try:
-        return int(value) if value is not None and value.strip() else None
+        number = int(value) if value is not None and value.strip() else None
     except ValueError:
         return None
+    return number if number is None or abs(number) <= MAX_ID else None

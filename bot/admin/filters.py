@@ -20,11 +20,15 @@ FEEDBACK_CHOICES = ("up", "down", "any", "none")
 ANSWERED_CHOICES = {"yes": True, "no": False}
 
 
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 31)  # beyond: dropped like a date that does not parse
+
+
 def _date(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or EARLIEST <= day <= LATEST else None
 
 
 def _text(value: str | None) -> str | None:

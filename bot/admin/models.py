@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.models import Base, BigId, Handoff, Inquiry, utcnow
@@ -42,6 +42,20 @@ class AdminSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted per username ("user:NAME") or address ("ip:ADDR") in a window.
+
+    Each attempt takes a slot in one atomic upsert before its password is checked, so
+    concurrent guesses cannot all slip past the limit; an admin can lift a lock (delete the row).
+    """
+
+    __tablename__ = "admin_login_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttempt(Base):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.channels.common import ChannelStats
+from bot.channels.common import ChannelStats, SecretGuard
 from bot.channels.ratelimit import Clock, LoopClock
 from bot.service import BotService
 from bot.settings import Settings
@@ -27,6 +27,13 @@ class Channels:
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
     stats: dict[str, ChannelStats] = field(default_factory=lambda: {"telegram": ChannelStats(), "zalo": ChannelStats()})
+    guard: SecretGuard | None = None  # wrong webhook secrets per address (made on first use, on `clock`)
+
+    def secret_guard(self) -> SecretGuard:
+        """The webhooks' throttle of wrong secrets per source address (trusting the configured proxies)."""
+        if self.guard is None:
+            self.guard = SecretGuard(self.clock, trusted=self.settings.proxy_networks)
+        return self.guard
 
     def core(self) -> BotService:
         """The core service (there once the app has started)."""

@@ -14,10 +14,10 @@ from string import Template
 
 from aiohttp import web
 
-from bot.campaigns import CLICK, UNKNOWN, is_valid_code, telegram_link
+from bot.campaigns import CLICK, is_valid_code, telegram_link
 from bot.channels.hub import CHANNELS
-from bot.privacy import redact
 from bot.store.models import Campaign
+from bot.web.limits import LANDING_LIMITS, address_allowed
 
 TEMPLATE = Template(Path(__file__).with_name("landing.html").read_text(encoding="utf-8"))
 START_COOKIE = "ld_start"  # the campaign a web chat should start with (read by the web chat API)
@@ -56,10 +56,10 @@ async def landing(request: web.Request) -> web.Response:
     service = channels.core()
     code = request.match_info["code"]
     campaign = await service.store.campaign(code) if is_valid_code(code) else None
-    if campaign is not None:
+    # Only a real campaign's click is counted, and only within the address's budget: anyone may
+    # request /c/<anything>, and nothing they make up becomes a row.
+    if campaign is not None and await address_allowed(request, LANDING_LIMITS, channels.settings, service):
         await service.store.campaign_event(campaign.code, CLICK, "web")
-    else:
-        await service.store.campaign_event(redact(code[:64]), UNKNOWN, "web")  # cut before any pattern runs
     page = render_landing(
         service.kb.responses["landing"], campaign, channels.telegram_username(), channels.settings.zalo_bot_url
     )

@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +25,8 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
-from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
+from actions.types import Reply
+from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
@@ -92,24 +94,40 @@ def incoming_message(update: Update) -> tuple[IncomingMessage, int] | None:
     return msg, chat.id
 
 
-def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    if not message.keyboard:
+def stored_keyboard(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a stored message (rows of [label, callback data])."""
+    if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in message.keyboard]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in r] for r in rows])
+
+
+def stored_message(message: OutgoingMessage, source_prefix: str) -> dict[str, Any]:
+    """One message as the outbox keeps it: HTML text, parse mode, keyboard rows of [label, data]."""
+    return {
+        "text": telegram_html(message.text, source_prefix),
+        "parse_mode": ParseMode.HTML.value,
+        "keyboard": [[[b.label, b.data] for b in row] for row in message.keyboard],
+    }
 
 
 class TelegramChannel:
     """The PTB handlers: each parses an update, lets the core answer, and queues the reply."""
 
-    def __init__(self, service: BotService, application: TelegramApp, secret: str | None, stats: ChannelStats):
+    def __init__(
+        self,
+        service: BotService,
+        application: TelegramApp,
+        secret: str | None,
+        stats: ChannelStats,
+        outbox_lease: float = 60.0,
+    ):
         self.service = service
         self.application = application
         self.secret = secret
         self.stats = stats
         self.conversations = Conversations(service, stats)
-        self.outbox = Outbox(service, stats)
+        self.outbox = Outbox(service, stats, CHANNEL)
+        self.outbox_lease = outbox_lease
         self._in_flight: Counter[int] = Counter()  # webhook updates being processed
         self._failed: set[int] = set()  # … of which a handler failed
         self._starting = asyncio.Lock()
@@ -149,30 +167,48 @@ class TelegramChannel:
             self.stats.count("ignored")
             return
         msg, chat_id = parsed
-        handled = await self.conversations.receive(msg)
+        msg = replace(msg, reply_to=str(chat_id))
+        handled = await self.conversations.receive(msg, self.render, self.outbox_lease)
         if handled is None:
             return
-        messages = telegram_messages(handled.outcome.reply, self.service.kb)
+        messages = handled.messages or []
         if not messages:
-            self.outbox.nothing_to_send(handled.inquiry_id)
+            self.stats.count(NOTHING)  # recorded with the inquiry
             return
-        self.outbox.deliver(handled.inquiry_id, self.send(chat_id, messages))
+        self.outbox.deliver(
+            handled.inquiry_id, self.send_stored(str(chat_id), messages), handled.queued, msg.external_id
+        )
+
+    def render(self, reply: Reply) -> list[dict[str, Any]]:
+        """A reply as it will be sent (HTML text, keyboard), to keep in the outbox until it is."""
+        prefix = self.service.kb.text("source_prefix")
+        return [stored_message(m, prefix) for m in telegram_messages(reply, self.service.kb)]
+
+    async def send_stored(self, chat_id: str, messages: list[dict[str, Any]]) -> None:
+        """Send one reply's messages in order (paced, and retried after a 429, by the rate limiter)."""
+        for message in messages:
+            await self.application.bot.send_message(
+                chat_id=int(chat_id),
+                text=message["text"],
+                parse_mode=message.get("parse_mode"),
+                reply_markup=stored_keyboard(message.get("keyboard") or []),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
 
     async def send(self, chat_id: int, messages: list[OutgoingMessage]) -> None:
         """Send one reply's messages in order (paced, and retried after a 429, by the rate limiter)."""
         prefix = self.service.kb.text("source_prefix")
-        for message in messages:
-            await self.application.bot.send_message(
-                chat_id=chat_id,
-                text=telegram_html(message.text, prefix),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(message),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+        await self.send_stored(str(chat_id), [stored_message(m, prefix) for m in messages])
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """Send plain text (an official's reply) to a chat, split at 4096 characters."""
         await self.send(int(chat_id), [OutgoingMessage(chunk) for chunk in split_text(text, TELEGRAM_TEXT_LIMIT)])
+
+    async def pump(self) -> int:
+        """Send the durable replies no process is sending (after a crash, or to try again)."""
+        if not self.application.running:  # started by the next webhook update (ready())
+            return 0
+        return await self.outbox.pump(self.send_stored, self.outbox_lease)
 
     async def ready(self) -> bool:
         """Start PTB if it is not running (it asks getMe first); False while Telegram cannot be reached."""
@@ -207,8 +243,9 @@ class TelegramChannel:
 
 async def webhook(request: web.Request) -> web.Response:
     """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
-    channel = request.app[CHANNELS].telegram
-    body = await webhook_body(request, channel, SECRET_HEADER)
+    channels = request.app[CHANNELS]
+    channel = channels.telegram
+    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise
@@ -261,15 +298,17 @@ async def running(
 ) -> AsyncIterator[TelegramChannel]:
     """Run the Telegram channel for the life of the web app: webhook, or polling if asked."""
     application = build_application(settings, clock, polling=settings.telegram_polling)
-    channel = TelegramChannel(service, application, settings.telegram_secret, stats)
+    channel = TelegramChannel(service, application, settings.telegram_secret, stats, settings.outbox_lease_seconds)
     if settings.telegram_polling:
         await application.initialize()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
     await channel.ready()
+    pumping = pump_outbox(channel.pump, settings.outbox_poll_seconds)
     try:
         yield channel
     finally:
+        await stop(pumping)
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:

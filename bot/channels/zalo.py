@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.common import ChannelStats, Conversations, Outbox, webhook_body
+from actions.types import Reply
+from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
 from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
@@ -171,13 +172,21 @@ def incoming_event(event: Mapping[str, Any]) -> tuple[IncomingMessage, str] | No
 class ZaloChannel:
     """Zalo events to the core and numbered plain-text replies back."""
 
-    def __init__(self, service: BotService, client: ZaloClient, secret: str | None, stats: ChannelStats) -> None:
+    def __init__(
+        self,
+        service: BotService,
+        client: ZaloClient,
+        secret: str | None,
+        stats: ChannelStats,
+        outbox_lease: float = 60.0,
+    ) -> None:
         self.service = service
         self.client = client
         self.secret = secret
         self.stats = stats
         self.conversations = Conversations(service, stats)
-        self.outbox = Outbox(service, stats)
+        self.outbox = Outbox(service, stats, CHANNEL)
+        self.outbox_lease = outbox_lease
 
     async def on_event(self, event: Mapping[str, Any]) -> None:
         """Answer one event; events the bot does not handle are counted and left."""
@@ -186,14 +195,27 @@ class ZaloChannel:
             self.stats.count("ignored")
             return
         msg, chat_id = parsed
-        handled = await self.conversations.receive(await self.rating_by_number(msg))
+        msg = replace(await self.rating_by_number(msg), reply_to=chat_id)
+        handled = await self.conversations.receive(msg, self.render, self.outbox_lease)
         if handled is None:
             return
-        texts = zalo_messages(handled.outcome.reply, self.service.kb)
-        if not texts:
-            self.outbox.nothing_to_send(handled.inquiry_id)
+        messages = handled.messages or []
+        if not messages:
+            self.stats.count(NOTHING)  # recorded with the inquiry
             return
-        self.outbox.deliver(handled.inquiry_id, self.send(chat_id, texts))
+        self.outbox.deliver(handled.inquiry_id, self.send_stored(chat_id, messages), handled.queued, msg.external_id)
+
+    def render(self, reply: Reply) -> list[dict[str, Any]]:
+        """A reply as it will be sent (numbered plain text), to keep in the outbox until it is."""
+        return [{"text": text} for text in zalo_messages(reply, self.service.kb)]
+
+    async def send_stored(self, chat_id: str, messages: list[dict[str, Any]]) -> None:
+        """Send one reply's messages in order."""
+        await self.send(chat_id, [str(m["text"]) for m in messages])
+
+    async def pump(self) -> int:
+        """Send the durable replies no process is sending (after a crash, or to try again)."""
+        return await self.outbox.pump(self.send_stored, self.outbox_lease)
 
     async def rating_by_number(self, msg: IncomingMessage) -> IncomingMessage:
         """Read "0"/"1" typed right after an answer as 👎/👍 ("1" picks option 1 if the answer listed any)."""
@@ -238,8 +260,9 @@ class ZaloChannel:
 
 async def webhook(request: web.Request) -> web.Response:
     """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
-    channel = request.app[CHANNELS].zalo
-    body = await webhook_body(request, channel, SECRET_HEADER)
+    channels = request.app[CHANNELS]
+    channel = channels.zalo
+    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise
@@ -265,11 +288,14 @@ async def running(
         load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )
     async with aiohttp.ClientSession() as session:
-        channel = ZaloChannel(service, ZaloClient(settings, session, pacer), settings.zalo_secret, stats)
+        client = ZaloClient(settings, session, pacer)
+        channel = ZaloChannel(service, client, settings.zalo_secret, stats, settings.outbox_lease_seconds)
         poller = asyncio.get_running_loop().create_task(channel.poll()) if settings.zalo_polling else None
+        pumping = pump_outbox(channel.pump, settings.outbox_poll_seconds)
         try:
             yield channel
         finally:
+            await stop(pumping)
             if poller is not None:
                 poller.cancel()
                 await asyncio.gather(poller, return_exceptions=True)

@@ -137,6 +137,30 @@ class ErasedUpdate(Base):
     erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OutboxMessage(Base):
+    """A reply not yet sent: written with its inquiry, deleted (address and text) once sent or given up.
+
+    `address` is the platform chat id, encrypted like a handoff's (bot/admin/address.py);
+    `messages` the rendered reply (text, buttons, parse mode). A process sending it holds it
+    until `claimed_until`; after that, any process (a restarted one too) may claim it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_channel_claimed_until", "channel", "claimed_until"),
+        Index("ix_outbox_inquiry_id", "inquiry_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    inquiry_id: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(Text)
+    messages: Mapped[list[Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Campaign(Base):
     """An outreach campaign (deep links, QR codes) that brings workers to the bot."""
 

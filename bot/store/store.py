@@ -25,6 +25,7 @@ from bot.store.models import (
     Erasure,
     Handoff,
     Inquiry,
+    OutboxMessage,
     User,
     utcnow,
 )
@@ -42,6 +43,7 @@ ERASED_UPDATES: Table = ErasedUpdate.__table__  # type: ignore[assignment]
 class Forgotten(Exception):
     """The record belongs to what its user erased (/xoa): a message from before the erasure (a
     journaled one), or a platform update recorded before it and delivered again."""
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def async_url(url: str) -> str:
@@ -97,6 +99,14 @@ class TurnRecord:
     warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
     enterprise_name: str | None = None  # the company the message named, if any
     received_at: str | None = None  # ISO time the message came in (journaled records keep theirs)
+    # How the reply's delivery stands at record time: "pending" (an outbox row goes with the
+    # record), "none" (nothing to send), or None (the channel reports it later).
+    delivery: str | None = None
+    # The durable outbox row written with the record: the encrypted chat address, the rendered
+    # reply, and how long the writing process holds it before any process may send it.
+    outbox_address: str | None = None
+    outbox_messages: list[dict[str, Any]] | None = None
+    outbox_lease: float = 0.0
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -107,6 +117,9 @@ def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
         if name not in types:
             types[name] = next(t.c[name].type for t in tables if name in t.c)
     return sql_text(sql).bindparams(*(bindparam(name, type_=types[name]) for name in names))
+
+
+typed_statement = _typed  # for the other modules that write their hot statements out
 
 
 class _Statements:
@@ -151,11 +164,15 @@ class _Statements:
             "), i AS ("
             " INSERT INTO inquiries (user_id, channel, external_id, message_kind, text, normalized, outcome,"
             " topic, intent, entry_id, confidence, answered, handoff, engine, province, reply_text, created_at,"
-            " warning, enterprise_name, campaign)"
+            " warning, enterprise_name, campaign, delivery)"
             " SELECT :user_id, :channel, :external_id, :message_kind, :text, :normalized, :outcome,"
             " :topic, :intent, :entry_id, :confidence, :answered, :handoff, :engine, :province, :reply_text,"
-            " :created_at, :warning, :enterprise_name, u.campaign FROM u"
+            " :created_at, :warning, :enterprise_name, u.campaign, :delivery FROM u"
             " RETURNING id"
+            "), o AS ("
+            " INSERT INTO outbox (inquiry_id, channel, address, messages, attempts, claimed_until, created_at)"
+            " SELECT i.id, :channel, :address, CAST(:messages AS json), 1, :claimed_until, :created_at"
+            " FROM i WHERE CAST(:address AS text) IS NOT NULL"
             "), c AS ("
             " INSERT INTO conversations (user_id, state, version, updated_at)"
             " SELECT :user_id, CASE WHEN :remember"
@@ -165,6 +182,7 @@ class _Statements:
             " version = conversations.version + 1, updated_at = excluded.updated_at"
             ") SELECT id FROM i",
             INQUIRIES,
+            OUTBOX,
             state=CONVERSATIONS.c.state.type,
             remember=Boolean(),
             campaign=USERS.c.campaign.type,
@@ -191,6 +209,17 @@ class _Statements:
             " THEN excluded.erased_at ELSE erasures.erased_at END",
             ERASURES,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxClaim:
+    """An unsent reply this process now holds: the encrypted chat address and the rendered messages."""
+
+    id: int
+    inquiry_id: int
+    address: str
+    messages: list[dict[str, Any]]
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,12 +317,29 @@ class Store:
             "created_at": now,
             "warning": rec.warning,
             "enterprise_name": rec.enterprise_name,
+            "delivery": rec.delivery,
         }
+        outbox = None
+        if rec.outbox_address is not None and rec.outbox_messages:
+            outbox = {
+                "channel": rec.channel,
+                "address": rec.outbox_address,
+                "messages": rec.outbox_messages,
+                "attempts": 1,
+                "claimed_until": now + dt.timedelta(seconds=rec.outbox_lease),
+                "created_at": now,
+            }
         usual = (
             rec.handoff_question is None and not rec.delete_user and (rec.feedback_for is None or rec.feedback is None)
         )
         if self.backend == "postgresql" and usual:
-            params = {**inquiry, "campaign": rec.campaign, "state": rec.state, "remember": rec.remember_inquiry}
+            params: dict[str, Any] = {
+                **inquiry,
+                "campaign": rec.campaign,
+                "state": rec.state,
+                "remember": rec.remember_inquiry,
+            }
+            params.update(outbox or {"address": None, "messages": None, "claimed_until": now})
             async with self._autocommit.connect() as conn:
                 written = (await conn.execute(sql.record_in_one, params)).scalar_one_or_none()
             if written is None:
@@ -316,6 +362,8 @@ class Store:
             }
             inquiry["campaign"] = (await conn.execute(sql.upsert_user, user)).scalar_one()
             inquiry_id = int((await conn.execute(sql.insert_inquiry, inquiry)).scalar_one())
+            if outbox is not None:
+                await conn.execute(insert(OUTBOX).values(inquiry_id=inquiry_id, **outbox))
             state = dict(rec.state)
             if rec.remember_inquiry:
                 state["last_inquiry"] = inquiry_id
@@ -379,15 +427,75 @@ class Store:
             return found.first() is not None
 
     async def set_deliveries(self, statuses: dict[int, str]) -> None:
-        """Record how replies ended ("sent", "failed", "none"), many inquiries in one transaction."""
+        """Record how replies ended ("sent", "failed", "none"), many inquiries in one transaction;
+        their outbox rows (address and text) are deleted with it."""
         by_status: dict[str, list[int]] = {}
         for inquiry_id, status in statuses.items():
             by_status.setdefault(status, []).append(inquiry_id)
+        ids = list(statuses)
         async with self.engine.begin() as conn:
-            for status, ids in by_status.items():
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
+            for status, status_ids in by_status.items():
+                for i in range(0, len(status_ids), 500):
+                    chunk = status_ids[i : i + 500]
                     await conn.execute(update(INQUIRIES).where(INQUIRIES.c.id.in_(chunk)).values(delivery=status))
+            for i in range(0, len(ids), 500):
+                await conn.execute(delete(OUTBOX).where(OUTBOX.c.inquiry_id.in_(ids[i : i + 500])))
+
+    async def set_deliveries_by_update(self, channel: str, statuses: dict[str, str]) -> set[str]:
+        """Record how replies to journaled records ended, by their update id; the ids found (a record
+        still in the journal is not in the database yet)."""
+        found: set[str] = set()
+        async with self.engine.begin() as conn:
+            for external_id, status in statuses.items():
+                result = await conn.execute(
+                    update(INQUIRIES)
+                    .where(INQUIRIES.c.channel == channel, INQUIRIES.c.external_id == external_id)
+                    .values(delivery=status)
+                )
+                if result.rowcount:
+                    found.add(external_id)
+        return found
+
+    async def claim_outbox(self, channel: str, lease: float, limit: int = 100) -> list[OutboxClaim]:
+        """Take up to `limit` unsent replies of a channel that no process holds (a crashed process's,
+        or ones whose send failed for now) and hold them for `lease` seconds.
+
+        One statement: PostgreSQL skips rows another process is claiming (FOR UPDATE SKIP LOCKED);
+        SQLite has one writer at a time. Oldest first, so a chat's replies keep their order.
+        """
+        now = utcnow()
+        due = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.channel == channel, OUTBOX.c.claimed_until < now)
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=now + dt.timedelta(seconds=lease), attempts=OUTBOX.c.attempts + 1)
+            .returning(OUTBOX.c.id, OUTBOX.c.inquiry_id, OUTBOX.c.address, OUTBOX.c.messages, OUTBOX.c.attempts)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((OutboxClaim(*row) for row in rows), key=lambda c: c.id)
+
+    async def hold_outbox(self, inquiry_ids: list[int], lease: float) -> None:
+        """Keep holding replies this process is still sending (a long send queue) for `lease` more seconds."""
+        until = utcnow() + dt.timedelta(seconds=lease)
+        async with self.engine.begin() as conn:
+            for i in range(0, len(inquiry_ids), 500):
+                chunk = inquiry_ids[i : i + 500]
+                await conn.execute(update(OUTBOX).where(OUTBOX.c.inquiry_id.in_(chunk)).values(claimed_until=until))
+
+    async def outbox_size(self, channel: str | None = None) -> int:
+        """Replies not yet sent (all channels, or one)."""
+        query = select(func.count()).select_from(OUTBOX)
+        if channel is not None:
+            query = query.where(OUTBOX.c.channel == channel)
+        async with self._autocommit.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def campaign(self, code: str, ignore_case: bool = False) -> Campaign | None:
         """The campaign with this code (typed codes match whatever their case)."""
@@ -441,6 +549,7 @@ class Store:
             await session.execute(delete(User).where(User.last_seen_at < cutoff))
             await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
             await session.execute(delete(Handoff).where(Handoff.created_at < cutoff))
+            await session.execute(delete(OUTBOX).where(OUTBOX.c.created_at < cutoff))  # replies never sent
             result = await session.execute(delete(Inquiry).where(Inquiry.created_at < cutoff))
             await session.execute(delete(CampaignEvent).where(CampaignEvent.created_at < cutoff))
             await session.execute(delete(Erasure).where(Erasure.erased_at < cutoff))

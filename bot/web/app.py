@@ -16,6 +16,7 @@ from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
 from bot.service import BotService, IncomingMessage, build_service
 from bot.settings import Settings
+from bot.web.limits import CHAT_LIMITS, add_address_limits, address_allowed
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SERVICE = web.AppKey("service", BotService)
@@ -64,9 +65,12 @@ async def chat_api(request: web.Request) -> web.Response:
     """Answer one web chat message."""
     if request.content_type != "application/json":
         return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+    service = request.app[SERVICE]
+    if not await address_allowed(request, CHAT_LIMITS, request.app[SETTINGS], service):  # no cookie: no user
+        return web.json_response({"error": "too many messages from this address: wait a moment"}, status=429)
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(await request.read())
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
         return web.json_response({"error": "body is not valid JSON"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "body must be a JSON object"}, status=400)
@@ -75,7 +79,6 @@ async def chat_api(request: web.Request) -> web.Response:
         return web.json_response({"error": "text and payload must be strings"}, status=400)
     if province is not None and not isinstance(province, str):
         return web.json_response({"error": "province must be a string"}, status=400)
-    service = request.app[SERVICE]
     user = request.cookies.get(CHAT_COOKIE)
     new_user = not user or len(user) > 64
     if new_user:
@@ -116,6 +119,7 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
     """Build the web application; the service is built at start-up unless one is given."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[SETTINGS] = settings
+    add_address_limits(app, settings)  # web chat and landing pages, per client address (bot/web/limits.py)
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = service is None

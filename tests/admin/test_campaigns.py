@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.admin.queries import Dashboard
 from bot.campaigns import CLICK
+from bot.web.app import SETTINGS
 from tests.admin.conftest import AdminSite, turn
 
 
@@ -41,3 +42,14 @@ async def test_editors_and_viewers_see_campaigns_but_cannot_add_them(dashboard: 
     page = await (await dashboard.client.get("/admin/campaigns")).text()
     assert "Tạo chiến dịch" not in page
     assert (await dashboard.post("/admin/campaigns", {"code": "abc", "name": "X"})).status == 403
+
+
+async def test_campaign_links_never_come_from_the_host_header(dashboard: AdminSite) -> None:
+    """A forged Host must not end up on a poster's QR code: links use the configured address."""
+    await dashboard.login("admin")
+    await dashboard.post("/admin/campaigns", {"code": "poster-1", "name": "Áp phích"})
+    forged = {"Host": "evil.example"}
+    page = await (await dashboard.client.get("/admin/campaigns/poster-1", headers=forged)).text()
+    assert "evil.example" not in page
+    settings = dashboard.client.app[SETTINGS]
+    assert f"{settings.public_root()}/c/poster-1" in page

@@ -13,6 +13,7 @@ from bot.admin.context import audit, board_of, render, see_other, service_of
 from bot.admin.present import funnel_chart
 from bot.campaigns import RESERVED_CODES, CampaignError, CampaignLinks, create_campaign, is_valid_code, links
 from bot.channels.hub import CHANNELS
+from bot.settings import PublicUrlMissing
 from bot.web.app import SETTINGS
 
 routes = web.RouteTableDef()
@@ -22,7 +23,11 @@ def campaign_links(request: web.Request, code: str) -> CampaignLinks:
     settings = request.config_dict[SETTINGS]
     channels = request.config_dict.get(CHANNELS)
     username = channels.telegram_username() if channels is not None else settings.telegram_bot_username
-    return links(code, settings.public_url or str(request.url.origin()), username)
+    try:
+        root = settings.public_root()  # never the request's Host header, which the client chooses
+    except PublicUrlMissing:
+        raise web.HTTPServiceUnavailable(text="set LAODONG_PUBLIC_URL for campaign links and QR codes") from None
+    return links(code, root, username)
 
 
 def problem(code: str, name: str, province: str | None, provinces: dict[str, object]) -> str | None:

@@ -13,7 +13,8 @@ routes = web.RouteTableDef()
 def safe_next(value: object) -> str:
     """Where to go after signing in: a dashboard path only (never another site)."""
     path = value if isinstance(value, str) else ""
-    if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path:
+    control = any(ord(c) < 32 or ord(c) == 127 for c in path)  # CR/LF would split the Location header
+    if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path and not control:
         return path
     return f"{PREFIX}/"
 
@@ -40,6 +41,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     )
     if result.user is None:
         failed = "throttled" if result.throttled else "wrong"
+        if not result.throttled or result.first_refusal:  # a flood of refusals is not a flood of rows
+            # The name as typed (bounded) and why; never the password.
+            name = str(form.get("username", "")).strip().lower()[:64]
+            await accounts.audit(name or "-", "login_failed", f"user:{name}", {"reason": failed}, client_ip(request))
         status = 429 if result.throttled else 401
         return render(request, "login.html", status=status, next=safe_next(form.get("next")), failed=failed)
     token = await accounts.start_session(result.user)

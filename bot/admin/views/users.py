@@ -13,8 +13,9 @@ HERE = "/admin/users"
 
 
 async def page(request: web.Request, error: str | None = None, status: int = 200) -> web.StreamResponse:
-    users = await accounts_of(request).users()
-    return render(request, "users.html", status=status, users=users, roles=ROLES, error=error)
+    accounts = accounts_of(request)
+    users, locks = await accounts.users(), await accounts.locks()
+    return render(request, "users.html", status=status, users=users, roles=ROLES, error=error, locks=locks)
 
 
 @routes.get("/users")
@@ -58,3 +59,18 @@ async def change(request: web.Request) -> web.StreamResponse:
     detail = {"role": user.role} if what == "role" else {"active": user.active} if what == "active" else {}
     await audit(request, f"user_{what}", f"user:{user.username}", **detail)
     see_other(HERE, "password_reset" if what == "password" else "user_updated")
+
+
+@routes.post("/users/locks")
+@requires("admin")
+async def lift_lock(request: web.Request) -> web.StreamResponse:
+    """Let a username or address that too many failed sign-ins locked try again now."""
+    form = await request.post()
+    kind, name = str(form.get("kind", "")), str(form.get("name", ""))
+    try:
+        lifted = await accounts_of(request).lift_lock(kind, name)
+    except AccountError as exc:
+        return await page(request, exc.code, 400)
+    if lifted:
+        await audit(request, "login_unlock", f"{kind}:{name[:64]}")
+    see_other(HERE, "lock_lifted")

@@ -1,7 +1,7 @@
 """/xoa is final: erasure tombstones and the platform updates of erased users; what was stored
 before the privacy boundary masked every format (bot/privacy.py) is masked now
 
-Revision ID: 0005_privacy
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-02
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 from bot.privacy import redact_all
 
-revision = "0005_privacy"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
