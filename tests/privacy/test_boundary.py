@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from actions.respond import Responder
-from actions.types import Policy
+from actions.types import Policy, State
 from bot.admin.kbedit import usable_questions
 from bot.channels.ratelimit import RedisPacer
 from bot.journal import Journal
@@ -162,9 +162,7 @@ async def test_a_journaled_message_from_before_an_erasure_is_not_written_back(
     assert journal.pending() == 0
     rows = await store.inquiries()
     assert [r.external_id for r in rows] == ["3"]  # the confirmation only
-    assert await store.load_state(service.user_id("telegram", "w1")) == {
-        "province": None, "pending": None, "options": [], "last_inquiry": None, "greeted": False,
-    }  # fmt: skip
+    assert await store.load_state(service.user_id("telegram", "w1")) == State().to_dict()  # a fresh start
 
 
 async def test_a_redelivered_update_after_an_erasure_is_not_recorded_again(service: BotService) -> None:
