@@ -89,7 +89,8 @@ def document_numbers(doc: Document) -> frozenset[str]:
 def _digits(phone: str) -> str:
     """A phone number's digits, the country code 84 written as a leading 0 (+84 981 … = 0981 …)."""
     digits = re.sub(r"\D", "", phone)
-    return "0" + digits[2:] if phone.lstrip().startswith("+84") or (digits.startswith("84") and len(digits) > 10) else digits
+    international = phone.lstrip().startswith("+84") or (digits.startswith("84") and len(digits) > 10)
+    return "0" + digits[2:] if international else digits
 
 
 @lru_cache(maxsize=16)
