@@ -526,6 +526,18 @@ def look_up(
 # --- the replies --------------------------------------------------------------------------------
 
 
+def read_situation(
+    rules: BrokerRules, detector: SituationDetector | None, norm: Normalized
+) -> tuple[tuple[str, ...], bool, bool]:
+    """(warning signs the cues name, warning, urgent): a cue fires or the detector's probability
+    reaches its threshold (warning: a broker or scam; urgent: a worker abroad in trouble)."""
+    signs = rules.warning_signs(norm.folded)
+    reading = detector.read(norm) if detector is not None else None
+    warned = bool(signs) or (reading is not None and reading.warning_flag)
+    urgent = rules.urgent.fires(norm.folded) or (reading is not None and reading.urgent_flag)
+    return signs, warned, urgent
+
+
 def _date(value: dt.date | None) -> str:
     return f"{value.day}/{value.month}/{value.year}" if value else "?"
 
@@ -552,10 +564,7 @@ class BrokerDesk:
     ) -> Outcome | None:
         """The reply when a message shows a warning sign, tells of trouble abroad or asks about a
         company; None otherwise. Trouble abroad comes first, then a warning, then the lookup."""
-        signs = self.rules.warning_signs(norm.folded)
-        reading = self.detector.read(norm) if self.detector is not None else None
-        warned = bool(signs) or (reading is not None and reading.warning_flag)
-        urgent = self.rules.urgent.fires(norm.folded) or (reading is not None and reading.urgent_flag)
+        signs, warned, urgent = read_situation(self.rules, self.detector, norm)
         topic = und.topic if und is not None else None
         lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
         if (warned or urgent) and topic == "human":  # asked for a person: hand over at once, flagged

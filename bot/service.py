@@ -218,6 +218,7 @@ class BotService:
             delete_user=outcome.delete_user,
             remember_inquiry=outcome.reply.ask_feedback,
             warning=outcome.warning,
+            urgent=outcome.urgent,
             enterprise_name=redact(outcome.enterprise_name)[:300] if outcome.enterprise_name else None,
         )
         try:

@@ -77,6 +77,7 @@ class TurnRecord:
     handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/admin/address.py)
     warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
     enterprise_name: str | None = None  # the company the message named, if any
+    urgent: bool = False  # a worker abroad in trouble: a handoff made of this message is urgent
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -274,6 +275,7 @@ class Store:
                         question=rec.handoff_question,
                         created_at=now,
                         delivery_address=rec.handoff_address,
+                        urgent=rec.urgent,
                     )
                 )
             if rec.feedback_for is not None and rec.feedback is not None:
