@@ -532,9 +532,17 @@ def read_situation(
     """(warning signs the cues name, warning, urgent): a cue fires or the detector's probability
     reaches its threshold (warning: a broker or scam; urgent: a worker abroad in trouble)."""
     signs = rules.warning_signs(norm.folded)
-    reading = detector.read(norm) if detector is not None else None
-    warned = bool(signs) or (reading is not None and reading.warning_flag)
-    urgent = rules.urgent.fires(norm.folded) or (reading is not None and reading.urgent_flag)
+    urgent_cue = rules.urgent.fires(norm.folded)
+    if detector is None:
+        return signs, bool(signs), urgent_cue
+    reading = detector.read(norm)
+    # A cue on a general question ("khi bị giữ hộ chiếu thì làm gì") that the model reads as no story at all
+    # does not count: cues name the sign, the model says whether a story is told.
+    floor = detector.config.cue_floor
+    if reading.warning < floor:
+        signs = ()
+    warned = bool(signs) or reading.warning_flag
+    urgent = (urgent_cue and reading.urgent >= floor) or reading.urgent_flag
     return signs, warned, urgent
 
 
@@ -571,7 +579,7 @@ class BrokerDesk:
             outcome = self.responder.handoff(state, question, urgent=urgent)
             return self._flag(outcome, warned, lookup)
         if urgent:
-            return self._flag(self.trouble_abroad(state, question, norm), warned, lookup)
+            return self._flag(self.trouble_abroad(state, question, norm, lookup), warned, lookup)
         if warned:
             return self.warning(state, question, signs, lookup)
         if lookup is not None:
@@ -646,7 +654,7 @@ class BrokerDesk:
         )
         return self._flag(outcome, True, lookup)
 
-    def trouble_abroad(self, state: State, question: str, norm: Normalized) -> Outcome:
+    def trouble_abroad(self, state: State, question: str, norm: Normalized, lookup: Lookup | None = None) -> Outcome:
         """A worker already abroad in trouble: say it is serious, give the citizen-protection hotline,
         what the plan says where it applies, and offer an official at once (an urgent handoff)."""
         kb = self.kb
@@ -658,6 +666,8 @@ class BrokerDesk:
         parts = [kb.text("urgent_intro"), entry.answer.strip()]
         if len(entries) > 1:
             parts.append(plan.answer.split("\n\n")[0].strip() if plan is not None else "")
+        if lookup is not None:  # a company named: what the list says of it
+            parts.append(self.lookup_text(lookup))
         parts += [kb.source_line(e) for e in entries]
         parts.append(kb.text("urgent_handoff"))
         options = self._handoff_options(state, question, urgent=True)

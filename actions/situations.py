@@ -77,6 +77,7 @@ class DetectorConfig:
     c: float = 4.0
     warning_threshold: float = 0.5
     urgent_threshold: float = 0.5
+    cue_floor: float = 0.0  # a cue counts only when the model gives its label at least this
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -87,6 +88,7 @@ class DetectorConfig:
             c=float(raw.get("c", 4.0)),
             warning_threshold=float(raw.get("warning_threshold", 0.5)),
             urgent_threshold=float(raw.get("urgent_threshold", 0.5)),
+            cue_floor=float(raw.get("cue_floor", 0.0)),
         )
 
 
