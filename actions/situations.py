@@ -124,7 +124,7 @@ class SituationDetector:
         features = sparse.hstack([self._char.fit_transform(prepared), self._word.fit_transform(prepared)]).tocsr()
         coefs, intercepts = [], []
         for k in range(labels.shape[1]):
-            model = LogisticRegression(C=config.c, class_weight="balanced", solver="liblinear")
+            model = LogisticRegression(C=config.c, class_weight="balanced", solver="liblinear", dual=True)
             model.fit(features, labels[:, k])
             coefs.append(np.asarray(model.coef_[0], dtype=np.float32))
             intercepts.append(float(model.intercept_[0]))
