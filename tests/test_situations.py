@@ -178,3 +178,20 @@ def test_the_stories_file_holds_both_labels_and_a_held_out_part() -> None:
     for label in LABELS:
         assert sum(getattr(s, label) and s.dev for s in stories) >= 10
     assert sum(s.dev for s in stories) * 6 > len(stories)
+
+
+def test_bench_reads_a_fresh_stories_file_in_the_flat_format(tmp_path: Path, rules: BrokerRules) -> None:
+    from scripts.bench_brokers import situation_figures
+
+    fresh = tmp_path / "situations.yaml"
+    fresh.write_text(
+        "- {q: 'cty giữ hộ chiếu của em ở Đài Loan, nợ lương 3 tháng', warning: true, urgent: true, situation: a}\n"
+        "- {q: 'hoc nghe han o dau', warning: false, urgent: false, situation: ordinary}\n",
+        encoding="utf-8",
+    )
+    stories = load_stories(fresh)
+    assert [s.dev for s in stories] == [False, False]
+    failures: list[str] = []
+    out = situation_figures(rules, SituationDetector.for_kb(load_knowledge()), stories, ["lệ phí hộ chiếu"], failures)
+    assert out["warning"]["recall"] == 1.0 and out["urgent"]["recall"] == 1.0
+    assert out["ordinary"] == {"n": 2, "warning_false_alarms": 0.0, "urgent_false_alarms": 0.0}
