@@ -537,8 +537,9 @@ def read_situation(
         return signs, bool(signs), urgent_cue
     reading = detector.read(norm)
     # A cue on a general question ("khi bị giữ hộ chiếu thì làm gì") that the model reads as no story at all
-    # does not count: cues name the sign, the model says whether a story is told.
-    floor = detector.config.cue_floor
+    # does not count: cues name the sign, the model says whether a story is told (not on a few words:
+    # the model is unsure there, "bị lừa rồi" stands).
+    floor = detector.config.cue_floor if len(norm.folded.split()) >= detector.config.min_words else 0.0
     if reading.warning < floor:
         signs = ()
     warned = bool(signs) or reading.warning_flag

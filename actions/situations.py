@@ -78,6 +78,7 @@ class DetectorConfig:
     warning_threshold: float = 0.5
     urgent_threshold: float = 0.5
     cue_floor: float = 0.0  # a cue counts only when the model gives its label at least this
+    min_words: int = 4  # the model alone flags only a message this long (two words tell no story)
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -89,6 +90,7 @@ class DetectorConfig:
             warning_threshold=float(raw.get("warning_threshold", 0.5)),
             urgent_threshold=float(raw.get("urgent_threshold", 0.5)),
             cue_floor=float(raw.get("cue_floor", 0.0)),
+            min_words=int(raw.get("min_words", 4)),
         )
 
 
@@ -173,11 +175,12 @@ class SituationDetector:
 
     def read(self, norm: Normalized) -> Reading:
         warning, urgent = self.probabilities(norm)
+        story = len(norm.folded.split()) >= self.config.min_words
         return Reading(
             warning=warning,
             urgent=urgent,
-            warning_flag=warning >= self.config.warning_threshold,
-            urgent_flag=urgent >= self.config.urgent_threshold,
+            warning_flag=story and warning >= self.config.warning_threshold,
+            urgent_flag=story and urgent >= self.config.urgent_threshold,
         )
 
 
