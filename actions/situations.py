@@ -78,7 +78,7 @@ class DetectorConfig:
     warning_threshold: float = 0.5
     urgent_threshold: float = 0.5
     cue_floor: float = 0.0  # a cue counts only when the model gives its label at least this
-    min_words: int = 4  # the model alone flags only a message this long (two words tell no story)
+    min_words: int = 5  # the model alone flags only a message of this many syllables (a few tell no story)
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -90,7 +90,7 @@ class DetectorConfig:
             warning_threshold=float(raw.get("warning_threshold", 0.5)),
             urgent_threshold=float(raw.get("urgent_threshold", 0.5)),
             cue_floor=float(raw.get("cue_floor", 0.0)),
-            min_words=int(raw.get("min_words", 4)),
+            min_words=int(raw.get("min_words", 5)),
         )
 
 

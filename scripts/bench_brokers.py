@@ -137,18 +137,22 @@ def situation_figures(
         "warning_unaccented": recall([s for s in warn if fold(s.q) == s.q.lower()], "warning", False),
         "urgent": recall([s for s in stories if s.urgent], "urgent"),
     }
-    warned = urgent = 0
-    for q in ordinary:
-        w, u = flags(q)
-        warned += w
-        urgent += u
-        if w or u:
-            failures.append(f"  {'warning' if w else ''}{' urgent' if u else ''} false alarm: {q!r}")
-    out["ordinary"] = {
-        "n": len(ordinary),
-        "warning_false_alarms": rate(warned, len(ordinary)),
-        "urgent_false_alarms": rate(urgent, len(ordinary)),
-    }
+
+    def alarms(messages: list[str]) -> dict[str, Any]:
+        warned = urgent = 0
+        for q in messages:
+            w, u = flags(q)
+            warned += w
+            urgent += u
+            if w or u:
+                failures.append(f"  {'warning' if w else ''}{' urgent' if u else ''} false alarm: {q!r}")
+        n = len(messages)
+        return {"n": n, "warning_false_alarms": rate(warned, n), "urgent_false_alarms": rate(urgent, n)}
+
+    out["ordinary"] = alarms(ordinary)
+    # The same, apart: the stories file's ordinary messages (near-misses), and the questions.
+    out["ordinary_in_stories"] = alarms(ordinary[: len(ordinary) - len(extra_ordinary)])
+    out["ordinary_questions"] = alarms(extra_ordinary)
     out["per_message_ms"] = round(statistics.fmean(timings) * 1000, 3) if timings else None
     return out
 
@@ -191,6 +195,12 @@ def print_situations(out: dict[str, Any]) -> None:
             f"  {part}: false alarms on {o['n']} ordinary: warning {o['warning_false_alarms']} [≤ 0.01]"
             f"  urgent {o['urgent_false_alarms']} [≤ 0.01]"
         )
+        parts = (("ordinary_in_stories", "ordinary of the stories file"), ("ordinary_questions", "questions"))
+        for key, label in parts:
+            p = f[key]
+            print(
+                f"    of which {p['n']} {label}: warning {p['warning_false_alarms']}  urgent {p['urgent_false_alarms']}"
+            )
         print(
             f"  {part}: trouble-abroad recall {f['urgent']['recall']} (n={f['urgent']['n']}) [≥ 0.95]"
             f"  {f['per_message_ms']} ms a message"

@@ -195,3 +195,4 @@ def test_bench_reads_a_fresh_stories_file_in_the_flat_format(tmp_path: Path, rul
     out = situation_figures(rules, SituationDetector.for_kb(load_knowledge()), stories, ["lệ phí hộ chiếu"], failures)
     assert out["warning"]["recall"] == 1.0 and out["urgent"]["recall"] == 1.0
     assert out["ordinary"] == {"n": 2, "warning_false_alarms": 0.0, "urgent_false_alarms": 0.0}
+    assert out["ordinary_questions"]["n"] == 1 and out["ordinary_in_stories"]["n"] == 1
