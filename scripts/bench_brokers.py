@@ -149,10 +149,14 @@ def situation_figures(
         n = len(messages)
         return {"n": n, "warning_false_alarms": rate(warned, n), "urgent_false_alarms": rate(urgent, n)}
 
-    out["ordinary"] = alarms(ordinary)
-    # The same, apart: the stories file's ordinary messages (near-misses), and the questions.
+    # The stories file's ordinary messages (near-misses) and the questions, apart and together.
     out["ordinary_in_stories"] = alarms(ordinary[: len(ordinary) - len(extra_ordinary)])
     out["ordinary_questions"] = alarms(extra_ordinary)
+    parts = (out["ordinary_in_stories"], out["ordinary_questions"])
+    n = sum(p["n"] for p in parts)
+    out["ordinary"] = {"n": n}
+    for key in ("warning_false_alarms", "urgent_false_alarms"):
+        out["ordinary"][key] = rate(round(sum(p[key] * p["n"] for p in parts if p["n"])), n)
     out["per_message_ms"] = round(statistics.fmean(timings) * 1000, 3) if timings else None
     return out
 
