@@ -43,6 +43,7 @@ def ask(responder: Responder, engine: EmbeddedEngine, text: str, state: State | 
         "chong em ben han bi chu quyt luong 4 thang roi",
         "con tôi bị công an Nhật bắt, gia đình không biết làm gì",
         "em đang ở Đài Loan, chủ giữ hộ chiếu không cho về",
+        "ck sang nhat 3 nam het han roi nhung van chua ve, gio ko dam di dau",
     ],
 )
 def test_a_worker_abroad_in_trouble_hears_it_is_serious_gets_the_hotline_and_an_official(
