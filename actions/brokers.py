@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from actions.types import Option, Outcome, Reply, State
-from nlu.normalize import Normalized, clean, normalize
+from nlu.normalize import Normalized, clean, fold, normalize
 from nlu.types import Understanding
 
 if TYPE_CHECKING:
     from actions.respond import Responder
+    from actions.situations import SituationDetector
 
 RULES_FILE = Path(__file__).with_name("brokers.yaml")
 STATUSES = ("active", "suspended", "revoked")
@@ -32,6 +33,8 @@ _GAP = r"(?:\s\S+){0,4}\s"  # the `~` of a pattern: up to four more words
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 _TRAILING_PUNCT = re.compile(r"[,.;:!?…)\]\"”’]+$")
 _LEADING_PUNCT = re.compile(r"^[(\[\"“‘]+")
+_REFERENCE = re.compile(r"\d[-/.]?[^\W\d_]|[^\W\d_][-/.]?\d|\d[-/]\d")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
@@ -72,6 +75,7 @@ class MatchingRules:
     generic: tuple[tuple[str, ...], ...]
     stops: frozenset[str]
     soft_stops: frozenset[str]
+    never_first: frozenset[str]
     abbreviations: Mapping[str, str]
     cues: re.Pattern[str]
     max_name_words: int = 8
@@ -101,6 +105,10 @@ class BrokerRules:
     warning_entry: str
     warning_entry_by_province: Mapping[str, str]
     warning_related: tuple[str, ...]
+    urgent: Sign  # a worker already abroad in trouble (with the learned detector, actions/situations.py)
+    urgent_entry: str  # the citizen-protection entry the urgent reply gives
+    urgent_plan_entry: str  # what the plan says about staying on illegally, quoted when `urgent_plan` fires
+    urgent_plan: Sign
     matching: MatchingRules
     importing: ImportRules
 
@@ -119,24 +127,23 @@ def _phrases(items: Iterable[Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(out, key=lambda p: (-len(p), p)))
 
 
+def _sign(sign_id: str, spec: Mapping[str, Any] | None, macros: Mapping[str, str]) -> Sign:
+    spec = spec or {}
+    return Sign(
+        id=sign_id,
+        cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
+        together=tuple(tuple(compile_pattern(p, macros) for p in group) for group in spec.get("together") or ()),
+        unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
+    )
+
+
 @lru_cache(maxsize=4)
 def _load_rules(path: Path) -> BrokerRules:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
     warning = raw.get("warning") or {}
-    signs = []
-    for sign_id, spec in (warning.get("signs") or {}).items():
-        spec = spec or {}
-        signs.append(
-            Sign(
-                id=str(sign_id),
-                cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
-                together=tuple(
-                    tuple(compile_pattern(p, macros) for p in group) for group in spec.get("together") or ()
-                ),
-                unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
-            )
-        )
+    signs = [_sign(str(sign_id), spec, macros) for sign_id, spec in (warning.get("signs") or {}).items()]
+    urgent = raw.get("urgent") or {}
     m = raw.get("matching") or {}
     matching = MatchingRules(
         triggers=_phrases(m.get("triggers") or ()),
@@ -144,6 +151,7 @@ def _load_rules(path: Path) -> BrokerRules:
         generic=_phrases(m.get("generic") or ()),
         stops=frozenset(str(s) for s in m.get("stops") or ()),
         soft_stops=frozenset(str(s) for s in m.get("soft_stops") or ()),
+        never_first=frozenset(str(s) for s in m.get("never_first") or ()),
         abbreviations={str(k): str(v) for k, v in (m.get("abbreviations") or {}).items()},
         cues=compile_pattern("|".join(f"(?:{c})" for c in m.get("cues") or ()) or "(?!)", macros),
         max_name_words=int(m.get("max_name_words", 8)),
@@ -175,6 +183,10 @@ def _load_rules(path: Path) -> BrokerRules:
         warning_entry=str(warning.get("entry", "")),
         warning_entry_by_province={str(k): str(v) for k, v in (warning.get("entry_by_province") or {}).items()},
         warning_related=tuple(str(r) for r in warning.get("related") or ()),
+        urgent=_sign("urgent", urgent.get("signs"), macros),
+        urgent_entry=str(urgent.get("entry", "")),
+        urgent_plan_entry=str(urgent.get("plan_entry", "")),
+        urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
         matching=matching,
         importing=importing,
     )
@@ -408,7 +420,8 @@ def _folded_words(text: str, rules: MatchingRules) -> list[_Word]:
         ends = bool(_TRAILING_PUNCT.search(raw))
         bare = _LEADING_PUNCT.sub("", raw)
         titled = mixed_case and bare[:1].isupper()
-        parts = name_tokens(raw, rules)
+        # A reference with digits (20-CT/TW, 280/KH-UBND) is one word: its "CT" is no "công ty".
+        parts = [_NOT_ALNUM.sub("", fold(bare))] if _REFERENCE.search(bare) else name_tokens(raw, rules)
         for j, part in enumerate(parts):
             out.append(_Word(part, index, ends and j == len(parts) - 1, titled))
     return out
@@ -458,6 +471,8 @@ def find_mention(text: str, rules: MatchingRules) -> Mention | None:
         shown: list[int] = []
         for k in span:
             if tokens[k] in rules.stops | rules.soft_stops and not words[k].titled:
+                break
+            if not shown and tokens[k] in rules.never_first and not words[k].titled:
                 break
             shown.append(k)
         display = ""
@@ -511,6 +526,27 @@ def look_up(
 # --- the replies --------------------------------------------------------------------------------
 
 
+def read_situation(
+    rules: BrokerRules, detector: SituationDetector | None, norm: Normalized
+) -> tuple[tuple[str, ...], bool, bool]:
+    """(warning signs the cues name, warning, urgent): a cue fires or the detector's probability
+    reaches its threshold (warning: a broker or scam; urgent: a worker abroad in trouble)."""
+    signs = rules.warning_signs(norm.folded)
+    urgent_cue = rules.urgent.fires(norm.folded)
+    if detector is None:
+        return signs, bool(signs), urgent_cue
+    reading = detector.read(norm)
+    # A cue on a general question ("khi bị giữ hộ chiếu thì làm gì") that the model reads as no story at all
+    # does not count: cues name the sign, the model says whether a story is told (not on a few words:
+    # the model is unsure there, "bị lừa rồi" stands).
+    floor = detector.config.cue_floor if len(norm.folded.split()) >= detector.config.min_words else 0.0
+    if reading.warning < floor:
+        signs = ()
+    warned = bool(signs) or reading.warning_flag
+    urgent = (urgent_cue and reading.urgent >= floor) or reading.urgent_flag
+    return signs, warned, urgent
+
+
 def _date(value: dt.date | None) -> str:
     return f"{value.day}/{value.month}/{value.year}" if value else "?"
 
@@ -521,6 +557,7 @@ class BrokerDesk:
 
     responder: Responder
     rules: BrokerRules = field(default_factory=BrokerRules.load)
+    detector: SituationDetector | None = None  # the learned detector; None: the cue patterns alone
 
     @property
     def kb(self) -> Any:
@@ -534,14 +571,17 @@ class BrokerDesk:
         und: Understanding | None,
         enterprises: EnterpriseDirectory | None,
     ) -> Outcome | None:
-        """The reply when a message shows a warning sign or asks about a company; None otherwise."""
-        signs = self.rules.warning_signs(norm.folded)
+        """The reply when a message shows a warning sign, tells of trouble abroad or asks about a
+        company; None otherwise. Trouble abroad comes first, then a warning, then the lookup."""
+        signs, warned, urgent = read_situation(self.rules, self.detector, norm)
         topic = und.topic if und is not None else None
-        lookup = look_up(question, norm, enterprises, topic, bool(signs)) if enterprises is not None else None
-        if signs and topic == "human":  # asked for a person: hand over at once, flagged for officials
-            outcome = self.responder.handoff(state, question)
-            return self._flag(outcome, True, lookup)
-        if signs:
+        lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
+        if (warned or urgent) and topic == "human":  # asked for a person: hand over at once, flagged
+            outcome = self.responder.handoff(state, question, urgent=urgent)
+            return self._flag(outcome, warned, lookup)
+        if urgent:
+            return self._flag(self.trouble_abroad(state, question, norm, lookup), warned, lookup)
+        if warned:
             return self.warning(state, question, signs, lookup)
         if lookup is not None:
             return self.enterprise(state, question, lookup)
@@ -559,8 +599,10 @@ class BrokerDesk:
         entry_id = self.rules.warning_entry_by_province.get(state.province or "", self.rules.warning_entry)
         return self.kb.entries.get(entry_id) or self.kb.entries[self.rules.warning_entry]
 
-    def _handoff_options(self, state: State, question: str) -> list[Option]:
+    def _handoff_options(self, state: State, question: str, urgent: bool = False) -> list[Option]:
         state.pending = {"kind": "handoff", "question": question}
+        if urgent:
+            state.pending["urgent"] = True
         return [
             Option(label=self.kb.text("handoff_yes"), payload="h:1"),
             Option(label=self.kb.text("handoff_no"), payload="h:0"),
@@ -594,7 +636,10 @@ class BrokerDesk:
         kb = self.kb
         entry = self._advice_entry(state)
         sign_text = kb.responses["warning_signs"]
-        parts = [kb.text("warning_intro") + "\n" + "\n".join(f"• {sign_text[s]}" for s in signs)]
+        if signs:
+            parts = [kb.text("warning_intro") + "\n" + "\n".join(f"• {sign_text[s]}" for s in signs)]
+        else:  # the learned detector, not a cue: no sign to name
+            parts = [kb.text("warning_intro_general")]
         parts.append(entry.answer.split("\n\n")[0])
         if lookup is not None:
             parts.append(self.lookup_text(lookup))
@@ -604,11 +649,36 @@ class BrokerDesk:
             Option(label=kb.entries[r].title, payload=f"e:{r}") for r in self.rules.warning_related if r in kb.entries
         ]
         reply = Reply(text="\n\n".join(parts), options=options, sources=kb.source_dicts(entry))
-        intent = ("warning/" + ",".join(signs))[:96]
+        intent = ("warning/" + (",".join(signs) or "detector"))[:96]
         outcome = self.responder._outcome(
             state, reply, "warning", "work_abroad", intent, entry=entry.id, confidence=1.0, answered=True
         )
         return self._flag(outcome, True, lookup)
+
+    def trouble_abroad(self, state: State, question: str, norm: Normalized, lookup: Lookup | None = None) -> Outcome:
+        """A worker already abroad in trouble: say it is serious, give the citizen-protection hotline,
+        what the plan says where it applies, and offer an official at once (an urgent handoff)."""
+        kb = self.kb
+        entry = kb.entries[self.rules.urgent_entry]
+        entries = [entry]
+        plan = kb.entries.get(self.rules.urgent_plan_entry)
+        if plan is not None and self.rules.urgent_plan.fires(norm.folded):
+            entries.append(plan)
+        parts = [kb.text("urgent_intro"), entry.answer.strip()]
+        if len(entries) > 1:
+            parts.append(plan.answer.split("\n\n")[0].strip() if plan is not None else "")
+        if lookup is not None:  # a company named: what the list says of it
+            parts.append(self.lookup_text(lookup))
+        parts += [kb.source_line(e) for e in entries]
+        parts.append(kb.text("urgent_handoff"))
+        options = self._handoff_options(state, question, urgent=True)
+        sources = [s for e in entries for s in kb.source_dicts(e)]
+        reply = Reply(text="\n\n".join(parts), options=options, sources=sources)
+        outcome = self.responder._outcome(
+            state, reply, "urgent", "work_abroad", "urgent", entry=entry.id, confidence=1.0, answered=True
+        )
+        outcome.urgent = True
+        return outcome
 
     def enterprise(self, state: State, question: str, lookup: Lookup) -> Outcome:
         """Answer from the list: the enterprise found, not listed, no list — or ask which one."""

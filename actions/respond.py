@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
+from actions.situations import SituationDetector
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, FORMER_OFFICES, REORGANISATION_DOC, Entry, KnowledgeBase
 from nlu.normalize import Normalized
@@ -70,10 +71,18 @@ def detect_province(kb: KnowledgeBase, folded: str) -> str | None:
 class Responder:
     """The dialogue actions over one knowledge base and policy."""
 
-    def __init__(self, kb: KnowledgeBase, policy: Policy, brokers: BrokerRules | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        policy: Policy,
+        brokers: BrokerRules | None = None,
+        detector: SituationDetector | None = None,
+    ) -> None:
         self.kb = kb
         self.policy = policy
-        self.brokers = BrokerDesk(self, brokers or BrokerRules.load())  # warning signs, licensed enterprises
+        # Warning signs, trouble abroad, licensed enterprises; the detector is trained once per process.
+        detector = detector or SituationDetector.for_kb(kb)
+        self.brokers = BrokerDesk(self, brokers or BrokerRules.load(), detector)
 
     # --- building blocks -------------------------------------------------------------
 
@@ -165,6 +174,17 @@ class Responder:
         reply = Reply(text="\n\n".join(parts), options=self.menu_options())
         return self._outcome(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
 
+    def introduce(self, state: State, intent: str) -> Outcome:
+        """Say who answers (an automatic assistant) and offer an official, without handing off unasked."""
+        parts = [self.kb.text("who_am_i" if intent == "bot_identity" else "anyone_there")]
+        if not state.greeted:
+            state.greeted = True
+            parts.append(self.kb.text("privacy_notice"))
+        state.pending = {"kind": "handoff", "question": None}
+        options = [Option(label=self.kb.text("human_option"), payload="h:1"), *self.menu_options()]
+        reply = Reply(text="\n\n".join(parts), options=options)
+        return self._outcome(state, reply, "chitchat", "chitchat", intent, confidence=1.0, answered=True)
+
     def topic_menu(
         self,
         state: State,
@@ -214,16 +234,26 @@ class Responder:
         )
         return self._outcome(state, reply, "fallback", topic, intent, confidence=confidence, answered=False)
 
-    def handoff(self, state: State, question: str | None, intent: str = "human") -> Outcome:
-        """Record a request for an official (with the question, when there is one)."""
+    def handoff(self, state: State, question: str | None, intent: str = "human", urgent: bool = False) -> Outcome:
+        """Record a request for an official (with the question, when there is one); `urgent`: a
+        worker abroad in trouble, first in the officials' inbox."""
+        urgent = urgent or bool((state.pending or {}).get("urgent"))
         state.pending = None
         if not question:
             state.pending = {"kind": "handoff_question"}
             reply = Reply(text=self.kb.text("handoff_nothing_to_send"))
             return self._outcome(state, reply, "handoff", "human", intent, confidence=1.0, answered=True)
-        reply = Reply(text=self.kb.text("handoff_created"))
+        reply = Reply(text=self.kb.text("handoff_created_urgent" if urgent else "handoff_created"))
         return self._outcome(
-            state, reply, "handoff", "human", intent, confidence=1.0, answered=True, handoff_question=question
+            state,
+            reply,
+            "handoff",
+            "human",
+            intent,
+            confidence=1.0,
+            answered=True,
+            handoff_question=question,
+            urgent=urgent,
         )
 
     def clarify(self, state: State, candidates: list[Entry], topic: str, confidence: float) -> Outcome:
@@ -375,6 +405,8 @@ class Responder:
             intent = und.intent
             if intent == "greet":
                 return self.menu(state, "greeting", "greet")
+            if intent in ("anyone_there", "bot_identity"):
+                return self.introduce(state, intent)
             if intent == "menu":
                 return self.menu(state)
             if intent == "affirm" and pending.get("kind") == "handoff":

@@ -72,6 +72,7 @@ class Outcome:
     warning: bool = False  # the message shows a warning sign of an illegal broker or scam (actions/brokers.py)
     enterprise: dict[str, str] | None = None  # the listed enterprise the reply is about
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
+    urgent: bool = False  # a worker already abroad in trouble; a handoff made of it is urgent
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""
@@ -85,6 +86,7 @@ class Outcome:
             "options": [o.label for o in self.reply.options],
             "warning": self.warning,
             "enterprise": self.enterprise,
+            "urgent": self.urgent,
         }
 
 

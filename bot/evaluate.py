@@ -52,7 +52,8 @@ class Result:
 
     @property
     def rejected(self) -> bool:
-        return self.kind not in ("answer", "warning")  # a warning answers from its entry (actions/brokers.py)
+        # A warning or a trouble-abroad reply answers from its entry (actions/brokers.py).
+        return self.kind not in ("answer", "warning", "urgent")
 
 
 @dataclass(slots=True)

@@ -242,6 +242,7 @@ class BotService:
             warning=outcome.warning,
             enterprise_name=outcome.enterprise_name[:300] if outcome.enterprise_name else None,
             received_at=received_at.isoformat(),
+            urgent=outcome.urgent,
         )
         messages = render(outcome.reply) if render is not None else None
         if messages is not None and not messages:

@@ -88,6 +88,23 @@ def document_numbers(doc: Document) -> frozenset[str]:
     return _source_numbers(doc.text())
 
 
+def _digits(phone: str) -> str:
+    """A phone number's digits, the country code 84 written as a leading 0 (+84 981 … = 0981 …)."""
+    digits = re.sub(r"\D", "", phone)
+    international = phone.lstrip().startswith("+84") or (digits.startswith("84") and len(digits) > 10)
+    return "0" + digits[2:] if international else digits
+
+
+@lru_cache(maxsize=16)
+def _source_phones(text: str) -> frozenset[str]:
+    return frozenset(_digits(m.group()) for m in _PHONE.finditer(" ".join(text.split())))
+
+
+def document_phones(doc: Document) -> frozenset[str]:
+    """The phone numbers a document's text gives (digits only)."""
+    return _source_phones(doc.text())
+
+
 def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
     where = f"{entry.file} {entry.id}"
     if not re.fullmatch(r"[a-z0-9_]+", entry.id):
@@ -125,9 +142,14 @@ def _check_entry(kb: KnowledgeBase, entry: Entry) -> Iterable[str]:
         for number in numbers_in(entry.answer):
             if number not in known:
                 yield f"{where}: figure {number!r} in the answer does not occur in the cited source text"
-    for pattern, what in ((_LINK, "a web link or e-mail"), (_MONEY, "a fee or price"), (_PHONE, "a phone number")):
+    for pattern, what in ((_LINK, "a web link or e-mail"), (_MONEY, "a fee or price")):
         if pattern.search(entry.answer):
             yield f"{where}: answer holds {what}; the plans give none, the bot must not state one"
+    # A phone number only as the cited source gives it (the citizen-protection hotline); never invented.
+    cited_phones = frozenset().union(*(document_phones(d) for d in cited)) if cited else frozenset()
+    for match in _PHONE.finditer(entry.answer):
+        if _digits(match.group()) not in cited_phones:
+            yield f"{where}: answer holds a phone number that does not occur in the cited source text"
     yield from _check_offices(kb, entry, where)
     if len(entry.examples) < MIN_EXAMPLES:
         yield f"{where}: {len(entry.examples)} example questions (at least {MIN_EXAMPLES})"

@@ -16,6 +16,8 @@ NLU_DATA_DIR = Path(__file__).resolve().parent / "data"
 # Intents kept in nlu/data/ (not knowledge entries) and the topic label each belongs to.
 INTENT_TOPICS = {
     "greet": "chitchat",
+    "anyone_there": "chitchat",  # "có ai ở đó không": a greeting that says what the bot can do
+    "bot_identity": "chitchat",  # "bạn là người thật hay máy": an automatic assistant; an official offered
     "thanks": "chitchat",
     "goodbye": "chitchat",
     "affirm": "chitchat",

@@ -1,10 +1,16 @@
-"""Broker and scam checks: warning-sign precision and recall, company matching accuracy, and speed.
+"""Broker and scam checks: warning-sign precision and recall, the situation detector (warning and
+trouble abroad) on the development stories and on fresh stories, company matching, and speed.
 
     .venv/bin/python scripts/bench_brokers.py [--json] [--failures]
 
 - warning signs: tests/data/warnings.yaml (labelled by hand; `split: fresh` items were written
   after the cue patterns were first tuned, `fresh2` after all tuning), and the false alarms on
   every example question of the knowledge base outside the two warning entries;
+- situations: the learned detector with the cues (actions/situations.py, actions/brokers.py
+  `read_situation`) on the development stories of actions/data/situations.yaml (never trained on)
+  with tests/data/questions as ordinary messages; and, when they exist, on
+  tests/data/fresh/situations.yaml (+ tests/data/fresh/questions.yaml as ordinary), written after
+  the model was frozen — reported separately;
 - matching: tests/data/enterprises/matching.yaml against the fictitious list licensed.csv, alone
   and hidden among 500 more generated fictitious names (a list about the real one's size);
 - latency: the whole ask path (BotService.handle with the SQLite log) with that 508-name list
@@ -28,8 +34,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, look_up
+from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, look_up, read_situation
 from actions.respond import Responder
+from actions.situations import STORY_ENTRIES, SituationDetector, Story, load_stories
 from actions.types import Policy
 from bot.enterprises import import_enterprises, parse_rows, read_table
 from bot.service import BotService, IncomingMessage
@@ -54,6 +61,8 @@ def rate(num: int, den: int) -> float:
 
 
 def warning_figures(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
+    """tests/data/warnings.yaml with the cues and the learned detector together, as the bot warns."""
+    detector = SituationDetector.for_kb(load_knowledge())
     items = yaml.safe_load((DATA / "warnings.yaml").read_text(encoding="utf-8"))
     out: dict[str, Any] = {}
     for name, part in (
@@ -65,7 +74,7 @@ def warning_figures(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
     ):
         tp = fp = fn = 0
         for item in part:
-            fired = bool(rules.warning_signs(normalize(item["q"]).folded))
+            fired = read_situation(rules, detector, normalize(item["q"]))[1]
             tp += fired and item["warning"]
             fp += fired and not item["warning"]
             fn += (not fired) and item["warning"]
@@ -74,10 +83,132 @@ def warning_figures(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
         out[name] = {"n": len(part), "precision": rate(tp, tp + fp), "recall": rate(tp, tp + fn)}
     kb = load_knowledge()
     ordinary = [q for e in kb.entries.values() if e.id not in WARNING_ENTRIES for q in e.examples]
-    alarms = [q for q in ordinary if rules.warning_signs(normalize(q).folded)]
+    alarms = [q for q in ordinary if read_situation(rules, detector, normalize(q))[1]]
     failures += [f"  false alarm on a knowledge-base example: {q!r}" for q in alarms]
     out["kb_examples"] = {"n": len(ordinary), "false_alarms": len(alarms), "rate": rate(len(alarms), len(ordinary))}
     return out
+
+
+FRESH = DATA / "fresh"
+
+
+def held_out_questions(paths: list[Path]) -> list[str]:
+    """Labelled questions (tests/data/questions format) that no story entry answers: ordinary messages."""
+    out = []
+    for path in paths:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            entries = item.get("entry")
+            entries = set(entries) if isinstance(entries, list) else {entries}
+            if not entries & STORY_ENTRIES:
+                out.append(str(item["q"]))
+    return out
+
+
+def situation_figures(
+    rules: BrokerRules,
+    detector: SituationDetector,
+    stories: list[Story],
+    extra_ordinary: list[str],
+    failures: list[str],
+) -> dict[str, Any]:
+    """Warning and urgent recall, false alarms on ordinary messages (both labels false), and cost."""
+    ordinary = [s.q for s in stories if not s.warning and not s.urgent] + extra_ordinary
+    timings: list[float] = []
+
+    def flags(q: str) -> tuple[bool, bool]:
+        started = time.perf_counter()
+        _, warned, urgent = read_situation(rules, detector, normalize(q))
+        timings.append(time.perf_counter() - started)
+        return warned, urgent
+
+    def recall(items: list[Story], label: str, report: bool = True) -> dict[str, Any]:
+        hits = 0
+        for s in items:
+            hit = flags(s.q)[0 if label == "warning" else 1]
+            hits += hit
+            if report and not hit:
+                failures.append(f"  {label} missed ({s.situation}): {s.q!r}")
+        return {"n": len(items), "recall": rate(hits, len(items))}
+
+    warn = [s for s in stories if s.warning]
+    out: dict[str, Any] = {
+        "warning": recall(warn, "warning"),
+        "warning_accented": recall([s for s in warn if fold(s.q) != s.q.lower()], "warning", False),
+        "warning_unaccented": recall([s for s in warn if fold(s.q) == s.q.lower()], "warning", False),
+        "urgent": recall([s for s in stories if s.urgent], "urgent"),
+    }
+
+    def alarms(messages: list[str]) -> dict[str, Any]:
+        warned = urgent = 0
+        for q in messages:
+            w, u = flags(q)
+            warned += w
+            urgent += u
+            if w or u:
+                failures.append(f"  {'warning' if w else ''}{' urgent' if u else ''} false alarm: {q!r}")
+        n = len(messages)
+        return {"n": n, "warning_false_alarms": rate(warned, n), "urgent_false_alarms": rate(urgent, n)}
+
+    # The stories file's ordinary messages (near-misses) and the questions, apart and together.
+    out["ordinary_in_stories"] = alarms(ordinary[: len(ordinary) - len(extra_ordinary)])
+    out["ordinary_questions"] = alarms(extra_ordinary)
+    parts = (out["ordinary_in_stories"], out["ordinary_questions"])
+    n = sum(p["n"] for p in parts)
+    out["ordinary"] = {"n": n}
+    for key in ("warning_false_alarms", "urgent_false_alarms"):
+        out["ordinary"][key] = rate(round(sum(p[key] * p["n"] for p in parts if p["n"])), n)
+    out["per_message_ms"] = round(statistics.fmean(timings) * 1000, 3) if timings else None
+    return out
+
+
+def situations(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
+    """The detector on the development stories and, when present, on the fresh stories."""
+    kb = load_knowledge()
+    detector = SituationDetector.for_kb(kb)
+    out: dict[str, Any] = {
+        "training_seconds": round(detector.training_seconds, 3),  # when it was trained (once per process)
+        "training_examples": detector.example_count,
+    }
+    dev = [s for s in load_stories() if s.dev]
+    questions = held_out_questions(sorted((DATA / "questions").glob("*.yaml")))
+    out["dev"] = situation_figures(rules, detector, dev, questions, failures)
+    if (FRESH / "situations.yaml").exists():
+        fresh_questions = held_out_questions([FRESH / "questions.yaml"]) if (FRESH / "questions.yaml").exists() else []
+        out["fresh"] = situation_figures(
+            rules, detector, load_stories(FRESH / "situations.yaml"), fresh_questions, failures
+        )
+    return out
+
+
+def print_situations(out: dict[str, Any]) -> None:
+    """The situation figures as lines of text (targets of issue 12 in brackets)."""
+    print(f"situation detector: trained in {out['training_seconds']} s on {out['training_examples']} messages")
+    for part in ("dev", "fresh"):
+        if part not in out:
+            if part == "fresh":
+                print("  fresh: tests/data/fresh/situations.yaml not present")
+            continue
+        f = out[part]
+        o = f["ordinary"]
+        print(
+            f"  {part}: warning recall {f['warning']['recall']} (n={f['warning']['n']}) [≥ 0.95]"
+            f"  accented {f['warning_accented']['recall']} / unaccented {f['warning_unaccented']['recall']}"
+            f" [within 0.03]"
+        )
+        print(
+            f"  {part}: false alarms on {o['n']} ordinary: warning {o['warning_false_alarms']} [≤ 0.01]"
+            f"  urgent {o['urgent_false_alarms']} [≤ 0.01]"
+        )
+        parts = (("ordinary_in_stories", "ordinary of the stories file"), ("ordinary_questions", "questions"))
+        for key, label in parts:
+            p = f[key]
+            print(
+                f"    of which {p['n']} {label}: warning {p['warning_false_alarms']}  urgent {p['urgent_false_alarms']}"
+            )
+        print(
+            f"  {part}: trouble-abroad recall {f['urgent']['recall']} (n={f['urgent']['n']}) [≥ 0.95]"
+            f"  {f['per_message_ms']} ms a message"
+        )
 
 
 def fixture_enterprises(rules: BrokerRules) -> list[Enterprise]:
@@ -167,6 +298,7 @@ def main(rounds: int, show_failures: bool) -> dict[str, Any]:
     )
     result = {
         "warnings": warning_figures(rules, failures),
+        "situations": situations(rules, failures),
         "matching": matching_figures(EnterpriseDirectory(fixture, rules.matching, list_id=1), failures, "8 names"),
         "matching_in_508_names": matching_figures(big, failures, "508 names"),
         "ask_path": asyncio.run(latency(rules, names, rounds)),
@@ -192,6 +324,7 @@ if __name__ == "__main__":
             print(f"  {part} ({w[part]['n']}): precision {w[part]['precision']}  recall {w[part]['recall']}")
         kbx = w["kb_examples"]
         print(f"  false alarms on {kbx['n']} knowledge-base questions: {kbx['false_alarms']} ({kbx['rate']})")
+        print_situations(out["situations"])
         for key in ("matching", "matching_in_508_names"):
             m = out[key]
             print(

@@ -13,7 +13,10 @@ import pytest
 from knowledge.model import TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT_KEYS = {"topic", "intent", "entry", "confidence", "answer", "sources", "options", "warning", "enterprise"}
+CONTRACT_KEYS = {
+    *("topic", "intent", "entry", "confidence", "answer", "sources", "options"),
+    *("warning", "enterprise", "urgent"),
+}
 
 
 def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -54,7 +57,7 @@ def test_ask_json_answers_each_stdin_line_in_one_process(tmp_path: Path) -> None
         assert isinstance(obj["options"], list) and all(isinstance(o, str) for o in obj["options"])
         for src in obj["sources"]:
             assert set(src) == {"document", "issuer", "date", "section"}
-        assert obj["warning"] is False and obj["enterprise"] is None
+        assert obj["warning"] is False and obj["enterprise"] is None and obj["urgent"] is False
     answer, oos, employment, hello = lines
     assert answer["topic"] == "work_abroad" and answer["entry"] and answer["sources"]
     assert oos["topic"] == "out_of_scope" and oos["entry"] is None and oos["sources"] == []

@@ -471,7 +471,8 @@ class Dashboard:
             return int((await session.execute(select(func.count()).where(Handoff.status == "open"))).scalar_one())
 
     async def handoffs(self, status: str = "open", limit: int = 100) -> list[HandoffRow]:
-        """Handoffs with a status: open ones oldest first (who waited longest), others newest first."""
+        """Handoffs with a status: urgent ones first (a worker abroad in trouble), then open ones
+        oldest first (who waited longest), others newest first."""
         replies = (
             select(func.count()).where(OfficialReply.handoff_id == Handoff.id).correlate(Handoff).scalar_subquery()
         )
@@ -480,7 +481,7 @@ class Dashboard:
             select(Handoff, Inquiry.topic, Inquiry.province, Inquiry.campaign, replies)
             .outerjoin(Inquiry, Inquiry.id == Handoff.inquiry_id)
             .where(Handoff.status == status)
-            .order_by(order)
+            .order_by(Handoff.urgent.desc(), order)
             .limit(limit)
         )
         async with self.store.sessions() as session:

@@ -101,6 +101,7 @@ class Handoff(Base):
     """A worker's request to be answered by an official."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_urgent", "status", "urgent"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
@@ -114,6 +115,8 @@ class Handoff(Base):
     # Where to send the official's reply (the platform chat id), encrypted; cleared when the
     # handoff is closed, and gone with the row when the user deletes their data (bot/admin/delivery.py).
     delivery_address: Mapped[str | None] = mapped_column(Text)
+    # A worker already abroad in trouble (actions/brokers.py trouble_abroad): first in the inbox.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Erasure(Base):

@@ -107,6 +107,7 @@ class TurnRecord:
     outbox_address: str | None = None
     outbox_messages: list[dict[str, Any]] | None = None
     outbox_lease: float = 0.0
+    urgent: bool = False  # a worker abroad in trouble: a handoff made of this message is urgent
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -378,6 +379,7 @@ class Store:
                         question=rec.handoff_question,
                         created_at=now,
                         delivery_address=rec.handoff_address,
+                        urgent=rec.urgent,
                     )
                 )
             if rec.feedback_for is not None and rec.feedback is not None:

@@ -1,0 +1,199 @@
+"""Situations (issue 12): trouble abroad (urgent), the learned warning detector, company names only
+where a name is, and who the bot is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions.brokers import BrokerRules, find_mention, read_situation
+from actions.respond import Responder, Turn
+from actions.situations import LABELS, SituationDetector, load_stories
+from actions.types import Policy, State
+from bot.admin.queries import Dashboard
+from bot.service import BotService, IncomingMessage
+from knowledge.check import check_knowledge
+from knowledge.model import KnowledgeBase, load_knowledge
+from nlu.engine import EmbeddedEngine
+from nlu.normalize import normalize
+
+HOTLINE = "+84 981 84 84 84"
+
+
+@pytest.fixture(scope="module")
+def rules() -> BrokerRules:
+    return BrokerRules.load()
+
+
+@pytest.fixture(scope="module")
+def detector(kb: KnowledgeBase) -> SituationDetector:
+    return SituationDetector.for_kb(kb)
+
+
+def ask(responder: Responder, engine: EmbeddedEngine, text: str, state: State | None = None):  # type: ignore[no-untyped-def]
+    norm = normalize(text)
+    return responder.respond(state or State(greeted=True), Turn("text", text, norm), engine.understand(norm))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vợ em đi giúp việc ở Ả Rập, hai tháng nay không liên lạc được",
+        "chong em ben han bi chu quyt luong 4 thang roi",
+        "con tôi bị công an Nhật bắt, gia đình không biết làm gì",
+        "em đang ở Đài Loan, chủ giữ hộ chiếu không cho về",
+        "ck sang nhat 3 nam het han roi nhung van chua ve, gio ko dam di dau",
+    ],
+)
+def test_a_worker_abroad_in_trouble_hears_it_is_serious_gets_the_hotline_and_an_official(
+    kb: KnowledgeBase, engine: EmbeddedEngine, text: str
+) -> None:
+    responder = Responder(kb, Policy.load())
+    outcome = ask(responder, engine, text)
+    assert outcome.kind == "urgent" and outcome.urgent and outcome.as_json()["urgent"] is True
+    assert "nghiêm trọng" in outcome.reply.text and HOTLINE in outcome.reply.text
+    assert any(s["issuer"].startswith("Bộ Ngoại giao") for s in outcome.reply.sources)
+    assert outcome.reply.options[0].payload == "h:1"  # an official offered at once
+    assert outcome.handoff_question is None  # offered, not handed over unasked
+    accepted = responder.respond(outcome.state, Turn("button", "", normalize(""), "h:1"), None)
+    assert accepted.kind == "handoff" and accepted.urgent and accepted.handoff_question == text
+
+
+def test_staying_on_illegally_quotes_what_the_lao_cai_plan_aims_for(kb: KnowledgeBase, engine: EmbeddedEngine) -> None:
+    outcome = ask(
+        Responder(kb, Policy.load()), engine, "em đang ở Hàn, visa hết hạn 2 năm rồi, giờ muốn về thì làm sao"
+    )
+    assert outcome.urgent and "cư trú bất hợp pháp" in outcome.reply.text
+    assert "280/KH-UBND" in " ".join(s["document"] for s in outcome.reply.sources)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hộ chiếu làm ở đâu",
+        "đi theo hợp đồng với đi chui khác gì",
+        "làm sao kiểm tra công ty có giấy phép",
+        "đặt cọc bao nhiêu là đúng luật",
+        "con tôi đang làm bên Nhật muốn gia hạn hợp đồng thì sao",
+        "công ty em làm trong tỉnh nợ lương hai tháng thì hỏi ai",
+    ],
+)
+def test_ordinary_questions_are_neither_warned_nor_urgent(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    _, warned, urgent = read_situation(rules, detector, normalize(text))
+    assert not warned and not urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Em nộp 50 triệu cho công ty rồi mà giờ công ty đóng cửa bỏ trốn",
+        "không cần thi tiếng, đóng tiền chắc chắn đậu",
+        "khong can thi tieng, dong tien chac chan dau",
+        "có trung tâm của Sở thu phí hồ sơ 3 triệu để đăng ký đi Hàn",
+        "ho bao lam visa lich su roi sang chau au lam viec",
+        "có người dẫn đi bộ qua rừng sang Trung Quốc làm thuê",
+    ],
+)
+def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
+    assert read_situation(rules, detector, normalize(text))[1]
+
+
+def test_a_warning_wins_over_the_company_lookup_and_names_no_false_company(
+    kb: KnowledgeBase, engine: EmbeddedEngine
+) -> None:
+    outcome = ask(Responder(kb, Policy.load()), engine, "em đóng 50 triệu, giờ công ty đóng cửa bỏ trốn rồi")
+    assert outcome.kind == "warning" and outcome.warning
+    assert "giờ đóng" not in outcome.reply.text and "“đóng" not in outcome.reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "công ty giờ đóng cửa bỏ trốn",
+        "công ty bắt nộp tiền",
+        "cong ty no luong",
+        "Chỉ thị 20-CT/TW nói gì về xuất khẩu lao động",
+        "Kế hoạch 280/KH-UBND của Lào Cai",
+    ],
+)
+def test_no_company_name_where_none_is(rules: BrokerRules, text: str) -> None:
+    mention = find_mention(text, rules.matching)
+    assert mention is None or mention.text == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Công ty TNHH Kim Long có giấy phép không", "Kim Long"), ("cty Đông Á có uy tín ko", "Đông Á")],
+)
+def test_a_real_company_name_is_still_found(rules: BrokerRules, text: str, name: str) -> None:
+    mention = find_mention(text, rules.matching)
+    assert mention is not None and mention.text == name
+
+
+@pytest.mark.parametrize("text", ["bạn là người thật hay máy", "ban la nguoi hay robot", "co phai bot ko"])
+def test_asked_who_it_is_the_bot_says_it_is_automatic_and_offers_an_official(
+    kb: KnowledgeBase, engine: EmbeddedEngine, text: str
+) -> None:
+    outcome = ask(Responder(kb, Policy.load()), engine, text)
+    assert outcome.intent == "bot_identity" and outcome.handoff_question is None
+    assert kb.text("who_am_i") in outcome.reply.text
+    assert outcome.reply.options[0].payload == "h:1"
+
+
+@pytest.mark.parametrize("text", ["có ai hông", "co ai o do ko", "có ai trực không"])
+def test_anyone_there_is_answered_with_what_the_bot_does_and_an_official(
+    kb: KnowledgeBase, engine: EmbeddedEngine, text: str
+) -> None:
+    outcome = ask(Responder(kb, Policy.load()), engine, text)
+    assert outcome.intent == "anyone_there" and outcome.handoff_question is None
+    assert "trợ lý tự động" in outcome.reply.text and outcome.reply.options[0].payload == "h:1"
+
+
+async def test_urgent_handoffs_come_first_in_the_officials_inbox(service: BotService) -> None:
+    await service.handle(IncomingMessage("web", "u1", "cho tôi gặp cán bộ hỏi về học nghề"))
+    trouble = "chồng em bên Nhật bị tai nạn lao động, công ty không lo viện phí"
+    first = await service.handle(IncomingMessage("web", "u2", trouble))
+    assert first.outcome.urgent
+    await service.handle(IncomingMessage("web", "u2", "có"))
+    stored = {h.question: h.urgent for h in await service.store.handoffs()}
+    assert stored[trouble] is True and stored["cho tôi gặp cán bộ hỏi về học nghề"] is False
+    rows = await Dashboard(service.store).handoffs()
+    assert rows[0].handoff.urgent and rows[0].handoff.question == trouble
+
+
+def test_a_phone_number_only_as_the_cited_source_gives_it(tmp_path: Path) -> None:
+    kb = load_knowledge()
+    assert not check_knowledge(kb)
+    entry = kb.entries["vn_bao_ho_cong_dan_nuoc_ngoai"]
+    changed = entry.answer.replace("+84 981 84 84 84", "+84 981 84 84 85")
+    object.__setattr__(entry, "answer", changed)
+    assert any("phone number" in p for p in check_knowledge(kb))
+
+
+def test_the_stories_file_holds_both_labels_and_a_held_out_part() -> None:
+    stories = load_stories()
+    assert len(stories) >= 400 and {s.situation for s in stories}
+    for label in LABELS:
+        assert sum(getattr(s, label) and s.dev for s in stories) >= 10
+    assert sum(s.dev for s in stories) * 6 > len(stories)
+
+
+def test_bench_reads_a_fresh_stories_file_in_the_flat_format(tmp_path: Path, rules: BrokerRules) -> None:
+    from scripts.bench_brokers import situation_figures
+
+    fresh = tmp_path / "situations.yaml"
+    fresh.write_text(
+        "- {q: 'cty giữ hộ chiếu của em ở Đài Loan, nợ lương 3 tháng', warning: true, urgent: true, situation: a}\n"
+        "- {q: 'hoc nghe han o dau', warning: false, urgent: false, situation: ordinary}\n",
+        encoding="utf-8",
+    )
+    stories = load_stories(fresh)
+    assert [s.dev for s in stories] == [False, False]
+    failures: list[str] = []
+    out = situation_figures(rules, SituationDetector.for_kb(load_knowledge()), stories, ["lệ phí hộ chiếu"], failures)
+    assert out["warning"]["recall"] == 1.0 and out["urgent"]["recall"] == 1.0
+    assert out["ordinary"] == {"n": 2, "warning_false_alarms": 0.0, "urgent_false_alarms": 0.0}
+    assert out["ordinary_questions"]["n"] == 1 and out["ordinary_in_stories"]["n"] == 1
