@@ -19,6 +19,8 @@ from bot.admin.queries import Funnel, Overview
 from bot.admin.texts import Labels
 from knowledge.model import TOPICS, KnowledgeBase
 
+WARNING_COLOR = PALETTE[5]  # vermilion: scam warnings stand apart from the topic colours
+
 
 @dataclass(frozen=True, slots=True)
 class OverviewCharts:
@@ -35,6 +37,8 @@ class OverviewCharts:
     top_entries: BarChart
     top_entries_narrow: BarChart
     feedback: SplitChart
+    warnings: ColumnChart
+    warnings_narrow: ColumnChart
 
 
 def _short_day(iso: str) -> str:
@@ -56,6 +60,7 @@ def overview_charts(data: Overview, labels: Labels, kb: KnowledgeBase) -> Overvi
         return kb.entries[entry_id].title if entry_id in kb.entries else entry_id
 
     days = [_short_day(d) for d in data.days]
+    warned = [(str(labels.data["charts"]["warnings"]), [data.warnings_by_day.get(d, 0) for d in data.days])]
     top = [(title(e), n) for e, n in data.top_entries]
     return OverviewCharts(
         topics_by_day=stacked_columns(days, series),
@@ -69,6 +74,8 @@ def overview_charts(data: Overview, labels: Labels, kb: KnowledgeBase) -> Overvi
         provinces=bar_chart([(province(b.key), b.inquiries) for b in data.by_province][:12], color=PALETTE[2]),
         top_entries=bar_chart(top, width=1000, label_width=420, color=PALETTE[4]),
         top_entries_narrow=bar_chart(top, width=420, label_width=190, color=PALETTE[4]),
+        warnings=stacked_columns(days, warned, height=180, colors=(WARNING_COLOR,)),
+        warnings_narrow=stacked_columns(days, warned, width=420, height=160, colors=(WARNING_COLOR,), ticks=4),
         feedback=split_bars([(labels.topic(b.key), b.up, b.down) for b in data.by_topic if b.up or b.down]),
     )
 

@@ -110,7 +110,8 @@ class Funnel:
 class Overview:
     days: list[str]
     by_day: dict[str, Breakdown]
-    topic_by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # topic → day → inquiries
+    topic_by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # topic → day → questions (is_question)
+    warnings_by_day: dict[str, int] = field(default_factory=dict)  # day → messages with a sign of a scam
     by_topic: list[Breakdown] = field(default_factory=list)
     by_channel: list[Breakdown] = field(default_factory=list)
     by_campaign: list[Breakdown] = field(default_factory=list)
@@ -353,14 +354,17 @@ class Dashboard:
             .limit(10)
         )
         users = self._range_scan(select(func.count(distinct(Inquiry.user_id))).where(*where), f)
+        warnings = select(day, func.count()).where(*where, Inquiry.warning.is_(True)).group_by(day)
         async with self.store.sessions() as session:
             day_rows = (await session.execute(by_day_topic)).all()
             place_rows = (await session.execute(by_place)).all()
             top_rows = (await session.execute(self._range_scan(top, f))).all()
             user_count = int((await session.scalar(users)) or 0)
+            warning_rows = (await session.execute(warnings)).all()
         topic_by_day: dict[str, dict[str, int]] = {}
-        for d, topic, n, *_rest in day_rows:
-            topic_by_day.setdefault(str(topic), {})[str(d)] = int(n)
+        for d, topic, _n, questions, *_rest in day_rows:
+            if questions:
+                topic_by_day.setdefault(str(topic), {})[str(d)] = int(questions)
         total = _fold((None, r[2:]) for r in day_rows)
         return Overview(
             days=[d.isoformat() for d in days],
@@ -373,6 +377,7 @@ class Dashboard:
             top_entries=[(str(e), int(n)) for e, n in top_rows],
             total=replace(total[0], users=user_count) if total else Breakdown(key=None),
             handoffs_open=await self.open_handoffs(),
+            warnings_by_day={str(d): int(n) for d, n in warning_rows},
         )
 
     async def top_entries(self, conditions: Sequence[ColumnElement[bool]], limit: int = 20) -> list[tuple[str, int]]:

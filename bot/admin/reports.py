@@ -169,7 +169,7 @@ def export_row(inquiry: Inquiry, labels: Labels) -> list[Cell]:
         to_local(inquiry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
         pseudonym(inquiry.user_id),
         labels.of("channels", inquiry.channel),
-        inquiry.province or "",
+        labels.province(inquiry.province),
         inquiry.campaign or "",
         labels.topic(inquiry.topic),
         labels.of("outcomes", inquiry.outcome),
@@ -178,7 +178,7 @@ def export_row(inquiry: Inquiry, labels: Labels) -> list[Cell]:
         labels.report("yes") if inquiry.answered else labels.report("no"),
         labels.report("yes") if inquiry.handoff else labels.report("no"),
         inquiry.feedback,
-        inquiry.text,
+        labels.said(inquiry),
         inquiry.reply_text,
     ]
 
