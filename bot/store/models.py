@@ -114,6 +114,10 @@ class Handoff(Base):
     # Where to send the official's reply (the platform chat id), encrypted; cleared when the
     # handoff is closed, and gone with the row when the user deletes their data (bot/admin/delivery.py).
     delivery_address: Mapped[str | None] = mapped_column(Text)
+    # The official answering it ("Tôi trả lời yêu cầu này"), and who closed it (migration 0005).
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Campaign(Base):
@@ -161,6 +165,9 @@ class EnterpriseList(Base):
     source: Mapped[str] = mapped_column(String(255))  # the file's name
     row_count: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it last became the active list (None: uploaded, awaiting an official's confirmation).
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Enterprise(Base):
