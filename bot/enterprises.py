@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from actions.brokers import STATUSES, BrokerRules, Enterprise, EnterpriseDirectory, ImportRules, MatchingRules, name_key
 from bot.store import enterprises as db
@@ -411,6 +411,46 @@ async def import_enterprises(
         "enterprise list #%s: %d rows imported, %d rejected", report.list_id, report.imported, len(report.rejected)
     )
     return report
+
+
+class Listed(Protocol):
+    """What a comparison reads of an enterprise row."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def licence_no(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListDiff:
+    """How a newer list differs from an older one, matched by licence number."""
+
+    added: list[Listed]
+    removed: list[Listed]
+    changed: list[tuple[Listed, Listed]]  # (old, new): the status (or the name) changed
+    unchanged: int
+
+
+def compare(old: Iterable[Listed], new: Iterable[Listed]) -> ListDiff:
+    """Added, removed and changed enterprises between two lists (by licence number, case-blind)."""
+    before = {r.licence_no.casefold(): r for r in old}
+    after = {r.licence_no.casefold(): r for r in new}
+    changed = [
+        (before[k], r)
+        for k, r in after.items()
+        if k in before and (before[k].status != r.status or before[k].name != r.name)
+    ]
+    return ListDiff(
+        added=[r for k, r in after.items() if k not in before],
+        removed=[r for k, r in before.items() if k not in after],
+        changed=changed,
+        unchanged=sum(1 for k in after if k in before) - len(changed),
+    )
 
 
 async def confirm_list(store: Store, list_id: int, cache: EnterpriseCache | None = None) -> bool:

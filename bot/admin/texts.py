@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +89,11 @@ class Labels:
         else:
             chosen = self.of("outcomes", inquiry.outcome)
         return str(self.data["button"]).format(label=chosen)
+
+    def problem(self, code: str, values: Iterable[tuple[str, str]]) -> str:
+        """An enterprise-list problem in Vietnamese (bot/enterprises.py PROBLEMS codes)."""
+        wording = self.data["enterprise_problems"].get(code)
+        return str(wording).format(**dict(values)) if wording else code
 
     def message(self, key: str | None) -> str | None:
         """The message for ?msg=KEY, or None for a key this file does not know."""

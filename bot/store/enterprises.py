@@ -132,15 +132,15 @@ async def previous_list(store: Store) -> EnterpriseList | None:
 
 
 async def list_rows(
-    store: Store, list_id: int, words: Sequence[str] = (), offset: int = 0, limit: int = 50
+    store: Store, list_id: int, words: Sequence[tuple[str, str]] = (), offset: int = 0, limit: int = 50
 ) -> tuple[int, list[Enterprise]]:
-    """(how many match, one page by name) of a list's enterprises whose folded name or licence
-    number holds every word."""
+    """(how many match, one page by name) of a list's enterprises where every (folded, as typed)
+    word is in the folded name or the licence number."""
     conditions = [Enterprise.list_id == list_id]
-    for word in words:
+    for folded, typed in words:
         conditions.append(
-            Enterprise.name_key.contains(word, autoescape=True)
-            | func.lower(Enterprise.licence_no).contains(word, autoescape=True)
+            Enterprise.name_key.contains(folded, autoescape=True)
+            | func.lower(Enterprise.licence_no).contains(typed.lower(), autoescape=True)
         )
     async with store.sessions() as session:
         total = int((await session.execute(select(func.count()).where(*conditions))).scalar_one())
