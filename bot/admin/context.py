@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.admin.accounts import Accounts, Clock, SignedIn
 from bot.admin.charts import number
+from bot.admin.daycache import DayCache
 from bot.admin.filters import FILTER_FIELDS
 from bot.admin.queries import Dashboard
 from bot.admin.texts import Labels, to_local
@@ -43,6 +44,7 @@ class AdminConfig:
     proxies: tuple[Network, ...] = ()  # LAODONG_TRUSTED_PROXIES, parsed once
     clock: Clock = utcnow
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one knowledge edit at a time
+    days: DayCache = field(default_factory=DayCache)  # finished days' overview numbers
 
 
 ADMIN = web.AppKey("admin", AdminConfig)
@@ -104,7 +106,7 @@ def accounts_of(request: web.Request) -> Accounts:
 
 
 def board_of(request: web.Request) -> Dashboard:
-    return Dashboard(service_of(request).store)
+    return Dashboard(service_of(request).store, days=admin_of(request).days)
 
 
 def labels_of(request: web.Request) -> Labels:

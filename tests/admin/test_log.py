@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 
+from bot.admin.daycache import DayCache
 from bot.admin.filters import LogFilter
 from bot.admin.queries import Dashboard
 from bot.admin.texts import LOCAL_TZ, local_midnight
@@ -198,3 +199,28 @@ async def test_the_questions_chart_counts_questions_and_the_warnings_chart_shows
     assert "không đếm lời chào" in html and "Tin nhắn có dấu hiệu lừa đảo mỗi ngày" in html
     assert "03/03 · Tin có dấu hiệu lừa đảo: 1" in html
     assert "03/03 · Đi làm việc ở nước ngoài: 2" in html
+
+
+async def test_finished_days_come_from_the_day_cache_and_today_stays_live(store: Store) -> None:
+    now = [0.0]
+    days_cache = DayCache(ttl_seconds=600, clock=lambda: now[0])
+    board = Dashboard(store, days=days_cache)
+    yesterday, today = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+    for day in (yesterday, today):
+        await set_created_at(store, await store.record(turn()), dt.datetime.combine(day, dt.time(12), LOCAL_TZ))
+    f, span = LogFilter(start=yesterday, end=today), [yesterday, today]
+    first = await board.overview(f, span, today=today)
+    assert first.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 1}} and first.total.users == 1
+    for day in (yesterday, today):  # one more question on each day
+        at = dt.datetime.combine(day, dt.time(13), LOCAL_TZ)
+        await set_created_at(store, await store.record(turn(user="u2")), at)
+    second = await board.overview(f, span, today=today)
+    assert second.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 2}}  # yesterday as cached
+    assert second.total.users == 2  # askers are always counted live
+    assert (await Dashboard(store).overview(f, span, today=today)).topic_by_day["work_abroad"]["2026-03-02"] == 2
+    now[0] = 601  # the cached day expires
+    third = await board.overview(f, span, today=today)
+    assert third.topic_by_day == {"work_abroad": {"2026-03-02": 2, "2026-03-03": 2}}
+    assert third.by_day["2026-03-02"].questions == 2 and third.top_entries == [
+        ("vn_di_lam_viec_nuoc_ngoai_hop_phap", 4)
+    ]
