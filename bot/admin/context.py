@@ -49,6 +49,7 @@ class AdminConfig:
 
 ADMIN = web.AppKey("admin", AdminConfig)
 SIGNED_IN = web.RequestKey("admin_signed_in", SignedIn)
+OPEN_REQUESTS = web.RequestKey("admin_open_requests", int)  # handoffs waiting, for the navigation
 
 
 def load_or_create_secret(settings: Settings) -> bytes:
@@ -141,6 +142,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             labels=labels,
             message=labels.message(request.query.get("msg")),
             path=request.path,
+            open_requests=request.get(OPEN_REQUESTS),
             active_filters=sum(1 for k, v in request.query.items() if k in FILTER_FIELDS and v.strip()),
             **context,
         )

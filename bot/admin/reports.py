@@ -317,7 +317,7 @@ def _summary(
         ("users", total.users),
         ("new_users", new_users),
         ("handoffs", len(handoffs)),
-        ("handoffs_answered", sum(1 for h in handoffs if h[0] == "answered")),
+        ("handoffs_answered", sum(1 for h in handoffs if h[2] is not None)),  # a reply reached the worker
         ("median_hours", round(statistics.median(waits), 1) if waits else None),
         ("feedback_up", total.up),
         ("feedback_down", total.down),

@@ -160,3 +160,11 @@ async def test_a_web_chat_worker_sees_the_pickup_notice(dashboard: AdminSite) ->
     await dashboard.post(f"/admin/handoffs/{handoff.id}/take", {})
     updates = await (await client.get("/api/chat/updates")).json()
     assert len(updates["messages"]) == 1 and "Một cán bộ đã nhận câu hỏi của bạn" in updates["messages"][0]["text"]
+
+
+async def test_every_page_shows_how_many_requests_wait(dashboard: AdminSite) -> None:
+    await open_requests(dashboard, 3)
+    await dashboard.login("viewer")
+    for path in ("/admin/", "/admin/inquiries", "/admin/enterprises"):
+        html = await (await dashboard.client.get(path)).text()
+        assert 'Gặp cán bộ <span class="count" title="3 yêu cầu đang chờ">3</span>' in html, path
