@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from actions.brokers import STATUSES, BrokerRules, Enterprise, EnterpriseDirectory, ImportRules, MatchingRules, name_key
 from bot.store import enterprises as db
@@ -37,8 +37,72 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{
 _VN_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
+# What can be wrong with a file or a row, in English (CLI, logs); the dashboard words each code
+# in Vietnamese (bot/admin/labels.yaml, enterprise_problems) with the same values.
+PROBLEMS = {
+    "not_utf8": "the file is not UTF-8 text; save it as “CSV UTF-8”",
+    "not_xlsx": "not a readable .xlsx workbook ({kind})",
+    "too_large": "the file is larger than {max} bytes",
+    "old_xls": "old .xls workbooks are not read; save the file as .xlsx or CSV UTF-8",
+    "file_type": "unsupported file type {suffix!r}: use .csv or .xlsx",
+    "header_lacks": "the header row (row {row}) lacks the column(s) {missing}",
+    "no_header": "no header row: the file needs the columns name, licence_no, licence_date, status, list_date "
+    "(or Tên doanh nghiệp, Số giấy phép, Ngày cấp, Trạng thái, Ngày danh sách)",
+    "too_many_rows": "more than {max} rows",
+    "no_valid_rows": "no valid rows",
+    "no_list_date": "no list date: add a list_date (Ngày danh sách) column or give --list-date",
+    "unreadable": "cannot read the file ({detail})",
+    "no_file": "no file",
+    "name_empty": "the name is empty",
+    "name_long": "the name is longer than {max} characters",
+    "name_legal_only": "the name {name!r} holds only legal-form words",
+    "licence_empty": "the licence number is empty",
+    "licence_long": "the licence number is longer than {max} characters",
+    "licence_twice": "licence number {licence!r} is also on row {row}",
+    "licence_date_empty": "the licence date is empty",
+    "licence_date_bad": "the licence date {text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+    "licence_date_range": "the licence date {text!r} is out of range",
+    "status_empty": "the status is empty",
+    "status_unknown": "the status {status!r} is not one of {known} (đang hoạt động, đình chỉ, thu hồi)",
+    "list_date_empty": "the list date is empty",
+    "list_date_bad": "the list date {text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+    "list_date_range": "the list date {text!r} is out of range",
+    "list_date_differs": "the list date {date} differs from the list's date {list_date}",
+    "licence_after_list": "the licence date {date} is after the list date",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong, as a code of PROBLEMS and the values its wording needs."""
+
+    code: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **values: object) -> Problem:
+        return cls(code, tuple((k, str(v)) for k, v in values.items()))
+
+    def __str__(self) -> str:
+        return PROBLEMS[self.code].format(**dict(self.values))
+
+
 class ListFileError(ValueError):
     """The file cannot be read as an enterprise list at all."""
+
+    def __init__(self, code: str, **values: object) -> None:
+        self.problem = Problem.of(code, **values)
+        super().__init__(str(self.problem))
+
+
+class DateProblem(ValueError):
+    """A date cell that is not a date: empty, bad or out of range (the code's last word)."""
+
+    def __init__(self, kind: str, text: str = "") -> None:
+        self.kind, self.text = kind, text
+        super().__init__(
+            {"empty": "is empty", "bad": f"{text!r} is not a date", "range": f"{text!r} is out of range"}[kind]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +110,11 @@ class Rejected:
     """A row left out of the import, and why (row numbers as the spreadsheet shows them)."""
 
     row: int
-    reason: str
+    problems: tuple[Problem, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
 
 
 @dataclass(slots=True)
@@ -59,11 +127,16 @@ class ImportReport:
     imported: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    error: str | None = None  # why nothing was imported, when nothing was
+    problem: Problem | None = None  # why nothing was imported, when nothing was
+    pending: bool = False  # staged for an official to confirm (the dashboard), not active yet
 
     @property
     def ok(self) -> bool:
         return self.list_id is not None
+
+    @property
+    def error(self) -> str | None:
+        return str(self.problem) if self.problem else None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -105,28 +178,28 @@ def _cell_text(value: object) -> str:
 
 
 def parse_date(value: object) -> dt.date:
-    """A date cell: an Excel date, YYYY-MM-DD or DD/MM/YYYY (ValueError with the reason otherwise)."""
+    """A date cell: an Excel date, YYYY-MM-DD or DD/MM/YYYY (DateProblem, a ValueError, otherwise)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = _cell_text(value)
     if not text:
-        raise ValueError("is empty")
+        raise DateProblem("empty")
     found = _ISO_DATE.match(text)
     if found:
         year, month, day = (int(g) for g in found.groups())
     else:
         vn = _VN_DATE.match(text)
         if not vn:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+            raise DateProblem("bad", text)
         day, month, year = (int(g) for g in vn.groups())
     try:
         date = dt.date(year, month, day)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)") from None
+        raise DateProblem("bad", text) from None
     if not 1990 <= date.year <= 2100:
-        raise ValueError(f"{text!r} is out of range")
+        raise DateProblem("range", text)
     return date
 
 
@@ -134,7 +207,7 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ListFileError("the file is not UTF-8 text; save it as “CSV UTF-8”") from None
+        raise ListFileError("not_utf8") from None
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -149,7 +222,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list[Any]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ListFileError(f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
+        raise ListFileError("not_xlsx", kind=exc.__class__.__name__) from None
     try:
         rows = []
         for row in book.active.iter_rows(values_only=True):
@@ -164,15 +237,15 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list[Any]]:
 def read_table(data: bytes, filename: str, rules: ImportRules) -> list[list[Any]]:
     """The cells of a .csv or .xlsx file, row by row."""
     if len(data) > rules.max_bytes:
-        raise ListFileError(f"the file is larger than {rules.max_bytes} bytes")
+        raise ListFileError("too_large", max=rules.max_bytes)
     suffix = Path(filename).suffix.lower()
     if suffix in (".csv", ".txt"):
         return _read_csv(data)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(data, rules.max_rows)
     if suffix == ".xls":
-        raise ListFileError("old .xls workbooks are not read; save the file as .xlsx or CSV UTF-8")
-    raise ListFileError(f"unsupported file type {suffix or '(none)'!r}: use .csv or .xlsx")
+        raise ListFileError("old_xls")
+    raise ListFileError("file_type", suffix=suffix or "(none)")
 
 
 def find_header(rows: Sequence[Sequence[Any]], rules: ImportRules) -> tuple[int, dict[str, int], list[str]]:
@@ -191,12 +264,9 @@ def find_header(rows: Sequence[Sequence[Any]], rules: ImportRules) -> tuple[int,
         if "name" in columns and "licence_no" in columns:
             missing = [c for c in REQUIRED if c not in columns]
             if missing:
-                raise ListFileError(f"the header row (row {index + 1}) lacks the column(s) {', '.join(missing)}")
+                raise ListFileError("header_lacks", row=index + 1, missing=", ".join(missing))
             return index, columns, ignored
-    raise ListFileError(
-        "no header row: the file needs the columns name, licence_no, licence_date, status, list_date "
-        "(or Tên doanh nghiệp, Số giấy phép, Ngày cấp, Trạng thái, Ngày danh sách)"
-    )
+    raise ListFileError("no_header")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +287,7 @@ def parse_rows(
     seen_licences: dict[str, int] = {}
     data_rows = rows[header + 1 :]
     if len(data_rows) > rules.importing.max_rows:
-        raise ListFileError(f"more than {rules.importing.max_rows} rows")
+        raise ListFileError("too_many_rows", max=rules.importing.max_rows)
     for offset, row in enumerate(data_rows):
         number = header + offset + 2
 
@@ -227,44 +297,44 @@ def parse_rows(
 
         if all(_cell_text(v) == "" for v in row):
             continue
-        problems = []
+        problems: list[Problem] = []
         name = _cell_text(cell("name"))
         key = name_key(name, rules.matching) if name else ""
         if not name:
-            problems.append("the name is empty")
+            problems.append(Problem.of("name_empty"))
         elif len(name) > MAX_NAME:
-            problems.append(f"the name is longer than {MAX_NAME} characters")
+            problems.append(Problem.of("name_long", max=MAX_NAME))
         elif not key:
-            problems.append(f"the name {name!r} holds only legal-form words")
+            problems.append(Problem.of("name_legal_only", name=name))
         licence = _cell_text(cell("licence_no"))
         if not licence:
-            problems.append("the licence number is empty")
+            problems.append(Problem.of("licence_empty"))
         elif len(licence) > MAX_LICENCE:
-            problems.append(f"the licence number is longer than {MAX_LICENCE} characters")
+            problems.append(Problem.of("licence_long", max=MAX_LICENCE))
         elif licence.casefold() in seen_licences:
-            problems.append(f"licence number {licence!r} is also on row {seen_licences[licence.casefold()]}")
+            problems.append(Problem.of("licence_twice", licence=licence, row=seen_licences[licence.casefold()]))
         licence_date: dt.date | None = None
         try:
             licence_date = parse_date(cell("licence_date"))
-        except ValueError as exc:
-            problems.append(f"the licence date {exc}")
+        except DateProblem as exc:
+            problems.append(Problem.of(f"licence_date_{exc.kind}", text=exc.text))
         raw_status = _cell_text(cell("status"))
         status = statuses.get(_fold(raw_status)) if raw_status else None
         if status is None:
             known = ", ".join(STATUSES)
             problems.append(
-                f"the status {raw_status!r} is not one of {known} (đang hoạt động, đình chỉ, thu hồi)"
+                Problem.of("status_unknown", status=raw_status, known=known)
                 if raw_status
-                else "the status is empty"
+                else Problem.of("status_empty")
             )
         row_list_date: dt.date | None = None
         if "list_date" in columns and _cell_text(cell("list_date")):
             try:
                 row_list_date = parse_date(cell("list_date"))
-            except ValueError as exc:
-                problems.append(f"the list date {exc}")
+            except DateProblem as exc:
+                problems.append(Problem.of(f"list_date_{exc.kind}", text=exc.text))
         if problems:
-            rejected.append(Rejected(number, "; ".join(problems)))
+            rejected.append(Rejected(number, tuple(problems)))
             continue
         assert status is not None
         seen_licences[licence.casefold()] = number
@@ -276,9 +346,11 @@ def parse_rows(
     valid: list[db.EnterpriseRow] = []
     for r in parsed:
         if not override and r.list_date is not None and r.list_date != list_date:
-            rejected.append(Rejected(r.number, f"the list date {r.list_date} differs from the list's date {list_date}"))
+            rejected.append(
+                Rejected(r.number, (Problem.of("list_date_differs", date=r.list_date, list_date=list_date),))
+            )
         elif list_date is not None and r.row.licence_date is not None and r.row.licence_date > list_date:
-            rejected.append(Rejected(r.number, f"the licence date {r.row.licence_date} is after the list date"))
+            rejected.append(Rejected(r.number, (Problem.of("licence_after_list", date=r.row.licence_date),)))
         else:
             valid.append(r.row)
     rejected.sort(key=lambda r: r.row)
@@ -292,11 +364,15 @@ async def import_enterprises(
     list_date: dt.date | None = None,
     rules: BrokerRules | None = None,
     cache: EnterpriseCache | None = None,
+    stage: bool = False,
+    uploaded_by: str | None = None,
 ) -> ImportReport:
     """Check an official list file and make it the active list (nothing changes if no row is valid).
 
     `path_or_bytes` is a path, or the uploaded bytes with their `filename` (.csv or .xlsx).
     `list_date` overrides the file's list_date column. Give the bot's `cache` to reload at once.
+    With `stage` the valid rows are only stored, for an official to compare and confirm
+    (`confirm_list`); the active list stays as it is.
     """
     rules = rules or BrokerRules.load()
     if isinstance(path_or_bytes, bytes):
@@ -309,28 +385,80 @@ async def import_enterprises(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            return ImportReport(source=filename, error=f"cannot read the file ({exc.strerror or exc})")
+            return ImportReport(source=filename, problem=Problem.of("unreadable", detail=exc.strerror or exc))
     report = ImportReport(source=Path(filename).name)
     try:
         table = read_table(data, filename, rules.importing)
         valid, report.list_date, report.rejected, report.ignored_columns = parse_rows(table, rules, list_date)
     except ListFileError as exc:
-        report.error = str(exc)
+        report.problem = exc.problem
         return report
     if not valid:
-        report.error = "no valid rows"
+        report.problem = Problem.of("no_valid_rows")
         return report
     if report.list_date is None:
-        report.error = "no list date: add a list_date (Ngày danh sách) column or give --list-date"
+        report.problem = Problem.of("no_list_date")
         return report
-    report.list_id = await db.replace_list(store, report.list_date, report.source, valid)
+    if stage:
+        report.list_id = await db.stage_list(store, report.list_date, report.source, valid, uploaded_by)
+        report.pending = True
+    else:
+        report.list_id = await db.replace_list(store, report.list_date, report.source, valid)
     report.imported = len(valid)
-    if cache is not None:
+    if cache is not None and not stage:
         cache.invalidate()
     log.info(
         "enterprise list #%s: %d rows imported, %d rejected", report.list_id, report.imported, len(report.rejected)
     )
     return report
+
+
+class Listed(Protocol):
+    """What a comparison reads of an enterprise row."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def licence_no(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListDiff:
+    """How a newer list differs from an older one, matched by licence number."""
+
+    added: list[Listed]
+    removed: list[Listed]
+    changed: list[tuple[Listed, Listed]]  # (old, new): the status (or the name) changed
+    unchanged: int
+
+
+def compare(old: Iterable[Listed], new: Iterable[Listed]) -> ListDiff:
+    """Added, removed and changed enterprises between two lists (by licence number, case-blind)."""
+    before = {r.licence_no.casefold(): r for r in old}
+    after = {r.licence_no.casefold(): r for r in new}
+    changed = [
+        (before[k], r)
+        for k, r in after.items()
+        if k in before and (before[k].status != r.status or before[k].name != r.name)
+    ]
+    return ListDiff(
+        added=[r for k, r in after.items() if k not in before],
+        removed=[r for k, r in before.items() if k not in after],
+        changed=changed,
+        unchanged=sum(1 for k in after if k in before) - len(changed),
+    )
+
+
+async def confirm_list(store: Store, list_id: int, cache: EnterpriseCache | None = None) -> bool:
+    """Make a staged (or an earlier) list the active one; False if there is no such list."""
+    done = await db.activate_list(store, list_id)
+    if done and cache is not None:
+        cache.invalidate()
+    return done
 
 
 async def load_directory(store: Store, rules: MatchingRules) -> EnterpriseDirectory:

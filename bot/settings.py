@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.web.proxy import Network, parse_networks
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAODONG_", env_file=".env", extra="ignore")
 
     env: Literal["development", "production"] = "development"
-    database_url: str = "sqlite:///var/laodong.db"
+    database_url: str = "sqlite:///var/laodong.db"  # unset: laodong.db under data_dir (_database_in_data_dir)
     data_dir: Path = Path("var")
     # Key for the keyed hash that turns platform ids into pseudonymous user ids.
     # In development a random key is created under data_dir on first use.
@@ -133,6 +133,13 @@ class Settings(BaseSettings):
     redis_prefix: str = "laodong:"
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        """Without LAODONG_DATABASE_URL, the SQLite file lives in LAODONG_DATA_DIR."""
+        if "database_url" not in self.model_fields_set:
+            self.database_url = f"sqlite:///{self.data_dir / 'laodong.db'}"
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

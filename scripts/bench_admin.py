@@ -1,6 +1,8 @@
-"""Dashboard paging benchmark: a million inquiries, the log's first/middle/last page under filters.
+"""Dashboard benchmark: a million inquiries and 2,000 open handoffs (of ~22,000), the log's
+first/middle/last page under filters (query time), then whole pages through the real app
+(server time per page: from the request entering the app to the response, rendering included).
 
-    .venv/bin/python scripts/bench_admin.py [--rows 1000000] [--backend sqlite|postgresql|both]
+    .venv/bin/python scripts/bench_admin.py [--rows 1000000] [--open 2000] [--backend sqlite|postgresql|both]
 
 SQLite goes to a temporary file; PostgreSQL to a temporary database on LAODONG_TEST_PG
 (default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards.
@@ -23,11 +25,18 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+
+from bot.admin.accounts import Accounts
 from bot.admin.filters import LogFilter
 from bot.admin.grouping import group_questions
 from bot.admin.queries import Dashboard
 from bot.admin.texts import local_today
+from bot.settings import Settings
 from bot.store.store import Store
+from bot.web.app import create_app
 
 PG_ADMIN_URL = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TOPICS = ["work_abroad"] * 30 + ["employment"] * 20 + ["vocational"] * 15 + ["social_assistance"] * 10
@@ -46,6 +55,9 @@ QUESTIONS = [
     "lao dong tro ve tim viec",
 ]
 RARE = "zyxwvut hiem gap"
+HANDOFF_EVERY = 45  # one inquiry in 45 asked for an official (≈ 22,000 of a million)
+OFFICIAL, PASSWORD = "bench.admin", "mat-khau-bench-du-dai-123"
+TARGET_MS = 300
 
 
 def rows(n: int, users: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
@@ -125,6 +137,23 @@ async def fill_postgres(url: str, n: int, users: int) -> None:
     await conn.close()
 
 
+async def add_handoffs(store: Store, open_count: int) -> int:
+    """Handoffs for one inquiry in HANDOFF_EVERY; the newest `open_count` open, the rest answered or closed."""
+    async with store.engine.begin() as conn:
+        top = int((await conn.execute(text("SELECT max(id) FROM inquiries"))).scalar_one())
+        first_open = top - open_count * HANDOFF_EVERY
+        await conn.execute(
+            text(
+                "INSERT INTO handoffs (inquiry_id, user_id, channel, question, status, created_at) "
+                "SELECT id, user_id, channel, text, "
+                "CASE WHEN id > :first_open THEN 'open' WHEN id % 2 = 0 THEN 'answered' ELSE 'closed' END, created_at "
+                "FROM inquiries WHERE id % :every = 0"
+            ),
+            {"first_open": first_open, "every": HANDOFF_EVERY},
+        )
+        return int((await conn.execute(text("SELECT count(*) FROM handoffs WHERE status = 'open'"))).scalar_one())
+
+
 async def timed(fn: Callable[[], Awaitable[Any]], repeat: int = 5) -> float:
     """Median milliseconds of `repeat` runs (after one warm-up)."""
     await fn()
@@ -183,6 +212,83 @@ async def measure_other(store: Store) -> list[tuple[str, float]]:
     return out
 
 
+async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, float, float, float]]:
+    """(page, first, median, worst) server milliseconds of whole dashboard pages, signed in as an
+    admin: the first load (cold: the overview's day cache empty), then five more."""
+    spent: list[float] = []
+
+    @web.middleware
+    async def server_time(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        t = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            spent.append((time.perf_counter() - t) * 1000)
+
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key="bench-secret-key")
+    app = create_app(settings)
+    app.middlewares.insert(0, server_time)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        store = Store(url)
+        await Accounts(store).create_user(OFFICIAL, PASSWORD, "admin")
+        async with store.engine.connect() as conn:
+            open_ids = [
+                int(i) for (i,) in await conn.execute(text("SELECT id FROM handoffs WHERE status = 'open' ORDER BY id"))
+            ]
+        await store.close()
+        login = await (await client.get("/admin/login")).text()
+        csrf = login.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
+        form = {"_csrf": csrf, "username": OFFICIAL, "password": PASSWORD, "next": "/admin/"}
+        assert (await client.post("/admin/login", data=form, allow_redirects=False)).status == 303
+        today = local_today(dt.datetime.now(dt.UTC))
+        year_ago = (today - dt.timedelta(days=364)).isoformat()
+        inbox_pages = -(-len(open_ids) // 50)
+        pages = {
+            "overview, 30 days": "/admin/",
+            "overview, 365 days": f"/admin/?start={year_ago}&end={today.isoformat()}",
+            "log, first page": "/admin/inquiries",
+            "log, middle page": f"/admin/inquiries?before={n // 2}",
+            "log, oldest page": "/admin/inquiries?page=oldest",
+            "log, topic + province": "/admin/inquiries?topic=employment&province=kien-giang",
+            "log, search (2 words)": "/admin/inquiries?q=luong+nhat",
+            "log, one conversation": f"/admin/inquiries/{n // 2}",
+            f"inbox, {len(open_ids)} open: first page": "/admin/handoffs",
+            "inbox, middle page": f"/admin/handoffs?page={inbox_pages // 2 or 1}",
+            "inbox, last page": f"/admin/handoffs?page={inbox_pages}",
+            "inbox, province + waiting > 1 day": "/admin/handoffs?province=lao-cai&waiting=1d",
+            "inbox, answered tab (≈10,000)": "/admin/handoffs?status=answered",
+            "one request (handoff page)": f"/admin/handoffs/{open_ids[len(open_ids) // 2]}",
+        }
+        out = []
+        for name, path in pages.items():
+            times = []
+            for _ in range(6):  # one warm-up, five measured
+                spent.clear()
+                res = await client.get(path)
+                assert res.status == 200, (path, res.status, (await res.text())[:300])
+                await res.read()
+                times.append(spent[0])
+            measured = times[1:]
+            out.append((name, times[0], statistics.median(measured), max(measured)))
+        return out
+    finally:
+        await client.close()
+
+
+def report_pages(backend: str, n: int, pages: list[tuple[str, float, float, float]]) -> None:
+    print(f"\n## {backend}: whole pages, server time (target < {TARGET_MS} ms)\n")
+    print("| page | first load ms | then: median ms | worst of 5 ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, first, median, worst in pages:
+        flag = "" if worst < TARGET_MS else " ⚠"
+        print(f"| {name} | {first:.0f} | {median:.0f} | {worst:.0f}{flag} |")
+    sys.stdout.flush()
+
+
 def report(
     backend: str, n: int, fill_s: float, paging: list[tuple[str, float, float, float]], other: list[tuple[str, float]]
 ) -> None:
@@ -196,21 +302,24 @@ def report(
     sys.stdout.flush()
 
 
-async def bench_sqlite(n: int, users: int) -> None:
+async def bench_sqlite(n: int, users: int, open_count: int, queries: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/bench.db"
         store = Store(f"sqlite:///{path}")
         await store.migrate()
         t = time.perf_counter()
         fill_sqlite(path, n, users)
+        await add_handoffs(store, open_count)
         fill_s = time.perf_counter() - t
         try:
-            report("SQLite", n, fill_s, await measure(store, n), await measure_other(store))
+            if queries:
+                report("SQLite", n, fill_s, await measure(store, n), await measure_other(store))
         finally:
             await store.close()
+        report_pages("SQLite", n, await measure_pages(f"sqlite:///{path}", tmp, n))
 
 
-async def bench_postgres(n: int, users: int) -> None:
+async def bench_postgres(n: int, users: int, open_count: int, queries: bool) -> None:
     import asyncpg
 
     name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
@@ -222,11 +331,15 @@ async def bench_postgres(n: int, users: int) -> None:
         await store.migrate()
         t = time.perf_counter()
         await fill_postgres(url, n, users)
+        await add_handoffs(store, open_count)
         fill_s = time.perf_counter() - t
         try:
-            report("PostgreSQL", n, fill_s, await measure(store, n), await measure_other(store))
+            if queries:
+                report("PostgreSQL", n, fill_s, await measure(store, n), await measure_other(store))
         finally:
             await store.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            report_pages("PostgreSQL", n, await measure_pages(url, tmp, n))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -236,12 +349,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--open", type=int, default=2000, help="open handoffs (the newest)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pages-only", action="store_true", help="skip the query-level log paging table")
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
-        asyncio.run(bench_sqlite(args.rows, args.users))
+        asyncio.run(bench_sqlite(args.rows, args.users, args.open, not args.pages_only))
     if args.backend in ("postgresql", "both"):
-        asyncio.run(bench_postgres(args.rows, args.users))
+        asyncio.run(bench_postgres(args.rows, args.users, args.open, not args.pages_only))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ from aiohttp import web
 from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, require_session
 from bot.admin.context import (
     ADMIN,
+    OPEN_REQUESTS,
     PREFIX,
+    SIGNED_IN,
     STATIC_DIR,
     AdminConfig,
     Handler,
+    board_of,
     load_or_create_secret,
     template_environment,
 )
@@ -37,7 +40,15 @@ MAX_UPLOAD = 10 * 1024 * 1024
 def create_admin_app() -> web.Application:
     """The dashboard's routes behind its middlewares (error pages, no caching, session, CSRF)."""
     admin = web.Application(
-        middlewares=[larger_bodies, no_store, error_pages, plain_input, require_session, check_csrf]
+        middlewares=[
+            larger_bodies,
+            no_store,
+            error_pages,
+            plain_input,
+            require_session,
+            check_csrf,
+            count_open_requests,
+        ]
     )
     for feature in FEATURES:
         admin.router.add_routes(feature.routes)
@@ -50,6 +61,14 @@ async def larger_bodies(request: web.Request, handler: Handler) -> web.StreamRes
     """Let dashboard forms carry an upload (the root app keeps a small limit for the web chat)."""
     if request.method == "POST":
         request = request.clone(client_max_size=MAX_UPLOAD)
+    return await handler(request)
+
+
+@web.middleware
+async def count_open_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Pages show how many workers wait for an official beside "Gặp cán bộ" (one indexed count)."""
+    if request.method == "GET" and SIGNED_IN in request and not request.path.startswith(f"{PREFIX}/static/"):
+        request[OPEN_REQUESTS] = await board_of(request).open_handoffs()
     return await handler(request)
 
 

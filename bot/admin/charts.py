@@ -17,6 +17,13 @@ class Bar:
     y: float
     width: float
     text: str
+    lines: tuple[str, ...] = ()  # the label wrapped onto lines above the bar (phones); () beside it
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    y: float
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class BarChart:
     row: int
     bars: list[Bar]
     color: str
+    above: bool = False  # labels on their own lines above the bars, whole (phones)
 
     @property
     def label_chars(self) -> int:
@@ -113,6 +121,35 @@ def bar_chart(
     return BarChart(
         width=width, height=max(row, row * len(items)), label_width=label_width, row=row, bars=bars, color=color
     )
+
+
+LINE_HEIGHT = 18
+CHARS_PER_LINE_PX = 7.6  # average width of a 14px character of Vietnamese text, in viewBox units
+
+
+def wrap_label(label: str, chars: int) -> tuple[str, ...]:
+    """A label broken at spaces into lines of at most `chars` characters (a longer word stays whole)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return tuple(lines) or ("",)
+
+
+def labelled_bars(items: Sequence[tuple[str, float]], width: int = 360, color: str = PALETTE[0]) -> BarChart:
+    """Bars for a phone: each label whole, wrapped on lines above its bar, the bar full width below."""
+    top = max((v for _label, v in items), default=0) or 1
+    room, chars, bar = width - 60, int(width / CHARS_PER_LINE_PX), 16
+    bars, y = [], 0.0
+    for label, v in items:
+        lines = wrap_label(label, chars)
+        bars.append(
+            Bar(label=label, value=v, y=y, width=max(1.0, room * v / top) if v else 0.0, text=number(v), lines=lines)
+        )
+        y += LINE_HEIGHT * len(lines) + bar + 10
+    return BarChart(width=width, height=max(26, round(y)), label_width=0, row=bar, bars=bars, color=color, above=True)
 
 
 def _x_ticks(labels: Sequence[str], x_of: Sequence[float], most: int = 8) -> list[Tick]:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.admin.accounts import Accounts, Clock, SignedIn
 from bot.admin.charts import number
+from bot.admin.daycache import DayCache
 from bot.admin.filters import FILTER_FIELDS
 from bot.admin.queries import Dashboard
 from bot.admin.texts import Labels, to_local
@@ -43,10 +44,12 @@ class AdminConfig:
     proxies: tuple[Network, ...] = ()  # LAODONG_TRUSTED_PROXIES, parsed once
     clock: Clock = utcnow
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one knowledge edit at a time
+    days: DayCache = field(default_factory=DayCache)  # finished days' overview numbers
 
 
 ADMIN = web.AppKey("admin", AdminConfig)
 SIGNED_IN = web.RequestKey("admin_signed_in", SignedIn)
+OPEN_REQUESTS = web.RequestKey("admin_open_requests", int)  # handoffs waiting, for the navigation
 
 
 def load_or_create_secret(settings: Settings) -> bytes:
@@ -104,7 +107,7 @@ def accounts_of(request: web.Request) -> Accounts:
 
 
 def board_of(request: web.Request) -> Dashboard:
-    return Dashboard(service_of(request).store)
+    return Dashboard(service_of(request).store, days=admin_of(request).days)
 
 
 def labels_of(request: web.Request) -> Labels:
@@ -139,6 +142,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             labels=labels,
             message=labels.message(request.query.get("msg")),
             path=request.path,
+            open_requests=request.get(OPEN_REQUESTS),
             active_filters=sum(1 for k, v in request.query.items() if k in FILTER_FIELDS and v.strip()),
             **context,
         )

@@ -94,6 +94,7 @@ async def take_web_replies(store: Store, user_id: str) -> list[str]:
                 .where(
                     OfficialReply.user_id == user_id,
                     OfficialReply.channel == "web",
+                    OfficialReply.delivery == "sent",  # not a reply kept unsent (the request was closed first)
                     OfficialReply.delivered_at.is_(None),
                 )
                 .order_by(OfficialReply.id)

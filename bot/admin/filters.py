@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal_column
+from sqlalchemy import ColumnElement, Date, and_, cast, literal_column
 from sqlalchemy import func as sql
 
 from bot.admin.texts import LOCAL_OFFSET_HOURS, local_midnight
@@ -16,6 +16,7 @@ from knowledge.model import ENTRY_TOPICS
 from nlu.normalize import fold_key
 
 MAX_VALUE_CHARS = 96
+MAX_SEARCH_WORDS = 8
 FEEDBACK_CHOICES = ("up", "down", "any", "none")
 ANSWERED_CHOICES = {"yes": True, "no": False}
 
@@ -105,18 +106,34 @@ class LogFilter:
             found.append(Inquiry.feedback.is_not(None))
         elif self.feedback == "none":
             found.append(Inquiry.feedback.is_(None))
-        key = fold_key(self.q) if self.q else ""
-        if key:
-            found.append(Inquiry.normalized.contains(key, autoescape=True))
+        found += search_conditions(self.q)
         return found
+
+
+def search_words(q: str | None) -> list[str]:
+    """The folded words of a search (accents, case and abbreviations folded away; punctuation dropped)."""
+    words = fold_key(q).split() if q else []
+    return list(dict.fromkeys(w for w in words if any(c.isalnum() for c in w)))[:MAX_SEARCH_WORDS]
+
+
+def search_conditions(q: str | None) -> list[ColumnElement[bool]]:
+    """Every word of the search begins a word of the question, in any order. (Conditions on the
+    bare column, so PostgreSQL estimates them from its statistics and walks the id index.)"""
+    column = Inquiry.normalized
+    return [
+        (column.startswith(word, autoescape=True) | column.contains(" " + word, autoescape=True)).self_group()
+        for word in search_words(q)
+    ]
 
 
 FILTER_FIELDS = frozenset(f.name for f in fields(LogFilter))
 
 
 def is_question() -> ColumnElement[bool]:
-    """Inquiries that asked something the plans may answer (not greetings, menus or feedback)."""
-    return (Inquiry.topic.in_(ENTRY_TOPICS) | (Inquiry.outcome == "fallback")).self_group()
+    """Typed messages that asked something the plans may answer: not greetings or thanks
+    (chitchat), not commands (/start, /nguoi … have their own topics), not button presses."""
+    asked = (Inquiry.topic.in_(ENTRY_TOPICS) | (Inquiry.outcome == "fallback")).self_group()
+    return and_(Inquiry.message_kind == "text", asked).self_group()
 
 
 def answered_question() -> ColumnElement[bool]:
@@ -124,8 +141,8 @@ def answered_question() -> ColumnElement[bool]:
 
 
 def local_day(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The local (UTC+7) calendar day of a stored UTC time, as 'YYYY-MM-DD' text."""
+    """The local (UTC+7) calendar day of a stored UTC time ('YYYY-MM-DD' text on SQLite, a date on PostgreSQL)."""
     if dialect == "sqlite":
         return sql.date(column, f"+{LOCAL_OFFSET_HOURS} hours")
     shifted = sql.timezone("UTC", column) + literal_column(f"interval '{LOCAL_OFFSET_HOURS} hours'")
-    return sql.to_char(shifted, "YYYY-MM-DD")
+    return cast(shifted, Date)  # str() of the date is 'YYYY-MM-DD'; three times cheaper than to_char

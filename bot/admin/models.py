@@ -113,6 +113,8 @@ class OfficialReply(Base):
     channel: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
-    delivery: Mapped[str] = mapped_column(String(16))  # sent, failed
+    delivery: Mapped[str] = mapped_column(String(16))  # sent, failed, unsent (the request was closed first)
+    # reply: an official's answer; notice: the bot telling the worker an official took the request.
+    kind: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from bot.admin.charts import (
     LineChart,
     SplitChart,
     bar_chart,
+    labelled_bars,
     rate_line,
     split_bars,
     stacked_columns,
@@ -18,6 +19,8 @@ from bot.admin.charts import (
 from bot.admin.queries import Funnel, Overview
 from bot.admin.texts import Labels
 from knowledge.model import TOPICS, KnowledgeBase
+
+WARNING_COLOR = PALETTE[5]  # vermilion: scam warnings stand apart from the topic colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,14 @@ class OverviewCharts:
     campaigns: BarChart
     provinces: BarChart
     top_entries: BarChart
+    channels_narrow: BarChart
+    campaigns_narrow: BarChart
+    provinces_narrow: BarChart
     top_entries_narrow: BarChart
     feedback: SplitChart
+    feedback_narrow: SplitChart
+    warnings: ColumnChart
+    warnings_narrow: ColumnChart
 
 
 def _short_day(iso: str) -> str:
@@ -56,20 +65,29 @@ def overview_charts(data: Overview, labels: Labels, kb: KnowledgeBase) -> Overvi
         return kb.entries[entry_id].title if entry_id in kb.entries else entry_id
 
     days = [_short_day(d) for d in data.days]
+    warned = [(str(labels.data["charts"]["warnings"]), [data.warnings_by_day.get(d, 0) for d in data.days])]
     top = [(title(e), n) for e, n in data.top_entries]
+    rated = [(labels.topic(b.key), b.up, b.down) for b in data.by_topic if b.up or b.down]
+    channels = [(labels.of("channels", b.key) or none, b.inquiries) for b in data.by_channel]
+    campaigns = [(b.key or none, b.inquiries) for b in data.by_campaign][:12]
+    provinces = [(province(b.key), b.inquiries) for b in data.by_province][:12]
     return OverviewCharts(
         topics_by_day=stacked_columns(days, series),
         topics_by_day_narrow=stacked_columns(days, series, width=420, height=220, ticks=4),
         answered_rate=rate_line(days, rates),
         answered_rate_narrow=rate_line(days, rates, width=420, height=180, ticks=4),
-        channels=bar_chart(
-            [(labels.of("channels", b.key) or none, b.inquiries) for b in data.by_channel], color=PALETTE[0]
-        ),
-        campaigns=bar_chart([(b.key or none, b.inquiries) for b in data.by_campaign][:12], color=PALETTE[1]),
-        provinces=bar_chart([(province(b.key), b.inquiries) for b in data.by_province][:12], color=PALETTE[2]),
+        channels=bar_chart(channels, color=PALETTE[0]),
+        campaigns=bar_chart(campaigns, color=PALETTE[1]),
+        provinces=bar_chart(provinces, color=PALETTE[2]),
         top_entries=bar_chart(top, width=1000, label_width=420, color=PALETTE[4]),
-        top_entries_narrow=bar_chart(top, width=420, label_width=190, color=PALETTE[4]),
-        feedback=split_bars([(labels.topic(b.key), b.up, b.down) for b in data.by_topic if b.up or b.down]),
+        channels_narrow=labelled_bars(channels, color=PALETTE[0]),
+        campaigns_narrow=labelled_bars(campaigns, color=PALETTE[1]),
+        provinces_narrow=labelled_bars(provinces, color=PALETTE[2]),
+        top_entries_narrow=labelled_bars(top, color=PALETTE[4]),
+        warnings=stacked_columns(days, warned, height=180, colors=(WARNING_COLOR,)),
+        warnings_narrow=stacked_columns(days, warned, width=420, height=160, colors=(WARNING_COLOR,), ticks=4),
+        feedback=split_bars(rated),
+        feedback_narrow=split_bars(rated, width=360, label_width=180),
     )
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin.daycache import Counts, DayCache, DayRows
 from bot.admin.filters import LogFilter, answered_question, is_question, local_day
 from bot.admin.grouping import Question
 from bot.admin.models import InquiryReview, OfficialReply
-from bot.admin.texts import as_utc, local_midnight
+from bot.admin.texts import as_utc, local_midnight, local_today
 from bot.store.models import Campaign, CampaignEvent, Handoff, Inquiry, User, utcnow
 from bot.store.store import Store
 
@@ -88,6 +89,70 @@ class HandoffRow:
         return as_utc(answered) - as_utc(self.handoff.created_at) if answered is not None else None
 
 
+# The inbox's order: urgent requests first (a worker abroad in trouble), then the newest.
+INBOX_ORDER: tuple[ColumnElement[Any], ...] = (Handoff.urgent.desc(), Handoff.id.desc())
+CLOSED_ORDER: tuple[ColumnElement[Any], ...] = (Handoff.id.desc(),)
+INBOX_PAGE = 50
+# "Waiting longer than": the choices of the inbox's filter.
+WAITING = {
+    "1h": dt.timedelta(hours=1),
+    "8h": dt.timedelta(hours=8),
+    "1d": dt.timedelta(days=1),
+    "3d": dt.timedelta(days=3),
+}
+ASSIGNED_CHOICES = ("none", "me", "others")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """What an official narrowed the inbox to."""
+
+    status: str = "open"
+    province: str | None = None
+    topic: str | None = None
+    waiting: str | None = None  # a key of WAITING
+    assigned: str | None = None  # none, me, others
+    me: str | None = None  # the signed-in official, for assigned=me/others
+
+    def conditions(self, now: dt.datetime) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [Handoff.status == self.status]
+        if self.province is not None:
+            found.append(Inquiry.province == self.province)
+        if self.topic is not None:
+            found.append(Inquiry.topic == self.topic)
+        if self.waiting in WAITING:
+            found.append(Handoff.created_at < now - WAITING[self.waiting])
+        if self.assigned == "none":
+            found.append(Handoff.assigned_to.is_(None))
+        elif self.assigned == "me" and self.me:
+            found.append(Handoff.assigned_to == self.me)
+        elif self.assigned == "others" and self.me:
+            found.append(Handoff.assigned_to.is_not(None) & (Handoff.assigned_to != self.me))
+        return found
+
+    def query(self) -> dict[str, str]:
+        """The filter as query parameters (for links that keep it)."""
+        found = {"status": self.status, "province": self.province, "topic": self.topic}
+        found.update(waiting=self.waiting, assigned=self.assigned)
+        return {k: v for k, v in found.items() if v}
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    rows: list[HandoffRow]
+    total: int  # requests matching the filter
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What "Tôi trả lời yêu cầu này" did: taken (now yours), mine (already), other (someone has it), closed."""
+
+    outcome: str
+    official: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Funnel:
     """How far a campaign's people went: link clicks → starts → questions → answered → handoffs."""
@@ -110,7 +175,8 @@ class Funnel:
 class Overview:
     days: list[str]
     by_day: dict[str, Breakdown]
-    topic_by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # topic → day → inquiries
+    topic_by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # topic → day → questions (is_question)
+    warnings_by_day: dict[str, int] = field(default_factory=dict)  # day → messages with a sign of a scam
     by_topic: list[Breakdown] = field(default_factory=list)
     by_channel: list[Breakdown] = field(default_factory=list)
     by_campaign: list[Breakdown] = field(default_factory=list)
@@ -160,6 +226,49 @@ def _fold(rows: Iterable[tuple[Any, Sequence[Any]]]) -> list[Breakdown]:
     return sorted(found, key=lambda b: (-b.inquiries, b.key or ""))
 
 
+def _ints(values: Sequence[Any]) -> Counts:
+    n, q, a, up, down = (int(v or 0) for v in values)
+    return (n, q, a, up, down)
+
+
+def _assemble(days: list[str], found: dict[str, DayRows], users: int, handoffs_open: int) -> Overview:
+    """The overview of a period from its days' rows."""
+    topic_by_day: dict[str, dict[str, int]] = {}
+    per_day: list[tuple[Any, Counts]] = []
+    per_topic: list[tuple[Any, Counts]] = []
+    channels: list[tuple[Any, Counts]] = []
+    provinces: list[tuple[Any, Counts]] = []
+    campaigns: list[tuple[Any, Counts]] = []
+    entries: dict[str, int] = {}
+    for d in days:
+        rows = found.get(d, DayRows())
+        for topic, counts in rows.topics:
+            per_day.append((d, counts))
+            per_topic.append((topic, counts))
+            if counts[1]:
+                topic_by_day.setdefault(str(topic), {})[d] = counts[1]
+        for channel, province, campaign, counts in rows.places:
+            channels.append((channel, counts))
+            provinces.append((province, counts))
+            campaigns.append((campaign, counts))
+        for entry, n in rows.entries:
+            entries[entry] = entries.get(entry, 0) + n
+    total = _fold((None, c) for _d, c in per_day)
+    return Overview(
+        days=days,
+        by_day={b.key or "": b for b in _fold(per_day)},
+        topic_by_day=topic_by_day,
+        by_topic=_fold(per_topic),
+        by_channel=_fold(channels),
+        by_province=_fold(provinces),
+        by_campaign=_fold(campaigns),
+        top_entries=sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))[:10],
+        total=replace(total[0], users=users) if total else Breakdown(key=None),
+        handoffs_open=handoffs_open,
+        warnings_by_day={d: found[d].warnings for d in days if d in found and found[d].warnings},
+    )
+
+
 def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
     n, q, a, u, up, down = (int(v or 0) for v in values)
     return Breakdown(
@@ -170,8 +279,9 @@ def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
 class Dashboard:
     """Read models of the inquiry log for the dashboard and the reports."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, days: DayCache | None = None) -> None:
         self.store = store
+        self.days = days  # finished days' overview numbers (bot/admin/daycache.py), if kept
 
     @property
     def dialect(self) -> str:
@@ -335,45 +445,64 @@ class Dashboard:
             return query.with_hint(Inquiry, "INDEXED BY ix_inquiries_created_at", "sqlite")
         return query
 
-    async def overview(self, f: LogFilter, days: Sequence[dt.date]) -> Overview:
-        """Everything the overview page charts, for the filtered period, in four scans."""
+    async def overview(self, f: LogFilter, days: Sequence[dt.date], today: dt.date | None = None) -> Overview:
+        """Everything the overview page charts, for the filtered period: per-day numbers (finished
+        days from the day cache when there is one, the rest in four scans) and the distinct askers."""
+        base = replace(f, start=None, end=None)
+        key = tuple(sorted(base.query().items()))
+        today_iso = (today or local_today(utcnow())).isoformat()
+        found: dict[str, DayRows] = {}
+        for d in days:
+            cached = self.days.get(key, d.isoformat()) if self.days is not None and d.isoformat() < today_iso else None
+            if cached is not None:
+                found[d.isoformat()] = cached
+        missing = [d for d in days if d.isoformat() not in found]
+        if missing:
+            fetched = await self._day_rows(replace(base, start=missing[0], end=missing[-1]))
+            for d in missing:
+                rows = fetched.get(d.isoformat(), DayRows())
+                found[d.isoformat()] = rows
+                if self.days is not None and d.isoformat() < today_iso:
+                    self.days.put(key, d.isoformat(), rows)
+        askers = select(Inquiry.user_id).where(*f.conditions()).distinct()
+        async with self.store.sessions() as session:
+            user_count = int(
+                (await session.scalar(select(func.count()).select_from(self._range_scan(askers, f).subquery()))) or 0
+            )
+        return _assemble([d.isoformat() for d in days], found, user_count, await self.open_handoffs())
+
+    async def _day_rows(self, f: LogFilter) -> dict[str, DayRows]:
+        """The overview's numbers for each local day of the filter's dates, in four scans."""
         where = f.conditions()
         day = self.day_of()
         counts = _counts()
-        by_day_topic = self._range_scan(
-            select(day, Inquiry.topic, *counts).where(*where).group_by(day, Inquiry.topic), f
-        )
         places = (Inquiry.channel, Inquiry.province, Inquiry.campaign)
-        by_place = self._range_scan(select(*places, *counts).where(*where).group_by(*places), f)
-        top = (
-            select(Inquiry.entry_id, func.count())
+        queries = (
+            select(day, Inquiry.topic, *counts).where(*where).group_by(day, Inquiry.topic),
+            select(day, *places, *counts).where(*where).group_by(day, *places),
+            select(day, Inquiry.entry_id, func.count())
             .where(*where, Inquiry.entry_id.is_not(None), Inquiry.answered.is_(True))
-            .group_by(Inquiry.entry_id)
-            .order_by(func.count().desc(), Inquiry.entry_id)
-            .limit(10)
+            .group_by(day, Inquiry.entry_id),
+            select(day, func.count()).where(*where, Inquiry.warning.is_(True)).group_by(day),
         )
-        users = self._range_scan(select(func.count(distinct(Inquiry.user_id))).where(*where), f)
         async with self.store.sessions() as session:
-            day_rows = (await session.execute(by_day_topic)).all()
-            place_rows = (await session.execute(by_place)).all()
-            top_rows = (await session.execute(self._range_scan(top, f))).all()
-            user_count = int((await session.scalar(users)) or 0)
-        topic_by_day: dict[str, dict[str, int]] = {}
-        for d, topic, n, *_rest in day_rows:
-            topic_by_day.setdefault(str(topic), {})[str(d)] = int(n)
-        total = _fold((None, r[2:]) for r in day_rows)
-        return Overview(
-            days=[d.isoformat() for d in days],
-            by_day={b.key or "": b for b in _fold((r[0], r[2:]) for r in day_rows)},
-            topic_by_day=topic_by_day,
-            by_topic=_fold((r[1], r[2:]) for r in day_rows),
-            by_channel=_fold((r[0], r[3:]) for r in place_rows),
-            by_province=_fold((r[1], r[3:]) for r in place_rows),
-            by_campaign=_fold((r[2], r[3:]) for r in place_rows),
-            top_entries=[(str(e), int(n)) for e, n in top_rows],
-            total=replace(total[0], users=user_count) if total else Breakdown(key=None),
-            handoffs_open=await self.open_handoffs(),
-        )
+            topic_rows, place_rows, entry_rows, warning_rows = [
+                (await session.execute(self._range_scan(q, f))).all() for q in queries
+            ]
+        topics: dict[str, list[tuple[str | None, Counts]]] = {}
+        for d, topic, *values in topic_rows:
+            topics.setdefault(str(d), []).append((topic, _ints(values)))
+        placed: dict[str, list[tuple[str | None, str | None, str | None, Counts]]] = {}
+        for d, channel, province, campaign, *values in place_rows:
+            placed.setdefault(str(d), []).append((channel, province, campaign, _ints(values)))
+        entries: dict[str, list[tuple[str, int]]] = {}
+        for d, entry, n in entry_rows:
+            entries.setdefault(str(d), []).append((str(entry), int(n)))
+        warned = {str(d): int(n) for d, n in warning_rows}
+        return {
+            d: DayRows(tuple(topics.get(d, ())), tuple(placed.get(d, ())), tuple(entries.get(d, ())), warned.get(d, 0))
+            for d in set(topics) | set(placed) | set(entries) | set(warned)
+        }
 
     async def top_entries(self, conditions: Sequence[ColumnElement[bool]], limit: int = 20) -> list[tuple[str, int]]:
         """The entries answered most often."""
@@ -470,32 +599,93 @@ class Dashboard:
         async with self.store.sessions() as session:
             return int((await session.execute(select(func.count()).where(Handoff.status == "open"))).scalar_one())
 
-    async def handoffs(self, status: str = "open", limit: int = 100) -> list[HandoffRow]:
-        """Handoffs with a status: urgent ones first (a worker abroad in trouble), then open ones
-        oldest first (who waited longest), others newest first."""
-        replies = (
-            select(func.count()).where(OfficialReply.handoff_id == Handoff.id).correlate(Handoff).scalar_subquery()
-        )
-        order = Handoff.id.asc() if status == "open" else Handoff.id.desc()
-        query: Select[Any] = (
-            select(Handoff, Inquiry.topic, Inquiry.province, Inquiry.campaign, replies)
-            .outerjoin(Inquiry, Inquiry.id == Handoff.inquiry_id)
-            .where(Handoff.status == status)
-            .order_by(Handoff.urgent.desc(), order)
-            .limit(limit)
-        )
+    async def handoff_counts(self) -> dict[str, int]:
+        """How many handoffs have each status (the inbox's tabs)."""
         async with self.store.sessions() as session:
+            rows = (await session.execute(select(Handoff.status, func.count()).group_by(Handoff.status))).all()
+        return {str(status): int(n) for status, n in rows}
+
+    async def inbox(self, f: InboxFilter, now: dt.datetime, page: int = 1, size: int = INBOX_PAGE) -> InboxPage:
+        """One page of the handoffs with a status, in INBOX_ORDER, with how many match in all."""
+        replies = (
+            select(func.count())
+            .where(
+                OfficialReply.handoff_id == Handoff.id, OfficialReply.kind == "reply", OfficialReply.delivery == "sent"
+            )
+            .correlate(Handoff)
+            .scalar_subquery()
+        )
+        where = f.conditions(now)
+        matching = select(func.count()).select_from(Handoff).outerjoin(Inquiry, Inquiry.id == Handoff.inquiry_id)
+        async with self.store.sessions() as session:
+            total = int((await session.execute(matching.where(*where))).scalar_one())
+            pages = max(1, -(-total // size))
+            page = min(max(1, page), pages)
+            query: Select[Any] = (
+                select(Handoff, Inquiry.topic, Inquiry.province, Inquiry.campaign, replies)
+                .outerjoin(Inquiry, Inquiry.id == Handoff.inquiry_id)
+                .where(*where)
+                .order_by(*(INBOX_ORDER if f.status == "open" else CLOSED_ORDER))
+                .offset((page - 1) * size)
+                .limit(size)
+            )
             rows = (await session.execute(query)).all()
-        return [HandoffRow(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+        found = [HandoffRow(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+        return InboxPage(found, total, page, pages)
+
+    async def handoffs(self, status: str = "open", limit: int = 100) -> list[HandoffRow]:
+        """The first handoffs of a status, in the inbox's order."""
+        return (await self.inbox(InboxFilter(status=status), utcnow(), size=limit)).rows
 
     async def handoff(self, handoff_id: int) -> Handoff | None:
         async with self.store.sessions() as session:
             return await session.get(Handoff, handoff_id)
 
+    async def thread(self, handoff_id: int) -> list[OfficialReply]:
+        """The officials' replies (and notices) on one handoff, oldest first."""
+        async with self.store.sessions() as session:
+            query = select(OfficialReply).where(OfficialReply.handoff_id == handoff_id).order_by(OfficialReply.id)
+            return list((await session.execute(query)).scalars())
+
+    async def take(self, handoff_id: int, official: str, now: dt.datetime) -> Taken:
+        """ "Tôi trả lời yêu cầu này": the official takes an open request nobody has taken yet."""
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == "open", Handoff.assigned_to.is_(None))
+                .values(assigned_to=official, assigned_at=now)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                return Taken("taken", official)
+            row = (
+                await session.execute(select(Handoff.status, Handoff.assigned_to).where(Handoff.id == handoff_id))
+            ).one_or_none()
+        if row is None or row.status != "open":
+            return Taken("closed", None)
+        return Taken("mine" if row.assigned_to == official else "other", row.assigned_to)
+
+    async def release(self, handoff_id: int, official: str) -> bool:
+        """The official gives a request they took back to the inbox."""
+        async with self.store.sessions.begin() as session:
+            result = await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.assigned_to == official)
+                .values(assigned_to=None, assigned_at=None)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def record_reply(
-        self, handoff: Handoff, text: str, answer: str, author: str, delivered: bool
+        self,
+        handoff: Handoff,
+        text: str,
+        answer: str,
+        author: str,
+        delivered: bool,
+        close: bool = True,
+        kind: str = "reply",
     ) -> OfficialReply:
-        """Keep an official's reply in the conversation; a delivered one answers (and closes) the handoff."""
+        """Keep an official's reply (or notice) in the thread. A delivered reply answers the handoff
+        (the first one sets when it was answered); with `close` it also closes it and its address goes."""
         now = utcnow()
         reply = OfficialReply(
             handoff_id=handoff.id,
@@ -504,26 +694,53 @@ class Dashboard:
             text=text,
             author=author,
             delivery="sent" if delivered else "failed",
+            kind=kind,
             created_at=now,
             delivered_at=now if delivered and handoff.channel != "web" else None,
         )
         async with self.store.sessions.begin() as session:
             session.add(reply)
-            if delivered:
-                await session.execute(
-                    update(Handoff)
-                    .where(Handoff.id == handoff.id)
-                    .values(status="answered", answer_text=answer, answered_at=now, delivery_address=None)
-                )
+            if delivered and kind == "reply":
+                values: dict[str, Any] = {
+                    "answer_text": answer,
+                    "answered_at": func.coalesce(Handoff.answered_at, now),
+                    "assigned_to": func.coalesce(Handoff.assigned_to, author),
+                    "assigned_at": func.coalesce(Handoff.assigned_at, now),
+                }
+                if close:
+                    values.update(status="answered", delivery_address=None, closed_by=author)
+                await session.execute(update(Handoff).where(Handoff.id == handoff.id).values(**values))
         return reply
 
-    async def close_handoff(self, handoff_id: int) -> bool:
-        """Close an open handoff without a reply; its delivery address goes."""
+    async def keep_unsent(self, handoff: Handoff, text: str, author: str) -> None:
+        """A reply written for a request someone closed meanwhile: kept in the thread, not sent."""
+        async with self.store.sessions.begin() as session:
+            session.add(
+                OfficialReply(
+                    handoff_id=handoff.id,
+                    user_id=handoff.user_id,
+                    channel=handoff.channel,
+                    text=text,
+                    author=author,
+                    delivery="unsent",
+                    created_at=utcnow(),
+                )
+            )
+
+    async def close_handoff(self, handoff_id: int, official: str | None = None) -> bool:
+        """Close an open handoff: answered if a reply reached the worker, else closed; its address goes."""
+        reached = (
+            exists()
+            .where(
+                OfficialReply.handoff_id == Handoff.id, OfficialReply.kind == "reply", OfficialReply.delivery == "sent"
+            )
+            .correlate(Handoff)
+        )
         async with self.store.sessions.begin() as session:
             result = await session.execute(
                 update(Handoff)
                 .where(Handoff.id == handoff_id, Handoff.status == "open")
-                .values(status="closed", delivery_address=None)
+                .values(status=case((reached, "answered"), else_="closed"), delivery_address=None, closed_by=official)
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -169,7 +169,7 @@ def export_row(inquiry: Inquiry, labels: Labels) -> list[Cell]:
         to_local(inquiry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
         pseudonym(inquiry.user_id),
         labels.of("channels", inquiry.channel),
-        inquiry.province or "",
+        labels.province(inquiry.province),
         inquiry.campaign or "",
         labels.topic(inquiry.topic),
         labels.of("outcomes", inquiry.outcome),
@@ -178,7 +178,7 @@ def export_row(inquiry: Inquiry, labels: Labels) -> list[Cell]:
         labels.report("yes") if inquiry.answered else labels.report("no"),
         labels.report("yes") if inquiry.handoff else labels.report("no"),
         inquiry.feedback,
-        inquiry.text,
+        labels.said(inquiry),
         inquiry.reply_text,
     ]
 
@@ -317,7 +317,7 @@ def _summary(
         ("users", total.users),
         ("new_users", new_users),
         ("handoffs", len(handoffs)),
-        ("handoffs_answered", sum(1 for h in handoffs if h[0] == "answered")),
+        ("handoffs_answered", sum(1 for h in handoffs if h[2] is not None)),  # a reply reached the worker
         ("median_hours", round(statistics.median(waits), 1) if waits else None),
         ("feedback_up", total.up),
         ("feedback_down", total.down),

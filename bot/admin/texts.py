@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -24,18 +24,44 @@ def load_labels(path: Path = LABELS_FILE) -> Mapping[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+class Pressed(Protocol):
+    """What `Labels.said` reads of an inquiry record."""
+
+    @property
+    def message_kind(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def entry_id(self) -> str | None: ...
+
+    @property
+    def province(self) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Labels:
     """Labels for codes; an unknown code shows as itself."""
 
     data: Mapping[str, Any]
     topics: Mapping[str, str]
+    provinces: Mapping[str, str] = field(default_factory=dict)  # slug → the province's name
+    entries: Mapping[str, str] = field(default_factory=dict)  # entry id → its title
 
     @classmethod
     def for_kb(cls, kb: KnowledgeBase, path: Path = LABELS_FILE) -> Labels:
         data = load_labels(path)
         topics = {**{str(k): str(v) for k, v in kb.responses.get("topics", {}).items()}, **data["topics"]}
-        return cls(data=data, topics=topics)
+        provinces = {p.id: p.name for p in kb.provinces.values()}
+        entries = {e.id: e.title for e in kb.entries.values()}
+        return cls(data=data, topics=topics, provinces=provinces, entries=entries)
 
     def of(self, section: str, code: str | None) -> str:
         if code is None:
@@ -44,6 +70,30 @@ class Labels:
 
     def topic(self, code: str | None) -> str:
         return self.topics.get(code or "", code or "")
+
+    def province(self, code: str | None) -> str:
+        """The province's name (an unknown slug shows as itself; none as nothing)."""
+        return self.provinces.get(code or "", code or "")
+
+    def said(self, inquiry: Pressed) -> str:
+        """What the worker sent, as the log shows it: a button press (stored without text) as
+        "[nút] …" with what the button chose, read from what the bot did with it."""
+        if inquiry.message_kind != "button" or inquiry.text:
+            return inquiry.text
+        if inquiry.outcome == "province" and inquiry.province:
+            chosen = self.province(inquiry.province)
+        elif inquiry.outcome == "answer" and inquiry.entry_id:
+            chosen = self.entries.get(inquiry.entry_id, inquiry.entry_id)
+        elif inquiry.outcome == "topic_menu":
+            chosen = self.topic(inquiry.topic)
+        else:
+            chosen = self.of("outcomes", inquiry.outcome)
+        return str(self.data["button"]).format(label=chosen)
+
+    def problem(self, code: str, values: Iterable[tuple[str, str]]) -> str:
+        """An enterprise-list problem in Vietnamese (bot/enterprises.py PROBLEMS codes)."""
+        wording = self.data["enterprise_problems"].get(code)
+        return str(wording).format(**dict(values)) if wording else code
 
     def message(self, key: str | None) -> str | None:
         """The message for ?msg=KEY, or None for a key this file does not know."""

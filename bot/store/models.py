@@ -117,6 +117,10 @@ class Handoff(Base):
     delivery_address: Mapped[str | None] = mapped_column(Text)
     # A worker already abroad in trouble (actions/brokers.py trouble_abroad): first in the inbox.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The official answering it ("Tôi trả lời yêu cầu này"), and who closed it (migration 0008).
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Erasure(Base):
@@ -209,6 +213,9 @@ class EnterpriseList(Base):
     source: Mapped[str] = mapped_column(String(255))  # the file's name
     row_count: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it last became the active list (None: uploaded, awaiting an official's confirmation).
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Enterprise(Base):

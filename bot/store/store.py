@@ -43,6 +43,8 @@ ERASED_UPDATES: Table = ErasedUpdate.__table__  # type: ignore[assignment]
 class Forgotten(Exception):
     """The record belongs to what its user erased (/xoa): a message from before the erasure (a
     journaled one), or a platform update recorded before it and delivered again."""
+
+
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 

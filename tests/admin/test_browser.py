@@ -255,8 +255,11 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
 
     # Answer the handoff; the worker's web chat receives it on its next poll.
     driver.get(base + "/admin/handoffs")
+    assert "1" in driver.find_element(By.CSS_SELECTOR, "nav.tabs a.on .count").text
     shot(driver, "handoffs-laptop")
     navigate(driver, By.LINK_TEXT, "Trả lời")
+    navigate(driver, By.CSS_SELECTOR, "form.take button[type=submit]")  # "Tôi trả lời yêu cầu này"
+    assert "Bạn đang trả lời yêu cầu này" in driver.find_element(By.ID, "assigned").text
     driver.find_element(By.NAME, "answer").send_keys("Bạn mang hợp đồng đến Sở Nội vụ tỉnh để được hướng dẫn.")
     navigate(driver, By.CSS_SELECTOR, "form.reply button[type=submit]")
     assert "Đã gửi câu trả lời" in driver.find_element(By.CSS_SELECTOR, "p.flash").text
@@ -264,9 +267,10 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
     shot(driver, "handoff-answered-laptop")
     assert worker.updates() == []  # the other worker gets nothing
 
-    # The worker's web chat shows the official's reply.
+    # The worker's web chat shows that an official took the request, then the reply.
     driver.get(base + "/")
-    [official] = wait_for(driver, "main .msg.official", 1)
+    notice, official = wait_for(driver, "main .msg.official", 2)
+    assert "Một cán bộ đã nhận câu hỏi của bạn" in notice.text
     assert "Sở Nội vụ tỉnh" in official.text and "hộ chiếu" in official.text
     shot(driver, "webchat-official-reply-laptop")
 
@@ -289,6 +293,7 @@ def test_an_official_works_through_the_dashboard(served: Served, browser: Any) -
         ("log", "/admin/inquiries"),
         ("handoffs", "/admin/handoffs?status=answered"),
         ("unanswered", "/admin/unanswered"),
+        ("enterprises", "/admin/enterprises"),
     ):
         driver.set_window_size(*PHONE)
         driver.get(base + path)

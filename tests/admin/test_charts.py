@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.admin.charts import bar_chart, nice_ceiling, number, rate_line, split_bars, stacked_columns
+from bot.admin.charts import (
+    bar_chart,
+    labelled_bars,
+    nice_ceiling,
+    number,
+    rate_line,
+    split_bars,
+    stacked_columns,
+    wrap_label,
+)
 
 
 def test_round_axis_maxima_and_vietnamese_numbers() -> None:
@@ -35,3 +44,14 @@ def test_feedback_bars_split_at_the_centre() -> None:
     chart = split_bars([("Học nghề", 4, 2)])
     [bar] = chart.bars
     assert bar.up_width == 2 * bar.down_width and bar.up == 4
+
+
+def test_phone_bars_keep_whole_labels_on_lines_above_the_bars() -> None:
+    long = "Kiên Giang (nay thuộc tỉnh An Giang) — hỗ trợ người lao động đi làm việc ở nước ngoài"
+    chart = labelled_bars([(long, 10), ("Lào Cai", 5)], width=360)
+    first, second = chart.bars
+    assert " ".join(first.lines) == long and len(first.lines) == 2  # wrapped, nothing cut
+    assert all(len(line) <= 360 / 7.6 for line in first.lines)
+    assert second.lines == ("Lào Cai",) and second.y > first.y and chart.height > second.y
+    assert first.width == 300 and second.width == 150  # full width under the label
+    assert wrap_label("", 10) == ("",)

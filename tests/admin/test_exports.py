@@ -190,3 +190,15 @@ def test_a_password_is_never_read_from_a_pipe_without_asking() -> None:
     with pytest.raises(SystemExit, match="--password-stdin"):
         read_password(False, io.StringIO("secret\n"))
     assert read_password(True, io.StringIO("mat khau dai\nnext\n")) == "mat khau dai"
+
+
+async def test_the_csv_report_downloads_from_the_dashboard(dashboard: AdminSite) -> None:
+    await seed_month(dashboard.store)
+    await dashboard.login("viewer")
+    res = await dashboard.client.get("/admin/reports/monthly?month=2026-03&format=csv&province=kien-giang")
+    assert res.status == 200, await res.text()
+    assert res.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "bao-cao-2026-03-kien-giang.csv" in res.headers["Content-Disposition"]
+    text = (await res.read()).decode("utf-8-sig")
+    assert text.startswith("Tổng hợp") and "Kỳ báo cáo,2026-03" in text and "Kiên Giang" in text
+    assert "kien-giang" not in text.replace("bao-cao-2026-03-kien-giang", "")  # the name, not the slug

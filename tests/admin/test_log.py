@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
+from bot.admin.daycache import DayCache
 from bot.admin.filters import LogFilter
 from bot.admin.queries import Dashboard
 from bot.admin.texts import LOCAL_TZ, local_midnight
 from bot.store.store import Store
+from nlu.normalize import fold_key
 from tests.admin.conftest import AdminSite, set_created_at, turn
 
 
@@ -135,3 +138,89 @@ async def test_the_overview_counts_and_charts(dashboard: AdminSite) -> None:
     html = await res.text()
     assert res.status == 200 and html.count("<svg") >= 7
     assert "Việc làm trong nước" in html and "67%" in html  # 8 of 12 answered
+
+
+async def test_officials_read_words_not_codes(dashboard: AdminSite) -> None:
+    await dashboard.store.record(turn(text="công ty bắt đóng tiền cọc", outcome="warning", warning=True))
+    await dashboard.store.record(turn(text="công ty ABC có phép không", outcome="enterprise", province="kien-giang"))
+    await dashboard.login("viewer")
+    html = await (await dashboard.client.get("/admin/inquiries")).text()
+    assert "Cảnh báo lừa đảo" in html and "Tra cứu doanh nghiệp" in html
+    assert "Lào Cai" in html and "Kiên Giang" in html
+    for code in (">warning<", ">enterprise<", ">lao-cai<", ">kien-giang<"):
+        assert code not in html
+
+
+async def test_search_finds_all_words_in_any_order_with_or_without_accents(dashboard: AdminSite) -> None:
+    store = dashboard.store
+    for text in ("Lương bên Nhật khoảng bao nhiêu?", "Nhật có lương cao không", "lương ở Hàn Quốc", "đi Nhật"):
+        await store.record(turn(text=text, normalized=fold_key(text)))
+    await dashboard.login("viewer")
+    page = await (await dashboard.client.get("/admin/inquiries")).text()
+    example = re.search(r'placeholder="vd: ([^"]+)"', page)
+    assert example, "the search box shows an example"
+    for q in (example.group(1), "luong nhat", "NHẬT, lương"):
+        html = await (await dashboard.client.get("/admin/inquiries", params={"q": q})).text()
+        assert "Lương bên Nhật khoảng bao nhiêu?" in html and "Nhật có lương cao không" in html, q
+        assert "lương ở Hàn Quốc" not in html and "đi Nhật<" not in html, q
+    assert LogFilter(q="!, ?").conditions() == []  # nothing searchable: no condition
+
+
+async def test_button_presses_show_what_the_button_chose(dashboard: AdminSite) -> None:
+    pressed = {"message_kind": "button", "text": "", "normalized": ""}
+    await dashboard.store.record(turn(**pressed, outcome="province", topic="chitchat", entry_id=None))
+    await dashboard.store.record(turn(**pressed, outcome="topic_menu", topic="vocational", entry_id=None))
+    await dashboard.store.record(turn(**pressed))  # a related entry's button: the entry answered
+    await dashboard.login("viewer")
+    html = await (await dashboard.client.get("/admin/inquiries")).text()
+    assert "[nút] Lào Cai" in html and "[nút] Học nghề" in html
+    assert "[nút] Đi làm việc ở nước ngoài hợp pháp" in html
+    assert 'class="question"></td>' not in html  # no empty question cells
+
+
+async def test_the_questions_chart_counts_questions_and_the_warnings_chart_shows_scams(dashboard: AdminSite) -> None:
+    store = dashboard.store
+    day = dt.datetime(2026, 3, 3, 12, tzinfo=LOCAL_TZ)
+    records = [
+        turn(text="xin chào", outcome="menu", topic="chitchat", entry_id=None),
+        turn(text="/start", outcome="menu", topic="chitchat", entry_id=None),
+        turn(message_kind="button", text="", outcome="answer"),  # a button press, not a question
+        turn(text="đi Nhật cần gì"),
+        turn(text="công ty đòi cọc 50 triệu", outcome="warning", warning=True),
+    ]
+    for record in records:
+        await set_created_at(store, await store.record(record), day)
+    board = Dashboard(store)
+    data = await board.overview(LogFilter(start=day.date(), end=day.date()), [day.date()])
+    assert data.topic_by_day == {"work_abroad": {"2026-03-03": 2}}  # the two typed questions
+    assert data.warnings_by_day == {"2026-03-03": 1}
+    await dashboard.login("viewer")
+    html = await (await dashboard.client.get("/admin/?start=2026-03-03&end=2026-03-03")).text()
+    assert "không đếm lời chào" in html and "Tin nhắn có dấu hiệu lừa đảo mỗi ngày" in html
+    assert "03/03 · Tin có dấu hiệu lừa đảo: 1" in html
+    assert "03/03 · Đi làm việc ở nước ngoài: 2" in html
+
+
+async def test_finished_days_come_from_the_day_cache_and_today_stays_live(store: Store) -> None:
+    now = [0.0]
+    days_cache = DayCache(ttl_seconds=600, clock=lambda: now[0])
+    board = Dashboard(store, days=days_cache)
+    yesterday, today = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+    for day in (yesterday, today):
+        await set_created_at(store, await store.record(turn()), dt.datetime.combine(day, dt.time(12), LOCAL_TZ))
+    f, span = LogFilter(start=yesterday, end=today), [yesterday, today]
+    first = await board.overview(f, span, today=today)
+    assert first.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 1}} and first.total.users == 1
+    for day in (yesterday, today):  # one more question on each day
+        at = dt.datetime.combine(day, dt.time(13), LOCAL_TZ)
+        await set_created_at(store, await store.record(turn(user="u2")), at)
+    second = await board.overview(f, span, today=today)
+    assert second.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 2}}  # yesterday as cached
+    assert second.total.users == 2  # askers are always counted live
+    assert (await Dashboard(store).overview(f, span, today=today)).topic_by_day["work_abroad"]["2026-03-02"] == 2
+    now[0] = 601  # the cached day expires
+    third = await board.overview(f, span, today=today)
+    assert third.topic_by_day == {"work_abroad": {"2026-03-02": 2, "2026-03-03": 2}}
+    assert third.by_day["2026-03-02"].questions == 2 and third.top_entries == [
+        ("vn_di_lam_viec_nuoc_ngoai_hop_phap", 4)
+    ]

@@ -66,3 +66,32 @@ async def test_the_dashboard_migration_goes_down_and_up(any_store: Store) -> Non
     async with any_store.engine.connect() as conn:
         assert (await conn.run_sync(_schema))[0] >= ADMIN_TABLES
         assert (await conn.execute(text("select version_num from alembic_version"))).scalar_one() == version
+
+
+INBOX_COLUMNS = {"handoffs": {"assigned_to", "assigned_at", "closed_by"}, "official_replies": {"kind"}}
+INBOX_COLUMNS["enterprise_lists"] = {"activated_at", "uploaded_by"}
+
+
+def _columns(connection: Any) -> dict[str, set[str]]:
+    inspector = inspect(connection)
+    return {t: {c["name"] for c in inspector.get_columns(t)} for t in INBOX_COLUMNS}
+
+
+def _inbox_differences(connection: Any) -> list[Any]:
+    names = {c for cols in INBOX_COLUMNS.values() for c in cols}
+    diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return [d for d in diffs if any(f"'{name}'" in repr(d) for name in names)]
+
+
+async def test_the_inbox_migration_goes_down_and_up(any_store: Store) -> None:
+    async with any_store.engine.connect() as conn:
+        found = await conn.run_sync(_columns)
+        assert all(cols <= found[t] for t, cols in INBOX_COLUMNS.items())
+        assert await conn.run_sync(_inbox_differences) == []
+    await any_store.downgrade("0004")
+    async with any_store.engine.connect() as conn:
+        found = await conn.run_sync(_columns)
+    assert not any(cols & found[t] for t, cols in INBOX_COLUMNS.items())
+    await any_store.migrate()
+    async with any_store.engine.connect() as conn:
+        assert await conn.run_sync(_inbox_differences) == []

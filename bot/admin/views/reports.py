@@ -46,4 +46,5 @@ async def monthly(request: web.Request) -> web.StreamResponse:
     body = await asyncio.to_thread(report_bytes, report, fmt)
     await audit(request, "report", f"month:{month}", province=province, format=fmt)
     disposition = {"Content-Disposition": f'attachment; filename="{report_filename(month, province, fmt)}"'}
-    return web.Response(body=body, content_type=CONTENT_TYPES[fmt], headers=disposition)
+    # The type carries its charset ("text/csv; charset=utf-8"): a header, not aiohttp's content_type.
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPES[fmt], **disposition})
