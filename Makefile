@@ -5,15 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
-.PHONY: browser bench-admin lock
+.PHONY: browser bench-admin lock deploy-test
 
-# Installs exactly what was tested: every package pinned with its hash in requirements.lock
-# (make lock regenerates it from pyproject.toml), then the project itself.
-$(STAMP): pyproject.toml requirements.lock
+# Installs exactly what was tested: every package pinned with its hashes in requirements-dev.lock
+# (the bot's runtime lock, requirements.lock, plus the tools; make lock regenerates both from
+# pyproject.toml), then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "laodong needs Python 3.11; set PY=/path/to/python3.11")'
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
@@ -94,7 +95,11 @@ test-rasa-model: $(STAMP)
 bench-engines: $(STAMP) $(RASA_STAMP)
 	$(BIN)/python scripts/bench_engines.py --retrain
 
-# Re-pin every dependency with hashes, for the bot (Python 3.11) and for Rasa (Python 3.10).
-lock: $(STAMP) $(RASA_STAMP)
-	$(BIN)/python scripts/lock.py $(BIN)/pip requirements.lock '.[dev]'
-	$(BIN)/python scripts/lock.py $(RASA_VENV)/bin/pip rasa-requirements.lock rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+# Re-pin every dependency with hashes from pyproject.toml (uv pip compile; versions already pinned
+# are kept unless pyproject.toml rules them out: delete a line to let that package move). One
+# resolution for every Python 3.11, so the runtime lock also installs on Debian's 3.11.2 (which
+# needs async-timeout). The dev lock is constrained to the runtime one: both pin the same versions.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -c requirements.lock -o requirements-dev.lock
