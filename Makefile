@@ -50,6 +50,13 @@ browser:
 	elif [ "$$CI" = "true" ]; then echo "CI: the browser test needs chromium and chromium-driver (apt-get install -y chromium chromium-driver)" >&2; exit 1; \
 	else echo "no chromium/chromium-driver and not root: the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
 
+# The compose deployment for real: images built (a Debian base made from Debian's archive when no
+# registry is reachable), PostgreSQL + Redis + two bot replicas up, a question through each, the
+# inquiries found in PostgreSQL and kept across down/up; one summary line (details in
+# var/deploy-test.log). Installs Docker from Debian and starts dockerd when missing and root.
+deploy-test:
+	@$(PY) scripts/deploy_test.py
+
 # Dashboard paging with a million inquiries, on SQLite and on PostgreSQL (127.0.0.1:5432).
 bench-admin: $(STAMP)
 	$(BIN)/python scripts/bench_admin.py

@@ -32,8 +32,18 @@ deb $MIRROR $SUITE main
 deb $MIRROR $SUITE-updates main
 deb $SECURITY $SUITE-security main
 SOURCES
-# Like Debian's official images: no recommends, no docs, no apt caches in the layers.
-printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$root/etc/apt/apt.conf.d/90laodong"
+# As in Debian's official images: services are never started while a package installs (no init
+# in a container), and no recommends, docs or apt caches in the layers.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
+cat >"$root/etc/apt/apt.conf.d/90laodong" <<'APT'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+Acquire::Languages "none";
+Acquire::GzipIndexes "true";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };
+APT
 printf 'path-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n' \
     >"$root/etc/dpkg/dpkg.cfg.d/90laodong"
 shopt -s nullglob
