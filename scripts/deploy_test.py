@@ -46,10 +46,11 @@ class Deployment:
         """Run a command, log what it printed, and return its standard output."""
         self.log.write(f"\n$ {' '.join(args)}\n")
         self.log.flush()
+        started = time.monotonic()
         done = subprocess.run(
             list(args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
-        self.log.write(done.stdout + done.stderr)
+        self.log.write(f"{done.stdout}{done.stderr}[{time.monotonic() - started:.1f} s]\n")
         self.log.flush()
         if check and done.returncode != 0:
             raise DeployTestError(f"{' '.join(args[:3])} … exited with {done.returncode}")
@@ -76,8 +77,10 @@ class Deployment:
     def up(self) -> list[str]:
         self.compose("up", "-d", "--no-build", "--scale", f"bot={REPLICAS}")
         urls = self.bot_urls()
+        started = time.monotonic()
         for url in urls:
             wait_ready(url)
+        self.log.write(f"\n# {len(urls)} replicas ready: {', '.join(urls)}\n[{time.monotonic() - started:.1f} s]\n")
         return urls
 
 
