@@ -2,10 +2,11 @@
 
 Builds the images (on a Debian base made from Debian's archive when none is given:
 docker/base-image.sh), starts PostgreSQL, Redis and two bot replicas with docker-compose,
-asks each replica one web chat question, finds both inquiries in PostgreSQL, brings the
-deployment down and up again and finds them still there. Prints one summary line; what
-docker printed goes to var/deploy-test.log. Always removes its containers and volumes; the
-images stay, so a second run reuses them. Standard library only.
+asks each replica one web chat question, finds both inquiries in PostgreSQL (and no
+replica that failed to reach Redis), brings the deployment down and up again and finds
+them still there. Prints one summary line; what docker printed goes to
+var/deploy-test.log. Always removes its containers and volumes; the images stay, so a
+second run reuses them. Standard library only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PROJECT = "laodong-deploy-test"  # never the name of a real deployment's project
 BASE_IMAGE = "laodong-base:bookworm"
 REPLICAS = 2
 READY_TIMEOUT = 240.0  # seconds for the replicas to answer after `up` (migrations, the engine's training)
+REDIS_DOWN = "Redis at redis:6379 did not answer"
 QUESTION = "Muốn đi làm việc ở Hàn Quốc theo hợp đồng thì cần làm gì? ({marker})"
 
 
@@ -124,7 +126,7 @@ def test_env() -> dict[str, str]:
 def build(deployment: Deployment) -> None:
     if deployment.env["LAODONG_BASE_IMAGE"] == BASE_IMAGE:
         deployment.run("bash", "docker/base-image.sh", BASE_IMAGE, timeout=900)
-    args = ["build"]
+    args = ["build", "--parallel"]
     index = os.environ.get("PIP_INDEX_URL", "")
     if index.startswith(("http://", "https://")):  # this machine's PyPI mirror, if it has one
         args += ["--build-arg", f"PIP_INDEX_URL={index}"]
@@ -144,12 +146,14 @@ def check(deployment: Deployment) -> str:
     stored = int(deployment.sql(count_query) or 0)
     if stored != REPLICAS:
         raise DeployTestError(f"{stored} of {REPLICAS} inquiries in PostgreSQL")
+    if REDIS_DOWN in deployment.compose("logs", "--no-color", "bot"):  # bot/redis_link.py's warning
+        raise DeployTestError("a replica did not reach Redis: its rate limits were not shared")
     deployment.compose("down")  # containers gone, volumes kept
     deployment.up()
     kept = int(deployment.sql(count_query) or 0)
     if kept != REPLICAS:
         raise DeployTestError(f"{kept} of {REPLICAS} inquiries left after down/up")
-    return f"{REPLICAS} replicas answered, {stored} inquiries in PostgreSQL, kept across down/up"
+    return f"{REPLICAS} replicas answered (sharing Redis), {stored} inquiries in PostgreSQL, kept across down/up"
 
 
 def main() -> int:
