@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
-.PHONY: browser bench-admin lock deploy-test
+.PHONY: browser bench-admin lock lock-rasa deploy-test
 
 # Installs exactly what was tested: every package pinned with its hashes in requirements-dev.lock
 # (the bot's runtime lock, requirements.lock, plus the tools; make lock regenerates both from
@@ -110,3 +110,9 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --cust
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -c requirements.lock -o requirements-dev.lock
+
+# Rasa's venv (Python 3.10 on Linux), keeping the versions pinned now.
+lock-rasa: $(STAMP)
+	printf 'rasa==$(RASA_VERSION)\nrasa-sdk==$(RASA_SDK_VERSION)\n' | $(BIN)/uv pip compile - --python-version 3.10 \
+		--python-platform x86_64-unknown-linux-gnu --generate-hashes --quiet --custom-compile-command "make lock-rasa" \
+		-o rasa-requirements.lock
