@@ -5,15 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
-.PHONY: browser bench-admin lock
+.PHONY: browser bench-admin lock lock-rasa deploy-test
 
-# Installs exactly what was tested: every package pinned with its hash in requirements.lock
-# (make lock regenerates it from pyproject.toml), then the project itself.
-$(STAMP): pyproject.toml requirements.lock
+# Installs exactly what was tested: every package pinned with its hashes in requirements-dev.lock
+# (the bot's runtime lock, requirements.lock, plus the tools; make lock regenerates both from
+# pyproject.toml), then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "laodong needs Python 3.11; set PY=/path/to/python3.11")'
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
@@ -48,6 +49,13 @@ browser:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
 	elif [ "$$CI" = "true" ]; then echo "CI: the browser test needs chromium and chromium-driver (apt-get install -y chromium chromium-driver)" >&2; exit 1; \
 	else echo "no chromium/chromium-driver and not root: the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
+
+# The compose deployment for real: images built (a Debian base made from Debian's archive when no
+# registry is reachable), PostgreSQL + Redis + two bot replicas up, a question through each, the
+# inquiries found in PostgreSQL and kept across down/up; one summary line (details in
+# var/deploy-test.log). Installs Docker from Debian and starts dockerd when missing and root.
+deploy-test:
+	@$(PY) scripts/deploy_test.py
 
 # Dashboard paging with a million inquiries, on SQLite and on PostgreSQL (127.0.0.1:5432).
 bench-admin: $(STAMP)
@@ -94,7 +102,17 @@ test-rasa-model: $(STAMP)
 bench-engines: $(STAMP) $(RASA_STAMP)
 	$(BIN)/python scripts/bench_engines.py --retrain
 
-# Re-pin every dependency with hashes, for the bot (Python 3.11) and for Rasa (Python 3.10).
-lock: $(STAMP) $(RASA_STAMP)
-	$(BIN)/python scripts/lock.py $(BIN)/pip requirements.lock '.[dev]'
-	$(BIN)/python scripts/lock.py $(RASA_VENV)/bin/pip rasa-requirements.lock rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+# Re-pin every dependency with hashes from pyproject.toml (uv pip compile; versions already pinned
+# are kept unless pyproject.toml rules them out: delete a line to let that package move). One
+# resolution for every Python 3.11, so the runtime lock also installs on Debian's 3.11.2 (which
+# needs async-timeout). The dev lock is constrained to the runtime one: both pin the same versions.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -c requirements.lock -o requirements-dev.lock
+
+# Rasa's venv (Python 3.10 on Linux), keeping the versions pinned now.
+lock-rasa: $(STAMP)
+	printf 'rasa==$(RASA_VERSION)\nrasa-sdk==$(RASA_SDK_VERSION)\n' | $(BIN)/uv pip compile - --python-version 3.10 \
+		--python-platform x86_64-unknown-linux-gnu --generate-hashes --quiet --custom-compile-command "make lock-rasa" \
+		-o rasa-requirements.lock

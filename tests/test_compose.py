@@ -1,8 +1,9 @@
-"""docker-compose.yml against the code: Docker cannot run here, so the file is checked as data.
+"""docker-compose.yml against the code, checked as data (`make deploy-test` runs it for real).
 
 Every variable the bot needs in production is set (secrets only by reference), the URLs
-and ports the services use to reach each other agree, and the Rasa services run the
-project's model, component and actions.
+and ports the services use to reach each other agree, the images build on any Debian base
+(BASE_IMAGE) with what docker-compose 1.29 reads, and the Rasa services (an optional
+profile) run the project's model, component and actions.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|HASH_KEY)")
 REQUIRED_REF = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]*\}$")
-REF = re.compile(r"\$\{(?P<name>[A-Z_]+)(?::?[-?][^}]*)?\}")
+REF = re.compile(r"\$\{(?P<name>[A-Z_]+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+CORE = ("postgres", "redis", "bot")  # what runs without a profile: make deploy-test starts these
+RASA = ("nlu-export", "rasa-train", "rasa", "actions")
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +48,18 @@ def env_of(service: dict[str, Any]) -> dict[str, str | None]:
     return {str(k): None if v is None else str(v) for k, v in env.items()}
 
 
-def substitute(value: str, fake: str = "x-secret") -> str:
-    """The value with every ${VAR…} replaced, as compose would with the secrets set (each a distinct
-    random-looking value, as production's checks of key strength demand)."""
-    return REF.sub(lambda m: hashlib.sha256(f"{fake}-{m['name']}".encode()).hexdigest(), value)
+def substitute(value: str, fake: str = "x-secret", env: dict[str, str] | None = None) -> str:
+    """The value with every ${VAR…} replaced as compose would: from env, else its default, else a fake secret."""
+
+    def one(m: re.Match[str]) -> str:
+        if env and m["name"] in env:
+            return env[m["name"]]
+        if m["op"] and m["op"].endswith("-"):
+            return str(m["arg"])
+        # a distinct random-looking value, as production's checks of key strength demand
+        return hashlib.sha256(f"{fake}-{m['name']}".encode()).hexdigest()
+
+    return REF.sub(one, value)
 
 
 def command_of(service: dict[str, Any]) -> list[str]:
@@ -60,14 +71,31 @@ def option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def test_the_five_services_and_their_images(services: dict[str, Any]) -> None:
+def test_the_five_services_and_their_images(compose: dict[str, Any], services: dict[str, Any]) -> None:
     assert {"postgres", "redis", "bot", "rasa", "actions"} <= set(services)
-    assert services["redis"]["image"].startswith("redis:")
+    assert "name" not in compose  # docker-compose 1.29 refuses a top-level name (use -p)
     assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
-    assert services["postgres"]["image"].startswith("postgres:")
-    for name in ("bot", "actions"):
-        dockerfile = ROOT / services[name]["build"]["dockerfile"]
-        assert dockerfile.exists(), dockerfile
+    for name in ("postgres", "redis", "bot"):
+        build = services[name]["build"]
+        assert substitute(build["args"]["BASE_IMAGE"]) == "debian:bookworm-slim", name
+        dockerfile = (ROOT / build["dockerfile"]).read_text(encoding="utf-8")
+        assert "ARG BASE_IMAGE=" in dockerfile and "FROM ${BASE_IMAGE}" in dockerfile, name
+    assert (ROOT / services["actions"]["build"]["dockerfile"]).exists()
+
+
+def test_rasa_is_an_optional_profile(services: dict[str, Any]) -> None:
+    for name in CORE:
+        assert not services[name].get("profiles"), f"{name} must run without a profile"
+        assert not set(services[name].get("depends_on") or {}) & set(RASA), f"{name} must not wait for Rasa"
+    for name in RASA:
+        assert services[name]["profiles"] == ["rasa"], name
+
+
+def test_redis_answers_the_other_containers(services: dict[str, Any]) -> None:
+    command = command_of(services["redis"])
+    assert option(command, "--protected-mode") == "no"  # Debian's default refuses non-loopback clients
+    assert option(command, "--bind") == "0.0.0.0"
+    assert not services["redis"].get("ports")  # reached over the compose network only
 
 
 def test_long_running_services_have_health_checks_and_restart(services: dict[str, Any]) -> None:
@@ -113,11 +141,15 @@ def test_bot_settings_are_all_known_and_enough_for_production(
     assert not unknown, f"the bot reads no such settings: {unknown}"
     for key in [k for k in os.environ if k.startswith("LAODONG_")]:
         monkeypatch.delenv(key)  # only what compose sets counts
-    values: dict[str, Any] = {k[len("LAODONG_") :].lower(): substitute(v) for k, v in env.items() if v is not None}
-    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    assert settings.env == "production"
-    assert settings.production_problems() == []
-    assert settings.nlu == "rasa"
+    for nlu in ("embedded", "rasa"):  # the default, and LAODONG_NLU=rasa with the rasa profile
+        chosen: dict[str, str] = {"LAODONG_NLU": nlu} if nlu == "rasa" else {}
+        values: dict[str, Any] = {
+            k[len("LAODONG_") :].lower(): substitute(v, env=chosen) for k, v in env.items() if v is not None
+        }
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        assert settings.env == "production"
+        assert settings.production_problems() == []
+        assert settings.nlu == nlu
 
 
 def test_urls_and_ports_agree(services: dict[str, Any]) -> None:
@@ -136,6 +168,8 @@ def test_urls_and_ports_agree(services: dict[str, Any]) -> None:
     assert "6379" not in " ".join(services["redis"].get("ports") or [])  # reached by the bots only
     port = int(bot["LAODONG_PORT"] or 0)
     assert any(p.endswith(f":{port}") for p in services["bot"]["ports"])
+    published = [substitute(p, env={"LAODONG_BOT_PORTS": ""}) for p in services["bot"]["ports"]]
+    assert f"127.0.0.1::{port}" in published  # make deploy-test: Docker picks free host ports
     assert bot["LAODONG_HOST"] == "0.0.0.0"
     actions_url = urlsplit(env_of(services["rasa"])["LAODONG_ACTIONS_URL"] or "")
     assert actions_url.hostname == "actions"
