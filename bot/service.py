@@ -265,6 +265,11 @@ class BotService:
         return written
 
 
+def models_dir(settings: Settings) -> Path:
+    """Where trained models are kept (nlu/artefact.py files, one per knowledge and code version)."""
+    return settings.data_dir / "models"
+
+
 def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
     """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
     if settings.nlu == "rasa" and not settings.rasa_url:
@@ -273,7 +278,7 @@ def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
 
     def build(kb: KnowledgeBase) -> NluEngine:
         nonlocal rasa
-        embedded = EmbeddedEngine.train(kb)
+        embedded = EmbeddedEngine.load_or_train(kb, models_dir(settings))
         if settings.nlu != "rasa" or not settings.rasa_url:
             return embedded
         rasa = rasa.with_knowledge(kb) if rasa else RasaEngine(kb, settings.rasa_url, settings.rasa_token)
@@ -301,7 +306,7 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
         store,
         key,
         Journal(settings.data_dir / "journal"),
-        engine_factory=factory if settings.nlu == "rasa" else None,
+        engine_factory=factory,
         enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
         limiter=make_limiter(settings) if limit_users else None,
     )
