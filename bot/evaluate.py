@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,17 @@ class Report:
 
     def failures(self) -> list[Result]:
         return [r for r in self.results if not r.topic_ok or (r.question.entries and not r.entry_ok)]
+
+
+def print_figures(figures: dict[str, object], targets: dict[str, str], as_json: bool) -> None:
+    """A benchmark's figures: one JSON object, or one aligned line each with its target in brackets."""
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        target = f"   [{targets[key]}]" if key in targets else ""
+        print(f"{key:<{width}}  {value}{target}")
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import socket
@@ -35,7 +34,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import load_questions  # noqa: E402
+from bot.evaluate import load_questions, print_figures  # noqa: E402
 
 QUESTION = "đi xuất khẩu lao động nhật bản cần những gì"
 MESSAGES_PER_USER = 5  # under the per-user burst: flood control does not shape the load
@@ -216,10 +215,4 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     out = asyncio.run(main(args))
-    if args.json:
-        print(json.dumps(out, ensure_ascii=False))
-    else:
-        width = max(len(k) for k in out)
-        for key, value in out.items():
-            target = f"   [{TARGETS[key]}]" if key in TARGETS else ""
-            print(f"{key:<{width}}  {value}{target}")
+    print_figures(out, TARGETS, args.json)
