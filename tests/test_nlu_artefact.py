@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -65,27 +62,3 @@ def test_a_missing_model_is_trained_and_stored(kb: KnowledgeBase, tmp_path: Path
     assert engine.trained_now
     assert [p.name for p in tmp_path.iterdir()] == [model_path(tmp_path, training_key(kb, EngineConfig.load())).name]
     assert not EmbeddedEngine.load_or_train(kb, tmp_path).trained_now
-
-
-SERVING = """
-import sys
-from bot.cli import main
-import bot.web.app
-main(["ask", "--json", sys.argv[1]])
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy", "numpy"))
-print("HEAVY", heavy)
-"""
-
-
-def test_serving_needs_no_scikit_learn(engine: EmbeddedEngine, kb: KnowledgeBase, tmp_path: Path) -> None:
-    stored(engine, kb, tmp_path / "data" / "models")
-    env = {
-        **os.environ,
-        "LAODONG_DATA_DIR": str(tmp_path / "data"),
-        "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'laodong.db'}",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SERVING, QUESTION], env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    assert '"entry": ' in done.stdout and '"sources": [{' in done.stdout
-    assert done.stdout.strip().splitlines()[-1] == "HEAVY []"

@@ -1,7 +1,10 @@
-"""Start-up does only what it must: no Alembic when the schema is at head."""
+"""Start-up does only what it must: a stored model, no Alembic at head, no libraries serving does not use."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,9 @@ from alembic.script import ScriptDirectory
 
 from bot.store import store as store_module
 from bot.store.store import MIGRATIONS_DIR, Store, script_heads
+from knowledge.model import KnowledgeBase
+from nlu import artefact
+from nlu.engine import EmbeddedEngine, EngineConfig, model_path, training_key
 
 
 def test_the_heads_read_from_the_scripts_are_alembics() -> None:
@@ -37,3 +43,47 @@ async def test_a_database_at_head_is_not_migrated_again(store: Store, monkeypatc
     monkeypatch.setattr(store_module, "_run_alembic", lambda conn, action, rev: calls.append((action, rev)))
     await store.migrate()
     assert calls == [("upgrade", "head")]  # behind: Alembic runs
+
+
+SERVING = """
+import asyncio, sys
+from aiohttp.test_utils import TestClient, TestServer
+from bot.cli import main
+from bot.settings import Settings
+from bot.web.app import create_app
+
+async def web_chat(question):
+    async with TestClient(TestServer(create_app(Settings()))) as client:
+        res = await client.post("/api/chat", json={"text": question})
+        assert res.status == 200, res.status
+        print("WEB", (await res.json())["reply"]["text"][:40])
+
+main(["ask", "--json", sys.argv[1]])
+asyncio.run(web_chat(sys.argv[1]))
+print("LOADED", sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2].split(","))))
+"""
+NOT_FOR_SERVING = ("sklearn", "scipy", "numpy", "alembic", "openpyxl", "qrcode", "PIL", "redis")
+
+
+async def test_serving_imports_only_what_it_needs(engine: EmbeddedEngine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """`ask` and the web app answer from the stored model: no scikit-learn, no Alembic at head, no report libraries."""
+    key = training_key(kb, EngineConfig.load())
+    artefact.save(engine.model, model_path(tmp_path / "data" / "models", key), key)
+    url = f"sqlite:///{tmp_path / 'laodong.db'}"
+    store = Store(url)
+    await store.migrate()
+    await store.close()
+    env = {**os.environ, "LAODONG_DATA_DIR": str(tmp_path / "data"), "LAODONG_DATABASE_URL": url}
+    question = "đi xuất khẩu lao động nhật cần gì"
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING, question, ",".join(NOT_FOR_SERVING)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert '"entry": ' in lines[0] and '"sources": [{' in lines[0]
+    assert lines[1].startswith("WEB ") and len(lines[1]) > 10
+    assert lines[-1] == "LOADED []"
