@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import heapq
 import importlib.util
+import json
 import logging
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -91,6 +95,30 @@ def model_path(models_dir: Path, key: str) -> Path:
     return models_dir / f"{MODEL_PREFIX}{key[:24]}{MODEL_SUFFIX}"
 
 
+def train_in_child(examples: Sequence[Example], config: EngineConfig, path: Path, key: str) -> None:
+    """Run `python -m nlu.fit` on these examples; it stores the model at `path` (RuntimeError if it fails)."""
+    texts = [prepare(normalize(ex.text)) for ex in examples]
+    spec = {
+        "char_ngrams": list(config.char_ngrams),
+        "word_ngrams": list(config.word_ngrams),
+        "c": config.c,
+        "calibration_folds": config.calibration_folds,
+    }
+    job = {"texts": texts, "labels": [ex.label for ex in examples], "spec": spec, "path": str(path), "key": key}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", dir=path.parent, delete=False) as out:
+        json.dump(job, out, ensure_ascii=False)
+    job_file = Path(out.name)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "nlu.fit", str(job_file)], capture_output=True, text=True, check=False
+        )
+    finally:
+        job_file.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"training the embedded model failed: {done.stderr.strip()[-2000:]}")
+
+
 class EmbeddedEngine:
     """Scores a message with a stored `LinearNgramModel`; topics come from the knowledge base."""
 
@@ -129,23 +157,31 @@ class EmbeddedEngine:
 
     @classmethod
     def load_or_train(cls, kb: KnowledgeBase, models_dir: Path, config: EngineConfig | None = None) -> EmbeddedEngine:
-        """The stored model for this knowledge and code if there is one, else train it and store it."""
+        """The stored model for this knowledge and code; if there is none, train it (in a child process) and store it.
+
+        The child process keeps scikit-learn, SciPy and NumPy, and training's memory, out of this one.
+        """
         config = config or EngineConfig.load()
         key = training_key(kb, config)
         path = model_path(models_dir, key)
         model = artefact.load(path, key)
         if model is not None:
             return cls(kb, model, config)
-        engine = cls.train(kb, config)
+        started = time.perf_counter()
         try:
-            artefact.save(engine.model, path, key)
-        except OSError as exc:  # a read-only data dir: serve the fresh model, train again next time
-            log.warning("could not store the trained model at %s: %s", path, exc)
-            return engine
-        log.info("trained the embedded model in %.1f s: %s", engine.training_seconds, path)
+            train_in_child(training_examples(kb), config, path, key)
+        except OSError as exc:  # a read-only data dir: train here, serve it, train again next time
+            log.warning("cannot store a trained model under %s (%s): training in this process", models_dir, exc)
+            return cls.train(kb, config)
+        model = artefact.load(path, key)
+        if model is None:
+            raise RuntimeError(f"training did not leave a model at {path}")
+        log.info("trained the embedded model in %.1f s: %s", time.perf_counter() - started, path)
         for stale in models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}"):
             if stale != path:
                 stale.unlink(missing_ok=True)
+        engine = cls(kb, model, config)
+        engine.trained_now = True
         return engine
 
     def understand(self, norm: Normalized) -> Understanding:

@@ -6,15 +6,21 @@ stored model in pure Python.
 
 from __future__ import annotations
 
+import json
+import sys
+import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from nlu import artefact
 from nlu.artefact import LinearNgramModel, NgramBlock
 
 TEMPERATURES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40)
@@ -122,3 +128,23 @@ def calibrated_temperature(features: sparse.csr_matrix, labels: np.ndarray, spec
         if nll < best_nll:
             best_t, best_nll = float(t), nll
     return best_t
+
+
+def run_job(raw: dict[str, Any]) -> None:
+    """Fit what a job describes (nlu/engine.py `train_in_child`) and store the model at its path under its key."""
+    started = time.perf_counter()
+    spec = raw["spec"]
+    ngrams = {k: tuple(spec[k]) if spec[k] is not None else None for k in ("char_ngrams", "word_ngrams")}
+    fitted = fit(raw["texts"], raw["labels"], NgramSpec(**{**spec, **ngrams}))
+    fitted.model.meta["training_seconds"] = round(time.perf_counter() - started, 3)
+    artefact.save(fitted.model, Path(raw["path"]), raw["key"])
+
+
+def main(argv: Sequence[str]) -> int:
+    """Train in a process of its own, so that the one serving never imports scikit-learn."""
+    run_job(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

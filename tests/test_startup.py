@@ -87,3 +87,15 @@ async def test_serving_imports_only_what_it_needs(engine: EmbeddedEngine, kb: Kn
     assert '"entry": ' in lines[0] and '"sources": [{' in lines[0]
     assert lines[1].startswith("WEB ") and len(lines[1]) > 10
     assert lines[-1] == "LOADED []"
+
+
+def test_training_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """With no stored model, `nlu train` (as start-up and reload do) trains in a child: scikit-learn stays out."""
+    code = "import sys\nfrom bot.cli import main\nmain(['nlu', 'train'])\nprint('LOADED', 'sklearn' in sys.modules)"
+    env = {**os.environ, "LAODONG_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.startswith("embedded model trained in "), done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "LOADED False"
+    assert [p.suffix for p in (tmp_path / "models").iterdir()] == [".model"]  # the job file is gone
