@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +84,12 @@ def fit(texts: Sequence[str], labels: Sequence[str], spec: NgramSpec, calibrate:
     features = sparse.hstack([v.fit_transform(list(texts)) for v in blocks]).tocsr()
     y = np.asarray(labels)
     classifier = LinearSVC(C=spec.c).fit(features, y)
-    coef = np.asarray(classifier.coef_, dtype=np.float32)
     temperature = calibrated_temperature(features, y, spec) if calibrate else 1.0
-    model = LinearNgramModel(
-        blocks=tuple(block_of(v) for v in blocks),
-        labels=tuple(str(c) for c in classifier.classes_),
-        weights=tuple(array("f", row.tobytes()) for row in coef),
-        intercepts=tuple(float(b) for b in classifier.intercept_),
+    model = LinearNgramModel.from_weights(
+        blocks=[block_of(v) for v in blocks],
+        labels=[str(c) for c in classifier.classes_],
+        weights=np.asarray(classifier.coef_, dtype=np.float64).tolist(),
+        intercepts=[float(b) for b in classifier.intercept_],
         temperature=temperature,
         meta={"examples": len(texts), "c": spec.c},
     )
