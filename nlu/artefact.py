@@ -10,7 +10,7 @@ n-grams → 1 + log(count) → × idf → unit length; then one margin per weigh
 
 File layout (`save`/`load`): MAGIC, a 4-byte little-endian header length, the header as UTF-8 JSON
 (format version, key, labels, intercepts, temperature, n-gram blocks with vocabulary and idf,
-a CRC-32 of the weights, free `meta`), then the fixed-point weights (`LinearNgramModel.fixed`).
+a CRC-32 of the weights, free `meta`), then the fixed-point weights (`LinearNgramModel.fixed()`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from operator import mul
 from pathlib import Path
 from typing import Any, cast
@@ -117,7 +117,7 @@ class LinearNgramModel:
     two-class `coef_`) has one row, and a positive margin means `labels[1]`.
 
     The weights are fixed-point: weight × 2**weight_shift rounded, + OFFSET, as unsigned 64-bit
-    fields; `fixed` holds them column after column (one column per n-gram, one field per row).
+    fields, column after column (one column per n-gram, one field per row): `fixed` in, `fixed()` out.
     Each column is one Python integer with a 64-bit field per row, so a message's margins are a
     handful of big-integer multiply-adds, one per n-gram it has, done by the interpreter in C:
     no field can carry into the next (every term ≥ 0, every sum < 2**64). Margins agree with
@@ -128,21 +128,21 @@ class LinearNgramModel:
     labels: tuple[str, ...]
     rows: int
     weight_shift: int
-    fixed: bytes = field(repr=False)
+    fixed_weights: InitVar[bytes | memoryview]
     intercepts: tuple[float, ...]
     temperature: float = 1.0  # softmax (or sigmoid) scale that turns margins into probabilities
     meta: dict[str, Any] = field(default_factory=dict)
     _columns: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _lookups: tuple[tuple[dict[str, int], int, tuple[float, ...]], ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, fixed_weights: bytes | memoryview) -> None:
         width = sum(block.width for block in self.blocks)
         if not (self.rows == len(self.labels) or (self.rows == 1 and len(self.labels) == 2)):
             raise ValueError("one weight row per label (or one row for two labels)")
-        if len(self.intercepts) != self.rows or len(self.fixed) != 8 * self.rows * width:
+        if len(self.intercepts) != self.rows or len(fixed_weights) != 8 * self.rows * width:
             raise ValueError("weights and intercepts do not fit the blocks")
         step = 8 * self.rows
-        view = memoryview(self.fixed)
+        view = memoryview(fixed_weights)
         columns = tuple(int.from_bytes(view[c * step : (c + 1) * step], "little") for c in range(width))
         object.__setattr__(self, "_columns", columns)
         lookups, offset = [], 0
@@ -176,7 +176,7 @@ class LinearNgramModel:
             labels=tuple(labels),
             rows=len(weights),
             weight_shift=shift,
-            fixed=fixed.tobytes(),
+            fixed_weights=fixed.tobytes(),
             intercepts=tuple(float(b) for b in intercepts),
             temperature=temperature,
             meta=dict(meta or {}),
@@ -185,6 +185,11 @@ class LinearNgramModel:
     @property
     def binary(self) -> bool:
         return self.rows == 1
+
+    def fixed(self) -> bytes:
+        """The fixed-point weights as stored: column after column, a little-endian 64-bit field per row."""
+        size = 8 * self.rows
+        return b"".join(column.to_bytes(size, "little") for column in self._columns)
 
     def features(self, text: str) -> tuple[list[int], list[float]]:
         """The text's stacked feature row as (columns, values): each block's tf-idf row, unit length."""
@@ -251,7 +256,7 @@ def content_key(parts: Iterable[bytes | str]) -> str:
 
 def save(model: LinearNgramModel, path: Path, key: str) -> None:
     """Write the model to `path` atomically (a temporary file, then a rename)."""
-    body = model.fixed
+    body = model.fixed()
     header = {
         "format": FORMAT_VERSION,
         "key": key,
@@ -307,7 +312,7 @@ def _decode(data: bytes, key: str) -> LinearNgramModel:
         raise _Stale(f"format {header.get('format')}, expected {FORMAT_VERSION}")
     if header.get("key") != key:
         raise _Stale("for other knowledge or code")
-    body = data[start + head_length :]
+    body = memoryview(data)[start + head_length :]  # not copied
     if zlib.crc32(body) != header["crc32"]:
         raise ValueError("weights fail their checksum")
     return LinearNgramModel(
@@ -315,7 +320,7 @@ def _decode(data: bytes, key: str) -> LinearNgramModel:
         labels=tuple(str(label) for label in header["labels"]),
         rows=int(header["rows"]),
         weight_shift=int(header["weight_shift"]),
-        fixed=body,
+        fixed_weights=body,
         intercepts=tuple(float(b) for b in header["intercepts"]),
         temperature=float(header["temperature"]),
         meta=dict(header.get("meta") or {}),
