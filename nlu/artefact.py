@@ -293,7 +293,7 @@ def load(path: Path, key: str) -> LinearNgramModel | None:
         return _decode(data, key)
     except _Stale as exc:
         log.info("model file %s is %s: retraining", path, exc)
-    except (ValueError, KeyError, TypeError, struct.error) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, struct.error) as exc:
         log.warning("model file %s damaged (%s): retraining", path, exc)
     return None
 

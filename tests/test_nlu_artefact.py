@@ -38,6 +38,7 @@ def test_a_stored_model_answers_as_the_trained_one(engine: EmbeddedEngine, kb: K
         lambda data: data[:-9] + bytes([data[-9] ^ 0xFF]) + data[-8:],  # a flipped weight byte
         lambda data: b"garbage",
         lambda data: data.replace(b'"format":1', b'"format":9', 1),  # a later format
+        lambda data: b"LDLNGRAM" + (2).to_bytes(4, "little") + b"[]",  # a header that is not an object
     ],
 )
 def test_a_damaged_or_foreign_file_is_not_loaded(
