@@ -22,7 +22,9 @@ import math
 import os
 import re
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 from array import array
 from collections import Counter
@@ -237,11 +239,37 @@ class LinearNgramModel:
         total = sum(exps)
         return [e / total for e in exps]
 
+    def sigmoids(self, text: str) -> list[float]:
+        """One probability per row, each row an independent yes/no (several binary heads on one set of n-grams)."""
+        return [1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, m * self.temperature)))) for m in self.margins(text)]
+
     def predict(self, text: str) -> str:
         margins = self.margins(text)
         if self.binary:
             return self.labels[1] if margins[0] > 0 else self.labels[0]
         return self.labels[max(range(len(margins)), key=margins.__getitem__)]
+
+
+def train_in_child(trainer: str, args: dict[str, Any], path: Path, key: str) -> None:
+    """Train in a child process (`python -m nlu.fit`) and store the model at `path` under `key`.
+
+    `trainer` names a function, "module:function", that takes `args` (plain JSON data) and returns
+    a `LinearNgramModel` (e.g. "nlu.fit:fit_model"). The calling process imports none of the
+    training libraries and keeps none of training's memory. RuntimeError if training fails.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    job = {"trainer": trainer, "args": args, "path": str(path), "key": key}
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", dir=path.parent, delete=False) as out:
+        json.dump(job, out, ensure_ascii=False)
+    job_file = Path(out.name)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "nlu.fit", str(job_file)], capture_output=True, text=True, check=False
+        )
+    finally:
+        job_file.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"training with {trainer} failed: {done.stderr.strip()[-2000:]}")
 
 
 def content_key(parts: Iterable[bytes | str]) -> str:

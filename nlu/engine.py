@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import heapq
 import importlib.util
-import json
 import logging
-import subprocess
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -95,30 +91,6 @@ def model_path(models_dir: Path, key: str) -> Path:
     return models_dir / f"{MODEL_PREFIX}{key[:24]}{MODEL_SUFFIX}"
 
 
-def train_in_child(examples: Sequence[Example], config: EngineConfig, path: Path, key: str) -> None:
-    """Run `python -m nlu.fit` on these examples; it stores the model at `path` (RuntimeError if it fails)."""
-    texts = [prepare(normalize(ex.text)) for ex in examples]
-    spec = {
-        "char_ngrams": list(config.char_ngrams),
-        "word_ngrams": list(config.word_ngrams),
-        "c": config.c,
-        "calibration_folds": config.calibration_folds,
-    }
-    job = {"texts": texts, "labels": [ex.label for ex in examples], "spec": spec, "path": str(path), "key": key}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", dir=path.parent, delete=False) as out:
-        json.dump(job, out, ensure_ascii=False)
-    job_file = Path(out.name)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "nlu.fit", str(job_file)], capture_output=True, text=True, check=False
-        )
-    finally:
-        job_file.unlink(missing_ok=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"training the embedded model failed: {done.stderr.strip()[-2000:]}")
-
-
 class EmbeddedEngine:
     """Scores a message with a stored `LinearNgramModel`; topics come from the knowledge base."""
 
@@ -168,8 +140,16 @@ class EmbeddedEngine:
         if model is not None:
             return cls(kb, model, config)
         started = time.perf_counter()
+        examples = training_examples(kb)
+        spec = {
+            "char_ngrams": list(config.char_ngrams),
+            "word_ngrams": list(config.word_ngrams),
+            "c": config.c,
+            "calibration_folds": config.calibration_folds,
+        }
+        args = {"texts": [prepare(normalize(ex.text)) for ex in examples], "labels": [ex.label for ex in examples]}
         try:
-            train_in_child(training_examples(kb), config, path, key)
+            artefact.train_in_child("nlu.fit:fit_model", {**args, "spec": spec}, path, key)
         except OSError as exc:  # a read-only data dir: train here, serve it, train again next time
             log.warning("cannot store a trained model under %s (%s): training in this process", models_dir, exc)
             return cls.train(kb, config)

@@ -6,6 +6,7 @@ stored model in pure Python.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -128,18 +129,27 @@ def calibrated_temperature(features: sparse.csr_matrix, labels: np.ndarray, spec
     return best_t
 
 
+def fit_model(texts: Sequence[str], labels: Sequence[str], spec: dict[str, Any]) -> LinearNgramModel:
+    """The trainer of the embedded engine's model (nlu/engine.py), as `run_job` calls it."""
+    ngrams = {k: tuple(spec[k]) if spec.get(k) is not None else None for k in ("char_ngrams", "word_ngrams")}
+    return fit(texts, labels, NgramSpec(**{**spec, **ngrams})).model
+
+
 def run_job(raw: dict[str, Any]) -> None:
-    """Fit what a job describes (nlu/engine.py `train_in_child`) and store the model at its path under its key."""
+    """Call the job's trainer ("module:function", returning a LinearNgramModel) and store the model."""
     started = time.perf_counter()
-    spec = raw["spec"]
-    ngrams = {k: tuple(spec[k]) if spec[k] is not None else None for k in ("char_ngrams", "word_ngrams")}
-    fitted = fit(raw["texts"], raw["labels"], NgramSpec(**{**spec, **ngrams}))
-    fitted.model.meta["training_seconds"] = round(time.perf_counter() - started, 3)
-    artefact.save(fitted.model, Path(raw["path"]), raw["key"])
+    module, _, name = str(raw["trainer"]).partition(":")
+    trainer = getattr(importlib.import_module(module), name)
+    model = trainer(**raw["args"])
+    if not isinstance(model, LinearNgramModel):
+        raise TypeError(f"{raw['trainer']} returned {type(model).__name__}, not a LinearNgramModel")
+    model.meta["training_seconds"] = round(time.perf_counter() - started, 3)
+    artefact.save(model, Path(raw["path"]), raw["key"])
 
 
 def main(argv: Sequence[str]) -> int:
-    """Train in a process of its own, so that the one serving never imports scikit-learn."""
+    """`python -m nlu.fit JOB.json`: train in a process of its own (artefact.train_in_child), so that
+    the process that serves never imports scikit-learn."""
     run_job(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     return 0
 

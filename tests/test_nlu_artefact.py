@@ -63,3 +63,19 @@ def test_a_missing_model_is_trained_and_stored(kb: KnowledgeBase, tmp_path: Path
     assert engine.trained_now
     assert [p.name for p in tmp_path.iterdir()] == [model_path(tmp_path, training_key(kb, EngineConfig.load())).name]
     assert not EmbeddedEngine.load_or_train(kb, tmp_path).trained_now
+
+
+def test_another_classifier_is_trained_in_a_child_and_stored_the_same_way(tmp_path: Path) -> None:
+    """The API another detector uses: train_in_child(trainer, args, path, key), then load(path, key)."""
+    texts = [" nop tien dat coc truoc ", " chuyen khoan phi truoc ", " hoc nghe o dau ", " viec lam gan nha "]
+    spec = {"char_ngrams": [2, 4], "word_ngrams": [1, 1], "c": 1.0, "calibration_folds": 2}
+    path = tmp_path / "models" / "warning-abc.model"
+    args = {"texts": texts, "labels": ["warn", "warn", "ok", "ok"], "spec": spec}
+    artefact.train_in_child("nlu.fit:fit_model", args, path, "abc")
+    model = artefact.load(path, "abc")
+    assert model is not None and model.binary and model.labels == ("ok", "warn")
+    assert model.predict(" nop tien truoc ") == "warn" and model.predict(" hoc nghe ") == "ok"
+    assert model.sigmoids(" nop tien truoc ")[0] == model.probabilities(" nop tien truoc ")[1]
+    assert artefact.load(path, "another key") is None
+    with pytest.raises(RuntimeError, match=r"nlu\.fit:no_such_trainer"):
+        artefact.train_in_child("nlu.fit:no_such_trainer", args, path, "abc")
