@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from bot.service import build_service
+from bot.settings import Settings
 from bot.store import store as store_module
 from bot.store.store import MIGRATIONS_DIR, Store, script_heads
-from knowledge.model import KnowledgeBase
+from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase
 from nlu import artefact
 from nlu.engine import EmbeddedEngine, EngineConfig, model_path, training_key
 
@@ -99,3 +102,28 @@ def test_training_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
     assert done.stdout.startswith("embedded model trained in "), done.stdout
     assert done.stdout.strip().splitlines()[-1] == "LOADED False"
     assert [p.suffix for p in (tmp_path / "models").iterdir()] == [".model"]  # the job file is gone
+
+
+async def test_a_knowledge_change_retrains_on_reload(engine: EmbeddedEngine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """build_service loads the stored model; after knowledge/ changes, reload() trains and stores the new one."""
+    data = tmp_path / "data"
+    key = training_key(kb, EngineConfig.load())
+    artefact.save(engine.model, model_path(data / "models", key), key)
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{tmp_path / 'laodong.db'}")
+    service = await build_service(settings)
+    try:
+        assert isinstance(service.engine, EmbeddedEngine) and not service.engine.trained_now
+        changed = tmp_path / "knowledge"
+        shutil.copytree(KNOWLEDGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        entries = sorted((changed / "entries").glob("*/*.yaml"))[0]
+        entries.write_text(
+            entries.read_text(encoding="utf-8").replace("examples:", "examples:\n      - cau hoi moi them vao", 1)
+        )
+        service.knowledge_dir = changed
+        await service.reload()
+        assert isinstance(service.engine, EmbeddedEngine) and service.engine.trained_now
+        new_key = training_key(service.kb, EngineConfig.load())
+        assert new_key != key
+        assert [p.name for p in (data / "models").iterdir()] == [model_path(data / "models", new_key).name]
+    finally:
+        await service.close()
