@@ -1,33 +1,43 @@
 """The learned situation detector: warning signs of a scam, and a worker already abroad in trouble.
 
 Two linear models (logistic regression) on the character and word n-grams of the folded text —
-the features of the embedded NLU (nlu/engine.py), scored with its `TfidfRow` — trained on the
+the features of the embedded NLU, stored and scored as its `LinearNgramModel` (nlu/artefact.py) — trained on the
 stories of actions/data/situations.yaml against ordinary questions (that file's, and the example
 questions of the knowledge base and of nlu/data/). The cue patterns of actions/brokers.yaml stay;
 the dialogue warns when a cue fires or the model's probability reaches the threshold of
 actions/brokers.yaml `detector:` (fitted for at most 1 % false alarms, scripts/bench_brokers.py).
 
-Training takes a fraction of a second and runs once per process (`SituationDetector.for_kb`).
+A server loads the stored model (`SituationDetector.load_or_train`, trained in a child process when
+missing, so scikit-learn never enters it); tests and benchmarks train in-process (`for_kb`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import yaml
 
+import nlu.normalize as nlu_normalize
+from nlu import artefact
+from nlu.artefact import LinearNgramModel
 from nlu.normalize import Normalized, normalize
 
 if TYPE_CHECKING:
     from knowledge.model import KnowledgeBase
 
+log = logging.getLogger(__name__)
+
 STORIES_FILE = Path(__file__).with_name("data") / "situations.yaml"
+TRAINING_CODE = Path(__file__).with_name("situations_fit.py")  # its source is part of the model's key
+NORMALIZE_CODE = (Path(nlu_normalize.__file__), Path(nlu_normalize.__file__).with_name("abbreviations.yaml"))
+MODEL_PREFIX, MODEL_SUFFIX = "situations-", ".model"
 CONFIG_FILE = Path(__file__).with_name("brokers.yaml")
 LABELS = ("warning", "urgent")
 DEV_EVERY = 5  # every fifth story of a group is held out (the development set)
@@ -105,37 +115,13 @@ class Reading:
 
 
 class SituationDetector:
-    """Two logistic regressions over the folded text's n-grams, one per label."""
+    """Two logistic regressions over the folded text's n-grams, one per label, as one stored model."""
 
-    def __init__(self, texts: Sequence[str], labels: np.ndarray, config: DetectorConfig) -> None:
-        from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        from nlu.engine import TfidfRow
-
-        started = time.perf_counter()
+    def __init__(self, model: LinearNgramModel, config: DetectorConfig) -> None:
+        self.model = model
         self.config = config
-        self._char = TfidfVectorizer(
-            analyzer="char", ngram_range=config.char_ngrams, sublinear_tf=True, dtype=np.float32
-        )
-        self._word = TfidfVectorizer(
-            analyzer="word", ngram_range=config.word_ngrams, token_pattern=r"\S+", sublinear_tf=True, dtype=np.float32
-        )
-        prepared = [self.prepare(normalize(t)) for t in texts]
-        features = sparse.hstack([self._char.fit_transform(prepared), self._word.fit_transform(prepared)]).tocsr()
-        coefs, intercepts = [], []
-        for k in range(labels.shape[1]):
-            model = LogisticRegression(C=config.c, class_weight="balanced", solver="liblinear", dual=True)
-            model.fit(features, labels[:, k])
-            coefs.append(np.asarray(model.coef_[0], dtype=np.float32))
-            intercepts.append(float(model.intercept_[0]))
-        self._coef = np.vstack(coefs)
-        self._intercept = np.asarray(intercepts, dtype=np.float32)
-        self._char_row, self._word_row = TfidfRow(self._char), TfidfRow(self._word)
-        self._char_width = len(self._char.vocabulary_)
-        self.training_seconds = time.perf_counter() - started
-        self.example_count = len(texts)
+        self.example_count = int(model.meta.get("examples", 0))
+        self.training_seconds = float(model.meta.get("training_seconds", 0.0))
 
     @staticmethod
     def prepare(norm: Normalized) -> str:
@@ -145,33 +131,58 @@ class SituationDetector:
     def train(
         cls, stories: Iterable[Story], ordinary: Iterable[str], config: DetectorConfig | None = None
     ) -> SituationDetector:
-        """Train on stories (dev stories left out) and ordinary questions (both labels false)."""
-        texts: list[str] = []
-        rows: list[tuple[int, int]] = []
-        for s in stories:
-            if not s.dev:
-                texts.append(s.q)
-                rows.append((int(s.warning), int(s.urgent)))
-        for q in ordinary:
-            texts.append(q)
-            rows.append((0, 0))
-        return cls(texts, np.asarray(rows, dtype=int), config or DetectorConfig.load())
+        """Train in this process on stories (dev stories left out) and ordinary questions (both labels
+        false); imports scikit-learn (tests, benchmarks). A server uses `load_or_train`."""
+        from actions.situations_fit import fit_detector  # the training libraries, only when training here
+
+        config = config or DetectorConfig.load()
+        started = time.perf_counter()
+        model = fit_detector(**_training_job(stories, ordinary, config))
+        model.meta["training_seconds"] = round(time.perf_counter() - started, 3)
+        return cls(model, config)
 
     @classmethod
     def for_kb(cls, kb: KnowledgeBase) -> SituationDetector:
-        """The detector for a knowledge base, trained once per process and set of questions."""
+        """The detector for a knowledge base, trained in this process once per set of questions."""
         return _trained(tuple(ordinary_questions(kb)))
+
+    @classmethod
+    def load_or_train(
+        cls, kb: KnowledgeBase, models_dir: Path, config: DetectorConfig | None = None
+    ) -> SituationDetector:
+        """The stored detector for these stories, questions and code; if there is none, train it in a
+        child process (scikit-learn stays out of this one) and store it beside the NLU's model."""
+        config = config or DetectorConfig.load()
+        ordinary = ordinary_questions(kb)
+        # The key is read off the raw inputs (normalising ~2,500 texts at every start-up would cost
+        # 0.2 s): the stories, the questions, the settings and the code that trains and normalises.
+        parts: list[bytes | str] = [f"format {artefact.FORMAT_VERSION}", repr(config), STORIES_FILE.read_bytes()]
+        parts += [path.read_bytes() for path in (TRAINING_CODE, Path(__file__), *NORMALIZE_CODE)]
+        spec = importlib.util.find_spec("sklearn")
+        parts.append(Path(spec.origin).read_bytes() if spec and spec.origin else "no scikit-learn")
+        parts += ordinary
+        key = artefact.content_key(parts)
+        path = models_dir / f"{MODEL_PREFIX}{key[:24]}{MODEL_SUFFIX}"
+        model = artefact.load(path, key)
+        if model is None:
+            try:
+                job = _training_job(load_stories(), ordinary, config)
+                artefact.train_in_child("actions.situations_fit:fit_detector", job, path, key)
+            except OSError as exc:  # a read-only data dir: train here
+                log.warning("cannot store the situation detector under %s (%s): training here", models_dir, exc)
+                return cls.train(load_stories(), ordinary, config)
+            model = artefact.load(path, key)
+            if model is None:
+                raise RuntimeError(f"training did not leave a model at {path}")
+            for stale in models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        return cls(model, config)
 
     def probabilities(self, norm: Normalized) -> tuple[float, float]:
         """(warning, urgent) probabilities for a normalised message."""
-        text = self.prepare(norm)
-        char_cols, char_values = self._char_row(text)
-        word_cols, word_values = self._word_row(text)
-        cols = np.concatenate([char_cols, word_cols + self._char_width])
-        values = np.concatenate([char_values, word_values])
-        margins = self._coef[:, cols] @ values + self._intercept
-        p = 1.0 / (1.0 + np.exp(-margins))
-        return float(p[0]), float(p[1])
+        warning, urgent = self.model.sigmoids(self.prepare(norm))
+        return warning, urgent
 
     def read(self, norm: Normalized) -> Reading:
         warning, urgent = self.probabilities(norm)
@@ -182,6 +193,21 @@ class SituationDetector:
             warning_flag=story and warning >= self.config.warning_threshold,
             urgent_flag=story and urgent >= self.config.urgent_threshold,
         )
+
+
+def _training_job(stories: Iterable[Story], ordinary: Iterable[str], config: DetectorConfig) -> dict[str, Any]:
+    """The trainer's arguments as plain data (actions/situations_fit.py fit_detector)."""
+    texts: list[str] = []
+    rows: list[list[int]] = []
+    for s in stories:
+        if not s.dev:
+            texts.append(SituationDetector.prepare(normalize(s.q)))
+            rows.append([int(s.warning), int(s.urgent)])
+    for q in ordinary:
+        texts.append(SituationDetector.prepare(normalize(q)))
+        rows.append([0, 0])
+    spec = {"char_ngrams": list(config.char_ngrams), "word_ngrams": list(config.word_ngrams), "c": config.c}
+    return {"texts": texts, "rows": rows, "labels": list(LABELS), "spec": spec}
 
 
 @lru_cache(maxsize=2)

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
-from bot.service import IncomingMessage, build_service
+from bot.service import IncomingMessage, build_service, models_dir
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.check import check_knowledge
 from knowledge.model import load_knowledge
+from nlu.engine import EmbeddedEngine
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     export = nlu_sub.add_parser("export", help="write the Rasa 3.6 project from nlu/ and knowledge/")
     export.add_argument("dir", type=Path, help="the folder to write the project to")
+    nlu_sub.add_parser("train", help="train the embedded model if knowledge/ or its code changed (<data_dir>/models)")
 
     kb = sub.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -277,6 +280,16 @@ def _nlu_export(directory: Path, stdout: TextIO) -> int:
     return 0
 
 
+def _nlu_train(settings: Settings, stdout: TextIO) -> int:
+    kb = load_knowledge()
+    engine = EmbeddedEngine.load_or_train(kb, models_dir(settings))
+    how = f"trained in {engine.training_seconds:.1f} s" if engine.trained_now else "up to date"
+    stdout.write(f"embedded model {how}: {len(engine.model.labels)} labels, {engine.example_count} examples\n")
+    detector = SituationDetector.load_or_train(kb, models_dir(settings))
+    stdout.write(f"situation detector ready: {detector.example_count} examples\n")
+    return 0
+
+
 async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.enterprises import import_enterprises
     from bot.store.enterprises import active_list
@@ -322,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "kb":
         return _kb(args, sys.stdout)
+    if args.command == "nlu" and args.nlu_command == "train":
+        return _nlu_train(settings, sys.stdout)
     if args.command == "nlu":
         return _nlu_export(args.dir, sys.stdout)
     if args.command == "ask":

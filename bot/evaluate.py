@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,17 @@ def answer_lengths(texts: Iterable[str]) -> dict[str, float]:
         "first_screen_words": statistics.median(len(first_screen(t).split()) for t in replies),
         "answer_words": statistics.median(len(t.split()) for t in replies),
     }
+
+
+def print_figures(figures: dict[str, object], targets: dict[str, str], as_json: bool) -> None:
+    """A benchmark's figures: one JSON object, or one aligned line each with its target in brackets."""
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        target = f"   [{targets[key]}]" if key in targets else ""
+        print(f"{key:<{width}}  {value}{target}")
 
 
 def percentile(values: Sequence[float], q: float) -> float:

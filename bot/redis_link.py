@@ -14,15 +14,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-from redis.asyncio.connection import BlockingConnectionPool, parse_url
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,12 @@ class RedisLink:
         warn_every: float = WARN_EVERY,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        # The redis library is imported only where LAODONG_REDIS_URL is set (a link is made).
+        from redis.asyncio.connection import parse_url
+        from redis.exceptions import RedisError
+
         parse_url(url)  # a malformed LAODONG_REDIS_URL fails at start-up, not at the first message
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)  # OSError covers TimeoutError
         self.url = url
         self.timeout = timeout
         self.retry_pause = retry_pause
@@ -67,6 +69,11 @@ class RedisLink:
         return f"{parts.hostname}:{parts.port or 6379}"
 
     def _connect(self) -> Redis:
+        from redis.asyncio import Redis
+        from redis.asyncio.connection import BlockingConnectionPool
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # Retry once at once: a connection Redis dropped (a restart) is replaced without a fallback.
@@ -94,7 +101,7 @@ class RedisLink:
             runner = self._scripts[script] = client.register_script(script)
         try:
             result = await runner(keys=list(keys), args=list(args))
-        except (RedisError, OSError) as exc:  # OSError covers TimeoutError
+        except self._errors as exc:
             self._pause_until = self._monotonic() + self.retry_pause
             self._fell_back(exc)
             return None

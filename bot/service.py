@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
+from actions.situations import SituationDetector
 from actions.types import Outcome, Policy, Reply, State
 from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
 from bot.enterprises import EnterpriseCache
@@ -103,6 +104,7 @@ class BotService:
         journal: Journal | None = None,
         knowledge_dir: Path = KNOWLEDGE_DIR,
         engine_factory: Callable[[KnowledgeBase], NluEngine] | None = None,
+        detector_factory: Callable[[KnowledgeBase], SituationDetector] | None = None,
         enterprises: EnterpriseCache | None = None,
         limiter: UserLimiter | None = None,
     ) -> None:
@@ -110,6 +112,7 @@ class BotService:
         self.store = store
         self.knowledge_dir = knowledge_dir  # what reload() reads
         self.engine_factory = engine_factory  # what reload() trains; None: retrain an embedded engine
+        self.detector_factory = detector_factory  # the situation detector reload() loads; None: trained here
         self._reload_lock = asyncio.Lock()
         self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/admin/address.py)
         self._key = hash_key
@@ -149,7 +152,8 @@ class BotService:
             engine = EmbeddedEngine.train(kb)
         else:  # an outside engine (Rasa) is retrained by its own pipeline
             engine = self.engine
-        return Brain(kb, engine, Responder(kb, self.responder.policy))
+        detector = self.detector_factory(kb) if self.detector_factory is not None else None
+        return Brain(kb, engine, Responder(kb, self.responder.policy, detector=detector))
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
         """The encrypted chat id an official's reply goes to (Telegram, Zalo), for a new handoff."""
@@ -307,6 +311,11 @@ class BotService:
         return written
 
 
+def models_dir(settings: Settings) -> Path:
+    """Where trained models are kept (nlu/artefact.py files, one per knowledge and code version)."""
+    return settings.data_dir / "models"
+
+
 def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
     """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
     if settings.nlu == "rasa" and not settings.rasa_url:
@@ -315,7 +324,7 @@ def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
 
     def build(kb: KnowledgeBase) -> NluEngine:
         nonlocal rasa
-        embedded = EmbeddedEngine.train(kb)
+        embedded = EmbeddedEngine.load_or_train(kb, models_dir(settings))
         if settings.nlu != "rasa" or not settings.rasa_url:
             return embedded
         rasa = rasa.with_knowledge(kb) if rasa else RasaEngine(kb, settings.rasa_url, settings.rasa_token)
@@ -333,17 +342,22 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
     kb = load_knowledge()
     factory = engine_factory(settings)
     engine = factory(kb)
+
+    def detectors(kb: KnowledgeBase) -> SituationDetector:
+        return SituationDetector.load_or_train(kb, models_dir(settings))
+
     store = Store(settings.database_url, pool_size=settings.db_pool_size)
     await store.migrate()
     key = load_or_create_key(settings.hash_key, settings.data_dir)
     service = BotService(
         kb,
         engine,
-        Responder(kb, Policy.load()),
+        Responder(kb, Policy.load(), detector=detectors(kb)),
         store,
         key,
         Journal(settings.data_dir / "journal"),
-        engine_factory=factory if settings.nlu == "rasa" else None,
+        engine_factory=factory,
+        detector_factory=detectors,
         enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
         limiter=make_limiter(settings) if limit_users else None,
     )

@@ -1,25 +1,44 @@
-"""The embedded engine: a linear model on character and word n-grams of the folded text."""
+"""The embedded engine: a linear model on character and word n-grams of the folded text.
+
+Trained once (nlu/fit.py, scikit-learn) and stored as a small file under the data directory,
+keyed by what the training read (`training_key`); serving loads that file and scores in pure
+Python (nlu/artefact.py), without scikit-learn, SciPy or NumPy.
+"""
 
 from __future__ import annotations
 
+import heapq
+import importlib.util
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import yaml
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from knowledge.model import KnowledgeBase
-from nlu.normalize import Normalized, normalize
-from nlu.training import Example, label_topic, training_examples
+from nlu import artefact
+from nlu.artefact import LinearNgramModel
+from nlu.normalize import ABBREVIATIONS_FILE, Normalized, normalize
+from nlu.training import NLU_DATA_DIR, Example, label_topic, training_examples
 from nlu.types import Candidate, NluEngine, Understanding
 
 CONFIG_FILE = Path(__file__).with_name("embedded.yaml")
+MODEL_PREFIX = "embedded-"
+MODEL_SUFFIX = ".model"
+_NLU_DIR = Path(__file__).resolve().parent
+# The code whose change changes what training produces (hashed into the model's key).
+TRAINING_CODE = (
+    *(
+        _NLU_DIR / name
+        for name in ("engine.py", "training.py", "fit.py", "artefact.py", "normalize.py", "embedded.yaml")
+    ),
+    ABBREVIATIONS_FILE,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Candidate", "EmbeddedEngine", "EngineConfig", "NluEngine", "Understanding"]
 
@@ -45,135 +64,115 @@ class EngineConfig:
         )
 
 
-class TfidfRow:
-    """A fitted TfidfVectorizer's row for one text, as (columns, values), without building a matrix.
+def prepare(norm: Normalized) -> str:
+    """The text the model sees: the folded view, padded so that n-grams mark word edges."""
+    return f" {norm.folded} "
 
-    Counts of the known n-grams → 1 + log(count) (sublinear_tf) → × idf → unit length (l2), in the
-    vectorizer's float32, as `transform` computes them.
+
+def training_key(kb: KnowledgeBase, config: EngineConfig, directory: Path = NLU_DATA_DIR) -> str:
+    """What the trained model depends on: the examples, the nlu data, the training code and its settings.
+
+    Cheap enough for every start-up (no YAML parsing of nlu/data, no scikit-learn import: the
+    installed scikit-learn is named by its __init__.py's bytes, which carry its version).
     """
+    parts: list[bytes | str] = [f"format {artefact.FORMAT_VERSION}", repr(config)]
+    parts += [path.read_bytes() for path in TRAINING_CODE]
+    spec = importlib.util.find_spec("sklearn")
+    parts.append(Path(spec.origin).read_bytes() if spec and spec.origin else "no scikit-learn")
+    for path in sorted(directory.glob("*.yml")):
+        parts += [path.name, path.read_bytes()]
+    for entry in kb.entries.values():
+        parts += [entry.id, entry.topic, entry.title, *entry.examples, "\x00"]
+    return artefact.content_key(parts)
 
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
-        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2" and not vectorizer.binary):
-            raise ValueError("TfidfRow follows sublinear_tf, use_idf, norm='l2', binary=False only")
-        self._analyze = vectorizer.build_analyzer()
-        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float32)
 
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, int] = {}
-        for gram in self._analyze(text):
-            column = self._vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts))) + np.float32(1)
-        values *= self._idf[columns]
-        length = np.sqrt(np.dot(values, values))
-        if length > 0:
-            values /= length
-        return columns, values
+def model_path(models_dir: Path, key: str) -> Path:
+    """The file the model with this key is stored in."""
+    return models_dir / f"{MODEL_PREFIX}{key[:24]}{MODEL_SUFFIX}"
 
 
 class EmbeddedEngine:
-    """Trained in-process at start-up from knowledge/ and nlu/data/."""
+    """Scores a message with a stored `LinearNgramModel`; topics come from the knowledge base."""
 
     name = "embedded"
 
-    def __init__(self, kb: KnowledgeBase, examples: Sequence[Example], config: EngineConfig) -> None:
-        started = time.perf_counter()
+    def __init__(self, kb: KnowledgeBase, model: LinearNgramModel, config: EngineConfig) -> None:
+        if len(model.labels) < 3 or model.binary:
+            raise ValueError("the embedded engine needs at least three labels")  # one margin per label
         self._kb = kb
         self._config = config
-        self._char = TfidfVectorizer(
-            analyzer="char", ngram_range=config.char_ngrams, sublinear_tf=True, dtype=np.float32
-        )
-        self._word = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=config.word_ngrams,
-            token_pattern=r"\S+",
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        texts = [self._prepare(normalize(ex.text)) for ex in examples]
-        labels = [ex.label for ex in examples]
-        features = sparse.hstack([self._char.fit_transform(texts), self._word.fit_transform(texts)]).tocsr()
-        self._model = LinearSVC(C=config.c)
-        self._model.fit(features, labels)
-        self._labels: list[str] = [str(c) for c in self._model.classes_]
-        if len(self._labels) < 3:
-            raise ValueError("the embedded engine needs at least three labels")  # one margin per label
-        self._coef = np.asarray(self._model.coef_)
-        self._intercept = np.asarray(self._model.intercept_)
-        self._char_row, self._word_row = TfidfRow(self._char), TfidfRow(self._word)
-        self._char_width = len(self._char.vocabulary_)
-        self.temperature = self._calibrate(features, np.asarray(labels), config)
+        self.model = model
+        self._labels = model.labels
         self._topics = [label_topic(kb, label) for label in self._labels]
-        self.training_seconds = time.perf_counter() - started
-        self.example_count = len(examples)
+        self.temperature = model.temperature
+        self.training_seconds = float(model.meta.get("training_seconds", 0.0))
+        self.example_count = int(model.meta.get("examples", 0))
+        self.trained_now = False  # True when this process trained it (not loaded from a file)
 
-    def _calibrate(self, features: sparse.csr_matrix, labels: np.ndarray, config: EngineConfig) -> float:
-        """Fit the softmax temperature that turns margins into probabilities, out of fold."""
-        folds = max(2, config.calibration_folds)
-        fold_of = np.zeros(len(labels), dtype=int)
-        for label in np.unique(labels):
-            where = np.flatnonzero(labels == label)
-            fold_of[where] = np.arange(len(where)) % folds
-        margins, truth = [], []
-        for k in range(folds):
-            train, test = fold_of != k, fold_of == k
-            model = LinearSVC(C=config.c).fit(features[train], labels[train])
-            index = {str(c): i for i, c in enumerate(model.classes_)}
-            keep = np.array([str(t) in index for t in labels[test]])
-            if not keep.any():
-                continue
-            margins.append(model.decision_function(features[test][keep]))
-            truth.append(np.array([index[str(t)] for t in labels[test][keep]]))
-        best_t, best_nll = 10.0, float("inf")
-        for t in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40):
-            nll = 0.0
-            for m, y in zip(margins, truth, strict=True):
-                z = m * t
-                z = z - z.max(axis=1, keepdims=True)
-                log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-                nll -= float(log_p[np.arange(len(y)), y].sum())
-            if nll < best_nll:
-                best_t, best_nll = float(t), nll
-        return best_t
+    @classmethod
+    def fit(cls, kb: KnowledgeBase, examples: Sequence[Example], config: EngineConfig) -> EmbeddedEngine:
+        """Train from scratch with scikit-learn (imported here: serving never needs it)."""
+        from nlu.fit import NgramSpec, fit  # the training stack, at its point of use
 
-    def _decision(self, text: str) -> np.ndarray:
-        """The model's margin for each label: sum over the text's n-grams of weight × tf-idf, + bias.
-
-        The same arithmetic as `decision_function(hstack(transform…))`, done directly on the few
-        n-grams one message has (scikit-learn's per-call checks and sparse assembly took ~90 % of
-        the time; tests/test_nlu_fast.py holds the two to the same numbers).
-        """
-        char_cols, char_values = self._char_row(text)
-        word_cols, word_values = self._word_row(text)
-        cols = np.concatenate([char_cols, word_cols + self._char_width])
-        values = np.concatenate([char_values, word_values])
-        return np.asarray(self._coef[:, cols] @ values + self._intercept)
-
-    def _softmax(self, margins: np.ndarray) -> np.ndarray:
-        z = margins * self.temperature
-        z = np.exp(z - z.max())
-        return np.asarray(z / z.sum())
+        started = time.perf_counter()
+        spec = NgramSpec(config.char_ngrams, config.word_ngrams, config.c, config.calibration_folds)
+        model = fit([prepare(normalize(ex.text)) for ex in examples], [ex.label for ex in examples], spec).model
+        model.meta["training_seconds"] = round(time.perf_counter() - started, 3)
+        engine = cls(kb, model, config)
+        engine.trained_now = True
+        return engine
 
     @classmethod
     def train(cls, kb: KnowledgeBase, config: EngineConfig | None = None) -> EmbeddedEngine:
-        return cls(kb, training_examples(kb), config or EngineConfig.load())
+        """Train from scratch (tests, benchmarks); `load_or_train` keeps the result for next time."""
+        return cls.fit(kb, training_examples(kb), config or EngineConfig.load())
 
-    @staticmethod
-    def _prepare(norm: Normalized) -> str:
-        return f" {norm.folded} "
+    @classmethod
+    def load_or_train(cls, kb: KnowledgeBase, models_dir: Path, config: EngineConfig | None = None) -> EmbeddedEngine:
+        """The stored model for this knowledge and code; if there is none, train it (in a child process) and store it.
+
+        The child process keeps scikit-learn, SciPy and NumPy, and training's memory, out of this one.
+        """
+        config = config or EngineConfig.load()
+        key = training_key(kb, config)
+        path = model_path(models_dir, key)
+        model = artefact.load(path, key)
+        if model is not None:
+            return cls(kb, model, config)
+        started = time.perf_counter()
+        examples = training_examples(kb)
+        spec = {
+            "char_ngrams": list(config.char_ngrams),
+            "word_ngrams": list(config.word_ngrams),
+            "c": config.c,
+            "calibration_folds": config.calibration_folds,
+        }
+        args = {"texts": [prepare(normalize(ex.text)) for ex in examples], "labels": [ex.label for ex in examples]}
+        try:
+            artefact.train_in_child("nlu.fit:fit_model", {**args, "spec": spec}, path, key)
+        except OSError as exc:  # a read-only data dir: train here, serve it, train again next time
+            log.warning("cannot store a trained model under %s (%s): training in this process", models_dir, exc)
+            return cls.train(kb, config)
+        model = artefact.load(path, key)
+        if model is None:
+            raise RuntimeError(f"training did not leave a model at {path}")
+        log.info("trained the embedded model in %.1f s: %s", time.perf_counter() - started, path)
+        for stale in models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+        engine = cls(kb, model, config)
+        engine.trained_now = True
+        return engine
 
     def understand(self, norm: Normalized) -> Understanding:
         """Rank labels for an already normalised message."""
-        probs = self._softmax(self._decision(self._prepare(norm)))
+        probs = self.model.probabilities(prepare(norm))
         by_topic: dict[str, float] = defaultdict(float)
         for topic, p in zip(self._topics, probs, strict=True):
-            by_topic[topic] += float(p)
+            by_topic[topic] += p
         topic, topic_p = max(by_topic.items(), key=lambda kv: kv[1])
-        order = np.argsort(-probs)[: self._config.ranking_size]
-        ranking = tuple(Candidate(label=self._labels[i], topic=self._topics[i], score=float(probs[i])) for i in order)
+        order = heapq.nlargest(self._config.ranking_size, range(len(probs)), key=probs.__getitem__)
+        ranking = tuple(Candidate(label=self._labels[i], topic=self._topics[i], score=probs[i]) for i in order)
         in_topic = [c for c in ranking if c.topic == topic]
         intent = in_topic[0].label if in_topic else ranking[0].label
         return Understanding(intent=intent, topic=topic, topic_confidence=topic_p, ranking=ranking)

@@ -7,10 +7,6 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 # Two questions join a group when their average cosine distance stays under this.
 DISTANCE_THRESHOLD = 0.6
 # Distinct texts clustered at once (the rest, the rarest, stay groups of their own).
@@ -72,6 +68,11 @@ def _clusters(keys: Sequence[str], threshold: float) -> list[int]:
     """A cluster label for each distinct folded text."""
     if len(keys) < 2:
         return [0] * len(keys)
+    # NumPy and scikit-learn only when an official opens the grouped questions: serving does without.
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(keys)
     similarity = (vectors @ vectors.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)

@@ -16,10 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
 from bot.admin.filters import LogFilter
 from bot.admin.grouping import group_questions
 from bot.admin.queries import Breakdown, Dashboard
@@ -111,7 +107,10 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def _cells(sheet: Any, row: Sequence[Cell], bold: bool = False) -> list[WriteOnlyCell]:
+def _cells(sheet: Any, row: Sequence[Cell], bold: bool = False) -> list[Any]:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cells = []
     for value in row:
         cell = WriteOnlyCell(sheet, value=neutralise(value))
@@ -125,6 +124,8 @@ def _cells(sheet: Any, row: Sequence[Cell], bold: bool = False) -> list[WriteOnl
 
 def write_xlsx(tables: Sequence[Table], out: IO[bytes]) -> None:
     """One sheet per table, header in bold and frozen."""
+    from openpyxl import Workbook  # openpyxl only when a spreadsheet is written
+
     book = Workbook(write_only=True)
     used: set[str] = set()
     for table in tables:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import logging
 import re
@@ -9,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Boolean, Select, Table, TextClause, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -269,7 +269,11 @@ class Store:
         await self.engine.dispose()
 
     async def migrate(self, revision: str = "head") -> None:
-        """Bring the schema up to `revision` with Alembic."""
+        """Bring the schema up to `revision` with Alembic (not even imported when already at head)."""
+        if revision == "head":
+            async with self.engine.connect() as conn:
+                if await conn.run_sync(_at_heads, script_heads()):
+                    return
         async with self.engine.begin() as conn:
             if self.backend == "postgresql":  # replicas starting together: one migrates, the rest wait
                 await conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -585,7 +589,47 @@ async def _counts(session: AsyncSession, query: Select[Any]) -> dict[str, int]:
     return {key: int(n) for key, n in rows if key is not None}
 
 
+def script_heads(versions: Path = MIGRATIONS_DIR / "versions") -> frozenset[str]:
+    """The newest revisions among the migration scripts, from their `revision` and `down_revision` lines.
+
+    Read without Alembic, for the start-up check; empty (so Alembic runs) if a script is not plain.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        for path in versions.glob("*.py"):
+            found: dict[str, Any] = {}
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, value = node.targets[0], node.value
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                    target, value = node.target, node.value
+                else:
+                    continue
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    found[target.id] = ast.literal_eval(value)
+            if "revision" not in found:
+                continue
+            revisions.add(str(found["revision"]))
+            down = found.get("down_revision")
+            parents.update(str(d) for d in (down if isinstance(down, tuple | list) else [down]) if d)
+    except (OSError, SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(revisions - parents)
+
+
+def _at_heads(connection: Connection, heads: frozenset[str]) -> bool:
+    """Whether the database's Alembic version is exactly these heads."""
+    if not heads or not sql_inspect(connection).has_table("alembic_version"):
+        return False
+    current = {str(v) for v in connection.execute(sql_text("SELECT version_num FROM alembic_version")).scalars()}
+    return current == heads
+
+
 def _run_alembic(connection: Connection, action: str, revision: str) -> None:
+    from alembic import command  # Alembic only when the schema is to change (start-up skips it at head)
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection

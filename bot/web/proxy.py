@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:  # only the type of a request: settings read this module without aiohttp
+    from aiohttp import web
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

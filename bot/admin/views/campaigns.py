@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-import qrcode
-import qrcode.image.svg
 from aiohttp import web
 
 from bot.admin.auth import requires
@@ -95,6 +93,9 @@ async def qr(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     found_links = campaign_links(request, found[0].code)
     url = found_links.telegram if request.query.get("for") == "telegram" and found_links.telegram else found_links.web
+    import qrcode  # qrcode (and Pillow) only when a QR code is drawn
+    import qrcode.image.svg
+
     buffer = io.BytesIO()
     qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4).save(buffer)
     headers = (
