@@ -7,12 +7,13 @@ engine understood and what the bot remembers. Both hosts call it: the bot in-pro
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
+from actions.context import ContextRules, Reading
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
+from knowledge.places import words
 from nlu.normalize import Normalized
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Understanding
@@ -32,6 +33,8 @@ _COMMANDS = {
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
+_SHORT = 4  # words: a message this short that the NLU is unsure of may lean on the previous answer
+_REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,23 +60,21 @@ def command_of(turn: Turn) -> tuple[str, str] | None:
     return (keyword, "") if keyword else None
 
 
-def detect_province(kb: KnowledgeBase, folded: str) -> str | None:
-    """The province a message names, if any (aliases in knowledge/provinces.yaml)."""
-    padded = f" {folded} "
-    for province in kb.provinces.values():
-        for alias in province.aliases:
-            if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", padded):
-                return province.id
-    return None
-
-
 class Responder:
     """The dialogue actions over one knowledge base and policy."""
 
-    def __init__(self, kb: KnowledgeBase, policy: Policy, brokers: BrokerRules | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        policy: Policy,
+        brokers: BrokerRules | None = None,
+        context: ContextRules | None = None,
+    ) -> None:
         self.kb = kb
         self.policy = policy
         self.brokers = BrokerDesk(self, brokers or BrokerRules.load())  # warning signs, licensed enterprises
+        self.context = context or ContextRules.load()  # follow-ups, places, bare topics (actions/context.yaml)
+        self._vocabulary: dict[str, frozenset[str]] = {}
 
     # --- building blocks -------------------------------------------------------------
 
@@ -86,6 +87,14 @@ class Responder:
 
     def _outcome(self, state: State, reply: Reply, kind: str, topic: str, intent: str, **kw: object) -> Outcome:
         state.options = [o.payload for o in reply.options]
+        answered = self.kb.entries.get(str(kw.get("entry") or ""))
+        entry = answered
+        if entry is None and kind == "ask_province" and intent.startswith("faq/"):
+            entry = self.kb.entries.get(intent[len("faq/") :])
+        if kind in _REMEMBERED and topic in ENTRY_TOPICS:  # what a follow-up leans on
+            state.last = {"topic": topic, "entry": entry.id if entry else None, "kind": kind}
+        scope = answered.scope if answered is not None and answered.scope != "national" else None
+        kw.setdefault("province", scope or state.province)
         return Outcome(reply=reply, state=state, kind=kind, topic=topic, intent=intent, **kw)  # type: ignore[arg-type]
 
     def variant_for(self, entry: Entry, province: str | None) -> Entry:
@@ -337,7 +346,7 @@ class Responder:
             if name == "menu":
                 return self.menu(state)
             if name == "province":
-                province = detect_province(self.kb, turn.norm.folded) if arg else None
+                province = self.context.gazetteer.province(words(arg)) if arg else None
                 return self.set_province(state, province) if province else self.ask_province(state)
             if name == "human":
                 return self.handoff(state, arg or pending.get("question"))
@@ -345,20 +354,102 @@ class Responder:
                 return self.confirm_delete(state)
         if pending.get("kind") == "handoff_question":
             return self.handoff(state, raw, intent="handoff_question")
-        province = detect_province(self.kb, folded)
-        if pending.get("kind") == "province" and province:
-            return self.set_province(state, province)
-        if province and province != state.province:
-            state.province = province
+        reading = self.context.read(raw)
+        province = reading.province
+        if pending.get("kind") == "province" and province and (reading.place_only or not self.sure(understanding)):
+            return self.set_province(state, province)  # the answer to the province question
+        if province and (province != "other" or state.province is None or reading.place_only):
+            state.province = province  # a place named anywhere; another province does not undo a plan's
         checked = self.brokers.check(state, raw, turn.norm, understanding, enterprises)
         if checked is not None:
             return checked
         if understanding is None:
             return self.fallback(state, raw, "out_of_scope", "out_of_scope", 0.0)
-        return self.decide(state, raw, understanding)
+        return self.decide(state, raw, understanding, reading)
 
-    def decide(self, state: State, question: str, und: Understanding) -> Outcome:
-        """Act on what the engine understood."""
+    # --- conversation context ----------------------------------------------------------
+
+    def sure(self, und: Understanding | None) -> bool:
+        """Whether the engine is sure of an entry: a clear new question, which context must not overrule."""
+        entries = und.entries() if und is not None else []
+        return bool(entries) and entries[0].score >= self.context.sure and und is not None and und.topic in ENTRY_TOPICS
+
+    def _entry_words(self, entry: Entry) -> frozenset[str]:
+        if entry.id not in self._vocabulary:
+            texts = (entry.title, *entry.examples)
+            self._vocabulary[entry.id] = frozenset(w for t in texts for w in self.context.tokens(t))
+        return self._vocabulary[entry.id]
+
+    def related_to(self, previous: Entry, question: str, und: Understanding | None) -> Entry | None:
+        """The entry related to the previous one that a short, unsure question most likely means."""
+        asked = self.context.content_words(question)
+        if not asked:
+            return None
+        scores = {c.entry: c.score for c in (und.entries() if und is not None else [])}
+        best, best_score = None, 0.0
+        for entry_id in (*previous.related, previous.id):
+            entry = self.kb.entries.get(entry_id)
+            if entry is None:
+                continue
+            overlap = len(asked & self._entry_words(entry)) / len(asked)
+            score = overlap + scores.get(entry.id, 0.0)
+            if overlap > 0 and score > best_score:
+                best, best_score = entry, score
+        return best
+
+    def same_for_province(self, state: State, previous: Entry, province: str, question: str) -> Outcome:
+        """The previous question asked again for another province ("còn Lào Cai thì sao")."""
+        state.province = province
+        name = self.kb.provinces[province].name if province in self.kb.provinces else province
+        if province == "other":  # no plan there: the same answer, said to be another province's plan
+            prefix = ""
+            if previous.scope in self.kb.provinces:
+                plan = self.kb.provinces[previous.scope].name
+                prefix = self.kb.text("other_province_note").format(province=plan)
+            return self.answer(state, previous, 1.0, question, prefix)
+        target = previous if previous.scope in ("national", province) else None
+        target = target or self.context.counterpart(previous, province, self.kb)
+        if target is not None:
+            return self.answer(state, target, 1.0, question)
+        lead = self.kb.text("followup_not_in_province").format(province=name)
+        return self.topic_menu(state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question)
+
+    def follow_up(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome | None:
+        """Resolve a message against the previous turn, if it leans on it (None: a question of its own)."""
+        last = state.last or {}
+        previous = self.kb.entries.get(str(last.get("entry") or ""))
+        if reading.place_only and reading.province:
+            if previous is not None and (reading.points_back or previous.scope not in ("national", reading.province)):
+                return self.same_for_province(state, previous, reading.province, question)
+            if previous is None and last.get("topic") in ENTRY_TOPICS:
+                state.province = reading.province
+                return self.topic_menu(state, str(last["topic"]))
+            return self.set_province(state, reading.province)
+        if reading.cue and previous is not None:
+            if last.get("kind") == "warning":  # the warning's advice, with its steps
+                return self.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
+            target = previous if reading.cue == "more" else self.context.steps_for(previous, state.province, self.kb)
+            return self.answer(state, target, 1.0, question)
+        if reading.topic:
+            return self.topic_menu(state, reading.topic)
+        chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.policy.topic_threshold
+        if previous is None or chatting or self.sure(und):
+            return None
+        short = len(self.context.tokens(question)) <= _SHORT
+        if reading.points_back or short:
+            related = self.related_to(previous, question, und)
+            if related is not None:
+                return self.answer_or_ask_province(state, related, 1.0, question)
+        if reading.points_back:  # about what was just said, but nothing the plans hold
+            lead = self.kb.text("not_in_plans")
+            return self.topic_menu(state, previous.topic, lead=lead, confidence=0.0, answered=False, question=question)
+        return None
+
+    def decide(self, state: State, question: str, und: Understanding, reading: Reading | None = None) -> Outcome:
+        """Act on what the engine understood, in the light of the previous turn."""
+        contextual = self.follow_up(state, question, und, reading or self.context.read(question))
+        if contextual is not None:
+            return contextual
         best = und.best
         pending = state.pending or {}
         if und.topic == "chitchat" and best is not None:

@@ -36,6 +36,7 @@ class State:
     options: list[str] = field(default_factory=list)
     last_inquiry: int | None = None
     greeted: bool = False
+    last: dict[str, Any] | None = None  # the previous turn's topic, entry and kind (actions/context.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ class State:
             options=list(data.get("options") or []),
             last_inquiry=data.get("last_inquiry"),
             greeted=bool(data.get("greeted", False)),
+            last=data.get("last") if isinstance(data.get("last"), dict) else None,
         )
 
 
@@ -70,6 +72,7 @@ class Outcome:
     warning: bool = False  # the message shows a warning sign of an illegal broker or scam (actions/brokers.py)
     enterprise: dict[str, str] | None = None  # the listed enterprise the reply is about
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
+    province: str | None = None  # the province the reply is about: its entry's, else the worker's
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""
@@ -83,6 +86,7 @@ class Outcome:
             "options": [o.label for o in self.reply.options],
             "warning": self.warning,
             "enterprise": self.enterprise,
+            "province": self.province,
         }
 
 

@@ -13,7 +13,10 @@ import pytest
 from knowledge.model import TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT_KEYS = {"topic", "intent", "entry", "confidence", "answer", "sources", "options", "warning", "enterprise"}
+CONTRACT_KEYS = {
+    *("topic", "intent", "entry", "confidence", "answer", "sources", "options", "warning", "enterprise"),
+    "province",  # the province the reply is about: its entry's, else the worker's (null when unknown)
+}
 
 
 def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -60,6 +63,24 @@ def test_ask_json_answers_each_stdin_line_in_one_process(tmp_path: Path) -> None
     assert oos["topic"] == "out_of_scope" and oos["entry"] is None and oos["sources"] == []
     assert employment["entry"] == "kg_bao_hiem_that_nghiep"
     assert hello["topic"] == "chitchat"
+
+
+def test_ask_json_stdin_lines_are_different_workers_unless_one_conversation(tmp_path: Path) -> None:
+    lines = [
+        "em ở mường khương, hỏi về xkld",
+        "mỗi năm tỉnh mình đưa bao nhiêu người đi làm nước ngoài",
+        "còn Kiên Giang thì sao",
+    ]
+    apart = [json.loads(x) for x in laodong(tmp_path, "ask", "--json", stdin="\n".join(lines)).stdout.splitlines()]
+    assert apart[0]["province"] == "lao-cai"
+    assert apart[1]["entry"] is None and apart[1]["province"] is None  # the province is asked, not carried over
+    assert apart[2]["entry"] != "kg_muc_tieu_xkld"  # "còn … thì sao" of nothing
+    together = laodong(tmp_path, "ask", "--json", "--conversation", stdin="\n".join(lines))
+    first, second, third = (json.loads(x) for x in together.stdout.splitlines())
+    assert first["province"] == "lao-cai"
+    assert (second["entry"], second["province"]) == ("lc_muc_tieu_xkld", "lao-cai")
+    assert (third["entry"], third["province"]) == ("kg_muc_tieu_xkld", "kien-giang")
+    assert "1.000" in third["answer"]
 
 
 def test_ask_with_a_province_answers_that_provinces_plan(tmp_path: Path) -> None:

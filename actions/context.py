@@ -1,0 +1,173 @@
+"""Conversation context: what a message leans on from the previous turn (actions/context.yaml).
+
+Pure functions over plain data. `ContextRules.read` says what a message is besides a question
+of its own: a place named (knowledge/gazetteer.yaml), a place and nothing else ("còn Lào Cai thì
+sao"), "what do I do now", "tell me more", words pointing back ("cái đó"), or a bare topic
+("viec lam"). The Responder decides what to do with it against the state (actions/respond.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import Entry, KnowledgeBase
+from knowledge.places import Gazetteer, words
+from nlu.normalize import load_abbreviations
+
+CONTEXT_FILE = Path(__file__).with_name("context.yaml")
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says besides (or instead of) a question of its own."""
+
+    province: str | None = None  # the province of the place it names, if any
+    place_only: bool = False  # a place and words that ask nothing ("còn Lào Cai thì sao", "em ở lào cai")
+    cue: str | None = None  # "steps" or "more": the message asks only that
+    points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
+    topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
+
+
+def _phrases(items: Iterable[Any]) -> tuple[Phrase, ...]:
+    out = {tuple(str(i).split()) for i in items if str(i).split()}
+    return tuple(sorted(out, key=lambda p: (-len(p), p)))
+
+
+def cover(tokens: Sequence[str], phrases: Sequence[Phrase], start: int = 0) -> set[int]:
+    """The indices of tokens that some phrase spans (longest phrase first at each position)."""
+    covered: set[int] = set()
+    i = start
+    while i < len(tokens):
+        phrase = next((p for p in phrases if tuple(tokens[i : i + len(p)]) == p), None)
+        if phrase is None:
+            i += 1
+            continue
+        covered.update(range(i, i + len(phrase)))
+        i += len(phrase)
+    return covered
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRules:
+    """Everything in actions/context.yaml, and the gazetteer."""
+
+    gazetteer: Gazetteer
+    shell: tuple[Phrase, ...]
+    steps: tuple[Phrase, ...]
+    more: tuple[Phrase, ...]
+    anaphora: tuple[Phrase, ...]
+    leads: tuple[Phrase, ...]
+    topic_words: Mapping[str, tuple[Phrase, ...]]
+    steps_of: Mapping[str, str]
+    steps_by_topic: Mapping[str, Mapping[str, str]]
+    counterparts: tuple[tuple[str, ...], ...]
+    abbreviations: Mapping[str, str]
+    sure: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = CONTEXT_FILE, gazetteer: Gazetteer | None = None) -> ContextRules:
+        return _load(path, gazetteer or Gazetteer.load())
+
+    def _tokens(self, folded: Iterable[str]) -> list[str]:
+        """Folded words with the abbreviations expanded (z → vay, ko → khong)."""
+        out: list[str] = []
+        for word in folded:
+            out.extend(self.abbreviations.get(word, word).split())
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """The folded words of a text, abbreviations expanded."""
+        return self._tokens(words(text).folded)
+
+    def content_words(self, text: str) -> frozenset[str]:
+        """The words of a text that ask something (not "còn", "thì sao", "cái đó" …)."""
+        tokens = self.tokens(text)
+        empty = cover(tokens, self.shell) | cover(tokens, self.anaphora) | cover(tokens, self.leads)
+        return frozenset(t for i, t in enumerate(tokens) if i not in empty)
+
+    def _only(self, tokens: Sequence[str], phrases: Sequence[Phrase]) -> bool:
+        """Whether the tokens hold one of the phrases and otherwise only words that ask nothing."""
+        asked = cover(tokens, phrases)
+        if not asked:
+            return False
+        rest = [t for i, t in enumerate(tokens) if i not in asked]
+        return len(cover(rest, self.shell)) == len(rest)
+
+    def read(self, text: str) -> Reading:
+        """What a message leans on (pure: the same text always reads the same)."""
+        message = words(text)
+        tokens = self._tokens(message.folded)
+        if not tokens:
+            return Reading()
+        hits = self.gazetteer.find(message)
+        province = self.gazetteer.province(message)
+        place_only = False
+        if hits:
+            spanned = {i for h in hits for i in range(h.start, h.end)}
+            rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
+            place_only = len(cover(rest, self.shell)) == len(rest)
+        cue = None
+        if not hits:
+            cue = "steps" if self._only(tokens, self.steps) else ("more" if self._only(tokens, self.more) else None)
+        topic = None
+        if not hits and cue is None:
+            topic = next((t for t, phrases in self.topic_words.items() if self._only(tokens, phrases)), None)
+        points_back = bool(cover(tokens, self.anaphora)) or any(tuple(tokens[: len(p)]) == p for p in self.leads)
+        return Reading(province=province, place_only=place_only, cue=cue, points_back=points_back, topic=topic)
+
+    def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
+        """The entry asking the same for another province: listed counterparts, then the group."""
+        for ids in self.counterparts:
+            if entry.id in ids:
+                for other in ids:
+                    found = kb.entries.get(other)
+                    if found is not None and found.scope == province:
+                        return found
+        if entry.group:
+            return next((e for e in kb.by_group(entry.group) if e.scope == province), None)
+        return None
+
+    def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
+        """The entry that says what to do next after `entry` (itself if none is named)."""
+        target = self.steps_of.get(entry.id)
+        if target is None:
+            by_scope = self.steps_by_topic.get(entry.topic, {})
+            target = by_scope.get(province or "") or by_scope.get(entry.scope) or by_scope.get("national")
+        return kb.entries.get(target or "", entry)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return ContextRules(
+        gazetteer=gazetteer,
+        shell=_phrases(raw.get("shell") or ()),
+        steps=_phrases(raw.get("steps") or ()),
+        more=_phrases(raw.get("more") or ()),
+        anaphora=_phrases(raw.get("anaphora") or ()),
+        leads=_phrases(raw.get("leads") or ()),
+        topic_words={str(t): _phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
+        steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
+        steps_by_topic={
+            str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
+        },
+        counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
+        abbreviations=load_abbreviations(),
+        sure=float(raw.get("sure", 0.5)),
+    )
+
+
+def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
+    """Problems: an entry id in context.yaml that the knowledge base does not hold."""
+    named = set(rules.steps_of) | set(rules.steps_of.values())
+    named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
+    named |= {e for ids in rules.counterparts for e in ids}
+    return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]
