@@ -61,6 +61,7 @@ class ContextRules:
 
     gazetteer: Gazetteer
     shell: tuple[Phrase, ...]
+    topic_filler: tuple[Phrase, ...]
     steps: tuple[Phrase, ...]
     more: tuple[Phrase, ...]
     anaphora: tuple[Phrase, ...]
@@ -93,13 +94,13 @@ class ContextRules:
         empty = cover(tokens, self.shell) | cover(tokens, self.anaphora) | cover(tokens, self.leads)
         return frozenset(t for i, t in enumerate(tokens) if i not in empty)
 
-    def _only(self, tokens: Sequence[str], phrases: Sequence[Phrase]) -> bool:
-        """Whether the tokens hold one of the phrases and otherwise only words that ask nothing."""
+    def _only(self, tokens: Sequence[str], phrases: Sequence[Phrase], filler: Sequence[Phrase] = ()) -> bool:
+        """Whether the tokens hold one of the phrases and otherwise only filler (words that ask nothing)."""
         asked = cover(tokens, phrases)
         if not asked:
             return False
         rest = [t for i, t in enumerate(tokens) if i not in asked]
-        return len(cover(rest, self.shell)) == len(rest)
+        return len(cover(rest, filler or self.shell)) == len(rest)
 
     def read(self, text: str) -> Reading:
         """What a message leans on (pure: the same text always reads the same)."""
@@ -110,7 +111,7 @@ class ContextRules:
         hits = self.gazetteer.find(message)
         province = self.gazetteer.province(message)
         place_only = False
-        if hits:
+        if hits and len({h.place.province for h in hits}) == 1 and len(hits) <= 2:  # one province, not a comparison
             spanned = {i for h in hits for i in range(h.start, h.end)}
             rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
             place_only = len(cover(rest, self.shell)) == len(rest)
@@ -119,7 +120,9 @@ class ContextRules:
             cue = "steps" if self._only(tokens, self.steps) else ("more" if self._only(tokens, self.more) else None)
         topic = None
         if not hits and cue is None:
-            topic = next((t for t, phrases in self.topic_words.items() if self._only(tokens, phrases)), None)
+            topic = next(
+                (t for t, phrases in self.topic_words.items() if self._only(tokens, phrases, self.topic_filler)), None
+            )
         points_back = bool(cover(tokens, self.anaphora)) or any(tuple(tokens[: len(p)]) == p for p in self.leads)
         return Reading(province=province, place_only=place_only, cue=cue, points_back=points_back, topic=topic)
 
@@ -150,6 +153,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
     return ContextRules(
         gazetteer=gazetteer,
         shell=_phrases(raw.get("shell") or ()),
+        topic_filler=_phrases(raw.get("topic_filler") or ()),
         steps=_phrases(raw.get("steps") or ()),
         more=_phrases(raw.get("more") or ()),
         anaphora=_phrases(raw.get("anaphora") or ()),

@@ -99,12 +99,9 @@ class Responder:
 
     def variant_for(self, entry: Entry, province: str | None) -> Entry:
         """The entry of the same group for the worker's province, if there is one."""
-        if not entry.group or not province:
+        if not province or entry.scope in ("national", province) or province not in self.kb.provinces:
             return entry
-        for other in self.kb.by_group(entry.group):
-            if other.scope == province:
-                return other
-        return entry
+        return self.context.counterpart(entry, province, self.kb) or entry
 
     def needs_province(self, entry: Entry, state: State) -> bool:
         if not entry.group or state.province:

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
+from bot.conversations import answer_lines
 from bot.service import IncomingMessage, build_service
 from bot.settings import Settings
 from knowledge.check import check_knowledge
@@ -126,25 +127,10 @@ async def _ask(
 ) -> int:
     """Answer each question as a new worker, or (`conversation`) as one worker's turns in order."""
     service = await build_service(settings)
-    user = f"ask-{uuid.uuid4().hex}"
     try:
         source = questions if questions is not None else (line.rstrip("\n") for line in stdin)
-        first = True
-        for question in source:
-            if questions is None and not question.strip():
-                continue
-            if not conversation:
-                user = f"ask-{uuid.uuid4().hex}"  # nothing a previous line said carries over
-            handled = await service.handle(
-                IncomingMessage(
-                    channel="cli",
-                    user_ref=user,
-                    text=question,
-                    province=province if first or not conversation else None,  # then as the worker says
-                )
-            )
-            first = False
-            outcome = handled.outcome
+        lines = (q for q in source if questions is not None or q.strip())
+        async for outcome in answer_lines(service, lines, province, conversation):
             if as_json:
                 stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False) + "\n")
             else:
