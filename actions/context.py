@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from knowledge.model import Entry, KnowledgeBase
-from knowledge.places import Gazetteer, words
+from knowledge.places import Gazetteer, PlaceHit, Words, words
 from nlu.normalize import load_abbreviations
 
 CONTEXT_FILE = Path(__file__).with_name("context.yaml")
@@ -32,6 +32,7 @@ class Reading:
     province: str | None = None  # the province of the place it names, if any
     place_only: bool = False  # a place and words that ask nothing ("còn Lào Cai thì sao", "em ở lào cai")
     cue: str | None = None  # "steps" or "more": the message asks only that
+    asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
 
@@ -102,6 +103,14 @@ class ContextRules:
         rest = [t for i, t in enumerate(tokens) if i not in asked]
         return len(cover(rest, filler or self.shell)) == len(rest)
 
+    def _place_only(self, message: Words, hits: Sequence[PlaceHit]) -> bool:
+        """Whether a message is places of one province and words that ask nothing."""
+        if not hits or len({h.place.province for h in hits}) > 1 or len(hits) > 2:  # one province, not a comparison
+            return False
+        spanned = {i for h in hits for i in range(h.start, h.end)}
+        rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
+        return len(cover(rest, self.shell)) == len(rest)
+
     def read(self, text: str) -> Reading:
         """What a message leans on (pure: the same text always reads the same)."""
         message = words(text)
@@ -109,12 +118,12 @@ class ContextRules:
         if not tokens:
             return Reading()
         hits = self.gazetteer.find(message)
-        province = self.gazetteer.province(message)
-        place_only = False
-        if hits and len({h.place.province for h in hits}) == 1 and len(hits) <= 2:  # one province, not a comparison
-            spanned = {i for h in hits for i in range(h.start, h.end)}
-            rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
-            place_only = len(cover(rest, self.shell)) == len(rest)
+        place_only = self._place_only(message, hits)
+        if not hits:  # "van ban thi sao": an ambiguous name is a place when nothing else is asked
+            lenient = self.gazetteer.find(message, lenient=True)
+            if lenient and self._place_only(message, lenient):
+                hits, place_only = lenient, True
+        province = self.gazetteer.province(message, hits)
         cue = None
         if not hits:
             cue = "steps" if self._only(tokens, self.steps) else ("more" if self._only(tokens, self.more) else None)
@@ -124,7 +133,15 @@ class ContextRules:
                 (t for t, phrases in self.topic_words.items() if self._only(tokens, phrases, self.topic_filler)), None
             )
         points_back = bool(cover(tokens, self.anaphora)) or any(tuple(tokens[: len(p)]) == p for p in self.leads)
-        return Reading(province=province, place_only=place_only, cue=cue, points_back=points_back, topic=topic)
+        asks_steps = bool(cover(tokens, self.steps))
+        return Reading(
+            province=province,
+            place_only=place_only,
+            cue=cue,
+            asks_steps=asks_steps,
+            points_back=points_back,
+            topic=topic,
+        )
 
     def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
         """The entry asking the same for another province: listed counterparts, then the group."""

@@ -33,7 +33,8 @@ _COMMANDS = {
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
-_SHORT = 4  # words: a message this short that the NLU is unsure of may lean on the previous answer
+_SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
+_OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 _REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
 
@@ -384,13 +385,13 @@ class Responder:
             return None
         scores = {c.entry: c.score for c in (und.entries() if und is not None else [])}
         best, best_score = None, 0.0
-        for entry_id in (*previous.related, previous.id):
+        for entry_id in previous.related:
             entry = self.kb.entries.get(entry_id)
             if entry is None:
                 continue
             overlap = len(asked & self._entry_words(entry)) / len(asked)
             score = overlap + scores.get(entry.id, 0.0)
-            if overlap > 0 and score > best_score:
+            if overlap >= _OVERLAP and score > best_score:
                 best, best_score = entry, score
         return best
 
@@ -432,12 +433,15 @@ class Responder:
         chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.policy.topic_threshold
         if previous is None or chatting or self.sure(und):
             return None
-        short = len(self.context.tokens(question)) <= _SHORT
+        length = len(self.context.tokens(question))
+        if reading.asks_steps and length <= 2 * _SHORT:  # "thế em phải làm gì để được hưởng"
+            return self.answer(state, self.context.steps_for(previous, state.province, self.kb), 1.0, question)
+        short = length <= _SHORT
         if reading.points_back or short:
             related = self.related_to(previous, question, und)
             if related is not None:
                 return self.answer_or_ask_province(state, related, 1.0, question)
-        if reading.points_back:  # about what was just said, but nothing the plans hold
+        if reading.points_back or (short and und.topic == "out_of_scope"):  # about what was just said, not in the plans
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, previous.topic, lead=lead, confidence=0.0, answered=False, question=question)
         return None

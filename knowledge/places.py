@@ -77,8 +77,11 @@ class Gazetteer:
     def load(cls, path: Path = GAZETTEER_FILE) -> Gazetteer:
         return _load(path)
 
-    def find(self, message: Words) -> list[PlaceHit]:
-        """The places a message names, left to right, the longest name where names overlap."""
+    def find(self, message: Words, lenient: bool = False) -> list[PlaceHit]:
+        """The places a message names, left to right, the longest name where names overlap.
+
+        `lenient`: ambiguous names count without a sign that they are places (the caller has one).
+        """
         hits: list[PlaceHit] = []
         i = 0
         while i < len(message.folded):
@@ -87,7 +90,7 @@ class Gazetteer:
                     PlaceHit(place, i, i + len(place.folded))
                     for place in self._index.get(message.folded[i], ())
                     if message.folded[i : i + len(place.folded)] == place.folded
-                    and self._accepts(message, place, i, i + len(place.folded))
+                    and self._accepts(message, place, i, i + len(place.folded), lenient)
                 ),
                 None,
             )
@@ -98,22 +101,24 @@ class Gazetteer:
             i = hit.end
         return hits
 
-    def _accepts(self, message: Words, place: Place, start: int, end: int) -> bool:
+    def _accepts(self, message: Words, place: Place, start: int, end: int, lenient: bool = False) -> bool:
         typed = message.accented[start:end]
         with_accents = typed != message.folded[start:end]
         if with_accents and typed != place.accented:  # accents typed must be the name's
             return False
-        if not (place.ambiguous_accented or (place.ambiguous and not with_accents)) or end - start == len(
-            message.folded
+        if (
+            lenient
+            or not (place.ambiguous_accented or (place.ambiguous and not with_accents))
+            or end - start == len(message.folded)
         ):  # or the message is the name alone
             return True
         if all(message.capitalized[start:end]) and start > 0:  # "ở Hòa Bình", "bên Cần Thơ" as a name
             return True
         return any(start >= len(cue) and message.folded[start - len(cue) : start] == cue for cue in self.place_words)
 
-    def province(self, message: Words) -> str | None:
+    def province(self, message: Words, hits: Sequence[PlaceHit] | None = None) -> str | None:
         """The province of the first place the message names (a plan province before "other")."""
-        hits = self.find(message)
+        hits = self.find(message) if hits is None else hits
         planned = [h for h in hits if h.place.province != "other"]
         return (planned or hits)[0].place.province if hits else None
 
