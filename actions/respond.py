@@ -93,7 +93,11 @@ class Responder:
         if entry is None and kind == "ask_province" and intent.startswith("faq/"):
             entry = self.kb.entries.get(intent[len("faq/") :])
         if kind in _REMEMBERED and topic in ENTRY_TOPICS:  # what a follow-up leans on
-            state.last = {"topic": topic, "entry": entry.id if entry else None, "kind": kind}
+            last = state.last or {}
+            if entry is None and last.get("topic") == topic and last.get("entry"):  # still on that subject
+                state.last = dict(last)
+            else:
+                state.last = {"topic": topic, "entry": entry.id if entry else None, "kind": kind}
         scope = answered.scope if answered is not None and answered.scope != "national" else None
         kw.setdefault("province", scope or state.province)
         return Outcome(reply=reply, state=state, kind=kind, topic=topic, intent=intent, **kw)  # type: ignore[arg-type]
