@@ -16,7 +16,7 @@ from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
 from knowledge.places import words
 from nlu.normalize import Normalized
 from nlu.training import UNANSWERABLE_PREFIX
-from nlu.types import Understanding
+from nlu.types import Candidate, Understanding
 
 NON_TEXT_KINDS = ("sticker", "image", "voice", "video", "file", "location", "other")
 _FEEDBACK_UP = ("👍", "+1")
@@ -154,6 +154,11 @@ class Responder:
             chosen = self.variant_for(entry, None)
             name = self.kb.provinces[chosen.scope].name if chosen.scope in self.kb.provinces else chosen.scope
             prefix = self.kb.text("other_province_note").format(province=name)
+        elif state.province in self.kb.provinces and state.province != "other":
+            chosen = self.variant_for(entry, state.province)
+            if chosen.scope in self.kb.provinces and chosen.scope != state.province:  # the other plan's answer
+                own, plan = self.kb.provinces[state.province].name, self.kb.provinces[chosen.scope].name
+                prefix = self.kb.text("other_plan_note").format(province=own, plan=plan)
         return self.answer(state, entry, confidence, question, prefix)
 
     def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome:
@@ -416,6 +421,23 @@ class Responder:
         lead = self.kb.text("followup_not_in_province").format(province=name)
         return self.topic_menu(state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question)
 
+    def own_province_first(self, state: State, candidates: list[Candidate]) -> list[Candidate]:
+        """Candidates with another plan province's entry first, when the worker's has no such entry,
+        yield to a close one the worker's province (or every province) can be answered from."""
+        if state.province not in self.kb.provinces or state.province == "other":
+            return candidates
+        first = self.kb.entries[str(candidates[0].entry)]
+        if self.variant_for(first, state.province).scope in ("national", state.province):
+            return candidates
+        for c in candidates[1:]:
+            entry = self.kb.entries[str(c.entry)]
+            if c.score >= self.policy.clarify_ratio * candidates[0].score and entry.scope in (
+                "national",
+                state.province,
+            ):
+                return [c, *(o for o in candidates if o is not c)]
+        return candidates
+
     def follow_up(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome | None:
         """Resolve a message against the previous turn, if it leans on it (None: a question of its own)."""
         last = state.last or {}
@@ -484,6 +506,7 @@ class Responder:
             lead = self.kb.text("not_in_plans")
             score = und.topic_confidence if unanswerable or not candidates else candidates[0].score
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
+        candidates = self.own_province_first(state, candidates)
         first = self.kb.entries[str(candidates[0].entry)]
         close = [
             self.kb.entries[str(c.entry)]

@@ -217,3 +217,11 @@ def test_a_turn_is_judged_on_the_keys_it_gives() -> None:
     assert misses({"entry": ["kg_muc_tieu_xkld", "lc_muc_tieu_xkld"], "urgent": False}, got) == []
     assert misses({"entry": None}, got) == ["entry='lc_muc_tieu_xkld' (expected None)"]
     assert misses({}, {}) == []
+
+
+async def test_another_plans_answer_says_whose_plan_it_is(service: BotService, kb: KnowledgeBase) -> None:
+    await say(service, "em ở mường khương")
+    text, _, handled = await say(service, "bảo hiểm thất nghiệp")
+    assert handled.outcome.entry == "kg_bao_hiem_that_nghiep"  # type: ignore[attr-defined]
+    note = kb.text("other_plan_note").format(province="Lào Cai", plan=kb.provinces["kien-giang"].name)
+    assert text.startswith(note)
