@@ -37,23 +37,32 @@ class Reading:
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
 
 
-def _phrases(items: Iterable[Any]) -> tuple[Phrase, ...]:
-    out = {tuple(str(i).split()) for i in items if str(i).split()}
-    return tuple(sorted(out, key=lambda p: (-len(p), p)))
+class Phrases:
+    """Folded multi-word phrases, indexed by their first word (longest first)."""
 
+    def __init__(self, items: Iterable[Any]) -> None:
+        phrases = sorted({tuple(str(i).split()) for i in items if str(i).split()}, key=lambda p: (-len(p), p))
+        index: dict[str, list[Phrase]] = {}
+        for phrase in phrases:
+            index.setdefault(phrase[0], []).append(phrase)
+        self._index = {word: tuple(group) for word, group in index.items()}
 
-def cover(tokens: Sequence[str], phrases: Sequence[Phrase], start: int = 0) -> set[int]:
-    """The indices of tokens that some phrase spans (longest phrase first at each position)."""
-    covered: set[int] = set()
-    i = start
-    while i < len(tokens):
-        phrase = next((p for p in phrases if tuple(tokens[i : i + len(p)]) == p), None)
-        if phrase is None:
-            i += 1
-            continue
-        covered.update(range(i, i + len(phrase)))
-        i += len(phrase)
-    return covered
+    def cover(self, tokens: Sequence[str]) -> set[int]:
+        """The indices of tokens that some phrase spans (the longest phrase at each position)."""
+        covered: set[int] = set()
+        i = 0
+        while i < len(tokens):
+            phrase = next((p for p in self._index.get(tokens[i], ()) if tuple(tokens[i : i + len(p)]) == p), None)
+            if phrase is None:
+                i += 1
+                continue
+            covered.update(range(i, i + len(phrase)))
+            i += len(phrase)
+        return covered
+
+    def starts(self, tokens: Sequence[str]) -> bool:
+        """Whether the tokens begin with one of the phrases."""
+        return bool(tokens) and any(tuple(tokens[: len(p)]) == p for p in self._index.get(tokens[0], ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +70,13 @@ class ContextRules:
     """Everything in actions/context.yaml, and the gazetteer."""
 
     gazetteer: Gazetteer
-    shell: tuple[Phrase, ...]
-    topic_filler: tuple[Phrase, ...]
-    steps: tuple[Phrase, ...]
-    more: tuple[Phrase, ...]
-    anaphora: tuple[Phrase, ...]
-    leads: tuple[Phrase, ...]
-    topic_words: Mapping[str, tuple[Phrase, ...]]
+    shell: Phrases
+    topic_filler: Phrases
+    steps: Phrases
+    more: Phrases
+    anaphora: Phrases
+    leads: Phrases
+    topic_words: Mapping[str, Phrases]
     steps_of: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
@@ -92,16 +101,16 @@ class ContextRules:
     def content_words(self, text: str) -> frozenset[str]:
         """The words of a text that ask something (not "còn", "thì sao", "cái đó" …)."""
         tokens = self.tokens(text)
-        empty = cover(tokens, self.shell) | cover(tokens, self.anaphora) | cover(tokens, self.leads)
+        empty = self.shell.cover(tokens) | self.anaphora.cover(tokens) | self.leads.cover(tokens)
         return frozenset(t for i, t in enumerate(tokens) if i not in empty)
 
-    def _only(self, tokens: Sequence[str], phrases: Sequence[Phrase], filler: Sequence[Phrase] = ()) -> bool:
+    def _only(self, tokens: Sequence[str], phrases: Phrases, filler: Phrases | None = None) -> bool:
         """Whether the tokens hold one of the phrases and otherwise only filler (words that ask nothing)."""
-        asked = cover(tokens, phrases)
+        asked = phrases.cover(tokens)
         if not asked:
             return False
         rest = [t for i, t in enumerate(tokens) if i not in asked]
-        return len(cover(rest, filler or self.shell)) == len(rest)
+        return len((filler or self.shell).cover(rest)) == len(rest)
 
     def _place_only(self, message: Words, hits: Sequence[PlaceHit]) -> bool:
         """Whether a message is places of one province and words that ask nothing."""
@@ -109,7 +118,7 @@ class ContextRules:
             return False
         spanned = {i for h in hits for i in range(h.start, h.end)}
         rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
-        return len(cover(rest, self.shell)) == len(rest)
+        return len(self.shell.cover(rest)) == len(rest)
 
     def read(self, text: str) -> Reading:
         """What a message leans on (pure: the same text always reads the same)."""
@@ -132,8 +141,8 @@ class ContextRules:
             topic = next(
                 (t for t, phrases in self.topic_words.items() if self._only(tokens, phrases, self.topic_filler)), None
             )
-        points_back = bool(cover(tokens, self.anaphora)) or any(tuple(tokens[: len(p)]) == p for p in self.leads)
-        asks_steps = bool(cover(tokens, self.steps))
+        points_back = bool(self.anaphora.cover(tokens)) or self.leads.starts(tokens)
+        asks_steps = bool(self.steps.cover(tokens))
         return Reading(
             province=province,
             place_only=place_only,
@@ -169,13 +178,13 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return ContextRules(
         gazetteer=gazetteer,
-        shell=_phrases(raw.get("shell") or ()),
-        topic_filler=_phrases(raw.get("topic_filler") or ()),
-        steps=_phrases(raw.get("steps") or ()),
-        more=_phrases(raw.get("more") or ()),
-        anaphora=_phrases(raw.get("anaphora") or ()),
-        leads=_phrases(raw.get("leads") or ()),
-        topic_words={str(t): _phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
+        shell=Phrases(raw.get("shell") or ()),
+        topic_filler=Phrases(raw.get("topic_filler") or ()),
+        steps=Phrases(raw.get("steps") or ()),
+        more=Phrases(raw.get("more") or ()),
+        anaphora=Phrases(raw.get("anaphora") or ()),
+        leads=Phrases(raw.get("leads") or ()),
+        topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
         steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
         steps_by_topic={
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()

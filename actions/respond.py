@@ -92,7 +92,7 @@ class Responder:
         entry = answered
         if entry is None and kind == "ask_province" and intent.startswith("faq/"):
             entry = self.kb.entries.get(intent[len("faq/") :])
-        if kind in _REMEMBERED and topic in ENTRY_TOPICS:  # what a follow-up leans on
+        if (kind in _REMEMBERED or answered is not None) and topic in ENTRY_TOPICS:  # what a follow-up leans on
             last = state.last or {}
             if entry is None and last.get("topic") == topic and last.get("entry"):  # still on that subject
                 state.last = dict(last)
