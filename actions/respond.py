@@ -422,19 +422,18 @@ class Responder:
         return self.topic_menu(state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question)
 
     def own_province_first(self, state: State, candidates: list[Candidate]) -> list[Candidate]:
-        """Candidates with another plan province's entry first, when the worker's has no such entry,
-        yield to a close one the worker's province (or every province) can be answered from."""
+        """A close candidate from the worker's own plan goes before a national entry, and a close
+        national or own-plan one before another plan province's entry the worker's has no match for."""
         if state.province not in self.kb.provinces or state.province == "other":
             return candidates
         first = self.kb.entries[str(candidates[0].entry)]
-        if self.variant_for(first, state.province).scope in ("national", state.province):
+        scope = self.variant_for(first, state.province).scope
+        if scope == state.province:
             return candidates
+        wanted = (state.province,) if scope == "national" else ("national", state.province)
         for c in candidates[1:]:
             entry = self.kb.entries[str(c.entry)]
-            if c.score >= self.policy.clarify_ratio * candidates[0].score and entry.scope in (
-                "national",
-                state.province,
-            ):
+            if c.score >= self.policy.clarify_ratio * candidates[0].score and entry.scope in wanted:
                 return [c, *(o for o in candidates if o is not c)]
         return candidates
 
@@ -467,7 +466,9 @@ class Responder:
             related = self.related_to(previous, question, und)
             if related is not None:
                 return self.answer_or_ask_province(state, related, 1.0, question)
-        if reading.points_back or (short and und.topic == "out_of_scope"):  # about what was just said, not in the plans
+        answerable = [c for c in und.entries() if c.topic == und.topic and c.score >= self.policy.answer_threshold]
+        lost = und.topic == "out_of_scope" or und.intent.startswith(UNANSWERABLE_PREFIX) or not answerable
+        if lost and (reading.points_back or short):  # about what was just said, and not in the plans
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, previous.topic, lead=lead, confidence=0.0, answered=False, question=question)
         return None

@@ -105,6 +105,13 @@ def test_chat_is_a_terminal_conversation(tmp_path: Path) -> None:
     assert "  1. " in done.stdout
 
 
+def test_chat_follows_up_on_the_previous_answer(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "chat", stdin="kien giang moi nam dua bao nhieu nguoi di xkld\ncon lao cai thi sao\n")
+    first, second = done.stdout.split("Bot: ")[1:]
+    assert "1.000" in first and "Kiên Giang" in first
+    assert "200" in second and "Lào Cai" in second
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_kb_list_and_check(tmp_path: Path, as_json: bool) -> None:
     done = laodong(tmp_path, "kb", "list", *(["--json"] if as_json else []))

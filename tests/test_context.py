@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from actions.context import ContextRules, check_context
+from actions.rasa_bridge import slots_for, state_from_slots
 from bot.conversations import misses
 from bot.service import BotService
 from knowledge.model import KnowledgeBase
@@ -225,3 +226,10 @@ async def test_another_plans_answer_says_whose_plan_it_is(service: BotService, k
     assert handled.outcome.entry == "kg_bao_hiem_that_nghiep"  # type: ignore[attr-defined]
     note = kb.text("other_plan_note").format(province="Lào Cai", plan=kb.provinces["kien-giang"].name)
     assert text.startswith(note)
+
+
+async def test_the_previous_turn_travels_in_the_rasa_slots(service: BotService) -> None:
+    _, _, handled = await say(service, "mỗi năm kiên giang đưa bao nhiêu người đi xkld")
+    outcome = handled.outcome  # type: ignore[attr-defined]
+    slots = slots_for(outcome, outcome.state)
+    assert state_from_slots(slots).last == {"topic": "work_abroad", "entry": "kg_muc_tieu_xkld", "kind": "answer"}
