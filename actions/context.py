@@ -166,11 +166,13 @@ class ContextRules:
 
     def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
         """The entry that says what to do next after `entry` (itself if none is named)."""
-        target = self.steps_of.get(entry.id)
-        if target is None:
-            by_scope = self.steps_by_topic.get(entry.topic, {})
-            target = by_scope.get(province or "") or by_scope.get(entry.scope) or by_scope.get("national")
-        return kb.entries.get(target or "", entry)
+        target = kb.entries.get(self.steps_of.get(entry.id, ""))
+        return target or self.steps_for_topic(entry.topic, province or entry.scope, kb) or entry
+
+    def steps_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
+        """The entry that says what to do on a topic, for a province (else the national one)."""
+        by_scope = self.steps_by_topic.get(topic, {})
+        return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
 
 
 @lru_cache(maxsize=4)
@@ -190,7 +192,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
         },
         counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
-        abbreviations=load_abbreviations(),
+        abbreviations={**load_abbreviations(), **{str(k): str(v) for k, v in (raw.get("abbreviations") or {}).items()}},
         sure=float(raw.get("sure", 0.5)),
     )
 

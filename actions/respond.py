@@ -448,6 +448,10 @@ class Responder:
                 state.province = reading.province
                 return self.topic_menu(state, str(last["topic"]))
             return self.set_province(state, reading.province)
+        if reading.cue == "steps" and previous is None and last.get("topic") in ENTRY_TOPICS:  # after a menu
+            target = self.context.steps_for_topic(str(last["topic"]), state.province, self.kb)
+            if target is not None:
+                return self.answer(state, target, 1.0, question)
         if reading.cue and previous is not None:
             if last.get("kind") == "warning":  # the warning's advice, with its steps
                 return self.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
