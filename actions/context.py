@@ -133,9 +133,12 @@ class ContextRules:
             if lenient and self._place_only(message, lenient):
                 hits, place_only = lenient, True
         province = self.gazetteer.province(message, hits)
-        cue = None
-        if not hits:
-            cue = "steps" if self._only(tokens, self.steps) else ("more" if self._only(tokens, self.more) else None)
+        spanned = {i for h in hits for i in range(h.start, h.end)}
+        rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)  # "ở kiên giang thì hỏi ai"
+        cue = (
+            "steps" if self._only(rest, self.steps) else ("more" if not hits and self._only(rest, self.more) else None)
+        )
+        place_only = place_only and cue is None  # "ở kiên giang thì hỏi ai" asks the steps there
         topic = None
         if not hits and cue is None:
             topic = next(

@@ -437,6 +437,15 @@ class Responder:
                 return [c, *(o for o in candidates if o is not c)]
         return candidates
 
+    def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
+        """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
+        if kind == "warning":
+            return self.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
+        if state.province and previous.scope not in ("national", state.province):  # "vậy kiên giang thì hỏi ai"
+            previous = self.context.counterpart(previous, state.province, self.kb) or previous
+        target = previous if more else self.context.steps_for(previous, state.province, self.kb)
+        return self.answer(state, target, 1.0, question)
+
     def follow_up(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome | None:
         """Resolve a message against the previous turn, if it leans on it (None: a question of its own)."""
         last = state.last or {}
@@ -453,10 +462,7 @@ class Responder:
             if target is not None:
                 return self.answer(state, target, 1.0, question)
         if reading.cue and previous is not None:
-            if last.get("kind") == "warning":  # the warning's advice, with its steps
-                return self.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
-            target = previous if reading.cue == "more" else self.context.steps_for(previous, state.province, self.kb)
-            return self.answer(state, target, 1.0, question)
+            return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
         if reading.topic:
             return self.topic_menu(state, reading.topic)
         chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.policy.topic_threshold
@@ -464,7 +470,7 @@ class Responder:
             return None
         length = len(self.context.tokens(question))
         if reading.asks_steps and length <= 2 * _SHORT:  # "thế em phải làm gì để được hưởng"
-            return self.answer(state, self.context.steps_for(previous, state.province, self.kb), 1.0, question)
+            return self.steps(state, previous, str(last.get("kind")), question)
         short = length <= _SHORT
         if reading.points_back or short:
             related = self.related_to(previous, question, und)
