@@ -116,6 +116,8 @@ class ContextRules:
         """Whether a message is places of one province and words that ask nothing."""
         if not hits or len({h.place.province for h in hits}) > 1 or len(hits) > 2:  # one province, not a comparison
             return False
+        if sum(h.place.kind in ("province", "former_province") for h in hits) > 1:  # "yên bái giờ là lào cai à"
+            return False
         spanned = {i for h in hits for i in range(h.start, h.end)}
         rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
         return len(self.shell.cover(rest)) == len(rest)

@@ -80,6 +80,8 @@ def test_a_place_inside_a_question_is_not_a_place_alone(rules: ContextRules) -> 
     reading = rules.read("em ở mường khương muốn đi hàn thì hỏi ở đâu")
     assert reading.province == "lao-cai" and not reading.place_only
     assert not rules.read("Tôi ở Yên Bái thì giờ thuộc tỉnh Lào Cai mới phải không?").place_only
+    assert not rules.read("yên bái giờ là lào cai à").place_only
+    assert rules.read("em ở nghĩa lộ yên bái").place_only
 
 
 @pytest.mark.parametrize(
@@ -151,6 +153,14 @@ async def test_what_now_after_an_answer_gives_its_steps(service: BotService) -> 
     assert handled.outcome.entry == "kg_xkld_hoi_o_dau"  # type: ignore[attr-defined]
     _, _, handled = await say(service, "cụ thể hơn")
     assert handled.outcome.entry == "kg_xkld_hoi_o_dau"  # type: ignore[attr-defined]
+
+
+async def test_whom_to_ask_in_a_province_named_with_it(service: BotService) -> None:
+    await say(service, "muốn đi làm ở nước ngoài đúng luật thì sao")
+    _, _, handled = await say(service, "ở kiên giang thì hỏi ai")
+    assert (handled.outcome.entry, handled.outcome.province) == ("kg_xkld_hoi_o_dau", "kien-giang")  # type: ignore[attr-defined]
+    _, _, handled = await say(service, "còn lào cai thì hỏi ai")
+    assert handled.outcome.entry == "lc_co_quan_phu_trach"  # type: ignore[attr-defined]
 
 
 async def test_what_now_after_a_warning_gives_its_advice(service: BotService, kb: KnowledgeBase) -> None:
