@@ -31,6 +31,7 @@ class Reading:
 
     province: str | None = None  # the province of the place it names, if any
     place_only: bool = False  # a place and words that ask nothing ("còn Lào Cai thì sao", "em ở lào cai")
+    beside_place: frozenset[str] = frozenset()  # the asking words beside the place ("thế lào cai chỉ tiêu ra sao")
     cue: str | None = None  # "steps" or "more": the message asks only that
     asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
@@ -110,7 +111,8 @@ class ContextRules:
         if not asked:
             return False
         rest = [t for i, t in enumerate(tokens) if i not in asked]
-        return len((filler or self.shell).cover(rest)) == len(rest)
+        empty = (filler or self.shell).cover(rest) | (set() if filler else self.anaphora.cover(rest))
+        return len(empty) == len(rest)
 
     def _place_only(self, message: Words, hits: Sequence[PlaceHit]) -> bool:
         """Whether a message is places of one province and words that ask nothing."""
@@ -141,6 +143,9 @@ class ContextRules:
             "steps" if self._only(rest, self.steps) else ("more" if not hits and self._only(rest, self.more) else None)
         )
         place_only = place_only and cue is None  # "ở kiên giang thì hỏi ai" asks the steps there
+        beside = (
+            frozenset(rest[i] for i in range(len(rest)) if i not in self.shell.cover(rest)) if hits else frozenset()
+        )
         topic = None
         if not hits and cue is None:
             topic = next(
@@ -151,6 +156,7 @@ class ContextRules:
         return Reading(
             province=province,
             place_only=place_only,
+            beside_place=beside,
             cue=cue,
             asks_steps=asks_steps,
             points_back=points_back,

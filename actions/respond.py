@@ -34,6 +34,7 @@ _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delet
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
 _SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
+_RESTATED = 3  # words beside a place that may restate the previous subject
 _OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 _REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
@@ -437,6 +438,13 @@ class Responder:
                 return [c, *(o for o in candidates if o is not c)]
         return candidates
 
+    def restates(self, previous: Entry, reading: Reading) -> bool:
+        """Whether the words beside a place only name the previous subject ("thế lào cai chỉ tiêu ra sao")."""
+        beside = reading.beside_place
+        if reading.place_only or reading.cue or not beside or len(beside) > _RESTATED:
+            return False
+        return beside <= self._entry_words(previous) and reading.province != previous.scope
+
     def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
         """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
         if kind == "warning":
@@ -457,6 +465,8 @@ class Responder:
                 state.province = reading.province
                 return self.topic_menu(state, str(last["topic"]))
             return self.set_province(state, reading.province)
+        if reading.province and previous is not None and self.restates(previous, reading):
+            return self.same_for_province(state, previous, reading.province, question)
         if reading.cue == "steps" and previous is None and last.get("topic") in ENTRY_TOPICS:  # after a menu
             target = self.context.steps_for_topic(str(last["topic"]), state.province, self.kb)
             if target is not None:

@@ -94,6 +94,8 @@ def test_a_place_inside_a_question_is_not_a_place_alone(rules: ContextRules) -> 
         ("bước tiếp theo là gì", "steps"),
         ("cụ thể hơn", "more"),
         ("ý là sao ạ", "more"),
+        ("bạn nói kỹ hơn chút được không", "more"),
+        ("giờ ai quản lý việc này", "steps"),
         ("đi nhật cần bằng cấp gì", None),
         ("cảm ơn", None),
     ],
@@ -135,6 +137,8 @@ async def test_the_same_question_for_another_province(service: BotService) -> No
     assert handled.outcome.entry == "kg_muc_tieu_xkld"  # type: ignore[attr-defined]
     _, _, handled = await say(service, unicodedata.normalize("NFD", "còn Lào Cai thì sao"))
     assert handled.outcome.entry == "lc_muc_tieu_xkld"  # type: ignore[attr-defined]
+    _, _, handled = await say(service, "thế kiên giang chỉ tiêu ra sao")  # the subject said again beside the place
+    assert handled.outcome.entry == "kg_muc_tieu_xkld"  # type: ignore[attr-defined]
 
 
 async def test_the_same_question_where_the_province_has_no_entry_says_so(
