@@ -74,6 +74,7 @@ class ContextRules:
     shell: Phrases
     topic_filler: Phrases
     steps: Phrases
+    steps_weak: Phrases
     more: Phrases
     anaphora: Phrases
     leads: Phrases
@@ -142,6 +143,9 @@ class ContextRules:
         cue = (
             "steps" if self._only(rest, self.steps) else ("more" if not hits and self._only(rest, self.more) else None)
         )
+        if hits and cue and len(self.steps_weak.cover(rest)) == len(self.steps.cover(rest)):
+            cue = None  # "lào cai năm nay tính sao": how about there
+            place_only = place_only or self._only(rest, self.steps_weak)
         place_only = place_only and cue is None  # "ở kiên giang thì hỏi ai" asks the steps there
         beside = (
             frozenset(rest[i] for i in range(len(rest)) if i not in self.shell.cover(rest)) if hits else frozenset()
@@ -172,8 +176,11 @@ class ContextRules:
                     if found is not None and found.scope == province:
                         return found
         if entry.group:
-            return next((e for e in kb.by_group(entry.group) if e.scope == province), None)
-        return None
+            found = next((e for e in kb.by_group(entry.group) if e.scope == province), None)
+            if found is not None:
+                return found
+        national = (kb.entries.get(o) for ids in self.counterparts if entry.id in ids for o in ids)
+        return next((e for e in national if e is not None and e.scope == "national"), None)
 
     def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
         """The entry that says what to do next after `entry` (itself if none is named)."""
@@ -194,6 +201,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         shell=Phrases(raw.get("shell") or ()),
         topic_filler=Phrases(raw.get("topic_filler") or ()),
         steps=Phrases(raw.get("steps") or ()),
+        steps_weak=Phrases(raw.get("steps_weak") or ()),
         more=Phrases(raw.get("more") or ()),
         anaphora=Phrases(raw.get("anaphora") or ()),
         leads=Phrases(raw.get("leads") or ()),
