@@ -488,6 +488,8 @@ class Responder:
                 return self.answer_or_ask_province(state, related, 1.0, question)
         answerable = [c for c in und.entries() if c.topic == und.topic and c.score >= self.policy.answer_threshold]
         lost = und.topic == "out_of_scope" or und.intent.startswith(UNANSWERABLE_PREFIX) or not answerable
+        if lost and short and reading.province and reading.province != previous.scope:  # "lào cai năm nay ntn"
+            return self.same_for_province(state, previous, reading.province, question)
         if lost and (reading.points_back or short):  # about what was just said, and not in the plans
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, previous.topic, lead=lead, confidence=0.0, answered=False, question=question)
