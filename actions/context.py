@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from actions.places import Gazetteer, PlaceHit, Words, words
 from knowledge.model import Entry, KnowledgeBase
-from knowledge.places import Gazetteer, PlaceHit, Words, words
 from nlu.normalize import load_abbreviations
 
 CONTEXT_FILE = Path(__file__).with_name("context.yaml")

@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
 from actions.context import ContextRules, Reading
+from actions.followups import FollowUpDesk
+from actions.places import words
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
-from knowledge.places import words
 from nlu.normalize import Normalized
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Candidate, Understanding
@@ -33,9 +34,6 @@ _COMMANDS = {
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
-_SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
-_RESTATED = 3  # words beside a place that may restate the previous subject
-_OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 _REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
 
@@ -75,8 +73,8 @@ class Responder:
         self.kb = kb
         self.policy = policy
         self.brokers = BrokerDesk(self, brokers or BrokerRules.load())  # warning signs, licensed enterprises
-        self.context = context or ContextRules.load()  # follow-ups, places, bare topics (actions/context.yaml)
-        self._vocabulary: dict[str, frozenset[str]] = {}
+        self.context = context or ContextRules.load()  # places, follow-up cues, bare topics (actions/context.yaml)
+        self.followups = FollowUpDesk(self, self.context)
 
     # --- building blocks -------------------------------------------------------------
 
@@ -364,7 +362,11 @@ class Responder:
             return self.handoff(state, raw, intent="handoff_question")
         reading = self.context.read(raw)
         province = reading.province
-        if pending.get("kind") == "province" and province and (reading.place_only or not self.sure(understanding)):
+        if (
+            pending.get("kind") == "province"
+            and province
+            and (reading.place_only or not self.followups.sure(understanding))
+        ):
             return self.set_province(state, province)  # the answer to the province question
         if province and (province != "other" or state.province is None or reading.place_only):
             state.province = province  # a place named anywhere; another province does not undo a plan's
@@ -376,51 +378,6 @@ class Responder:
         return self.decide(state, raw, understanding, reading)
 
     # --- conversation context ----------------------------------------------------------
-
-    def sure(self, und: Understanding | None) -> bool:
-        """Whether the engine is sure of an entry: a clear new question, which context must not overrule."""
-        entries = und.entries() if und is not None else []
-        return bool(entries) and entries[0].score >= self.context.sure and und is not None and und.topic in ENTRY_TOPICS
-
-    def _entry_words(self, entry: Entry) -> frozenset[str]:
-        if entry.id not in self._vocabulary:
-            texts = (entry.title, *entry.examples)
-            self._vocabulary[entry.id] = frozenset(w for t in texts for w in self.context.tokens(t))
-        return self._vocabulary[entry.id]
-
-    def related_to(self, previous: Entry, question: str, und: Understanding | None) -> Entry | None:
-        """The entry related to the previous one that a short, unsure question most likely means."""
-        asked = self.context.content_words(question)
-        if not asked:
-            return None
-        scores = {c.entry: c.score for c in (und.entries() if und is not None else [])}
-        best, best_score = None, 0.0
-        for entry_id in previous.related:
-            entry = self.kb.entries.get(entry_id)
-            if entry is None:
-                continue
-            overlap = len(asked & self._entry_words(entry)) / len(asked)
-            score = overlap + scores.get(entry.id, 0.0)
-            if overlap >= _OVERLAP and score > best_score:
-                best, best_score = entry, score
-        return best
-
-    def same_for_province(self, state: State, previous: Entry, province: str, question: str) -> Outcome:
-        """The previous question asked again for another province ("còn Lào Cai thì sao")."""
-        state.province = province
-        name = self.kb.provinces[province].name if province in self.kb.provinces else province
-        if province == "other":  # no plan there: the same answer, said to be another province's plan
-            prefix = ""
-            if previous.scope in self.kb.provinces:
-                plan = self.kb.provinces[previous.scope].name
-                prefix = self.kb.text("other_province_note").format(province=plan)
-            return self.answer(state, previous, 1.0, question, prefix)
-        target = previous if previous.scope in ("national", province) else None
-        target = target or self.context.counterpart(previous, province, self.kb)
-        if target is not None:
-            return self.answer(state, target, 1.0, question)
-        lead = self.kb.text("followup_not_in_province").format(province=name)
-        return self.topic_menu(state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question)
 
     def own_province_first(self, state: State, candidates: list[Candidate]) -> list[Candidate]:
         """A close candidate from the worker's own plan goes before a national entry, and a close
@@ -438,66 +395,9 @@ class Responder:
                 return [c, *(o for o in candidates if o is not c)]
         return candidates
 
-    def restates(self, previous: Entry, reading: Reading) -> bool:
-        """Whether the words beside a place only name the previous subject ("thế lào cai chỉ tiêu ra sao")."""
-        beside = reading.beside_place
-        if reading.place_only or reading.cue or not beside or len(beside) > _RESTATED:
-            return False
-        return beside <= self._entry_words(previous) and reading.province != previous.scope
-
-    def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
-        """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
-        if kind == "warning":
-            return self.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
-        if state.province and previous.scope not in ("national", state.province):  # "vậy kiên giang thì hỏi ai"
-            previous = self.context.counterpart(previous, state.province, self.kb) or previous
-        target = previous if more else self.context.steps_for(previous, state.province, self.kb)
-        return self.answer(state, target, 1.0, question)
-
-    def follow_up(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome | None:
-        """Resolve a message against the previous turn, if it leans on it (None: a question of its own)."""
-        last = state.last or {}
-        previous = self.kb.entries.get(str(last.get("entry") or ""))
-        if reading.place_only and reading.province:
-            if previous is not None and (reading.points_back or previous.scope not in ("national", reading.province)):
-                return self.same_for_province(state, previous, reading.province, question)
-            if previous is None and last.get("topic") in ENTRY_TOPICS:
-                state.province = reading.province
-                return self.topic_menu(state, str(last["topic"]))
-            return self.set_province(state, reading.province)
-        if reading.province and previous is not None and self.restates(previous, reading):
-            return self.same_for_province(state, previous, reading.province, question)
-        if reading.cue == "steps" and previous is None and last.get("topic") in ENTRY_TOPICS:  # after a menu
-            target = self.context.steps_for_topic(str(last["topic"]), state.province, self.kb)
-            if target is not None:
-                return self.answer(state, target, 1.0, question)
-        if reading.cue and previous is not None:
-            return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
-        if reading.topic:
-            return self.topic_menu(state, reading.topic)
-        chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.policy.topic_threshold
-        if previous is None or chatting or self.sure(und):
-            return None
-        length = len(self.context.tokens(question))
-        if reading.asks_steps and length <= 2 * _SHORT:  # "thế em phải làm gì để được hưởng"
-            return self.steps(state, previous, str(last.get("kind")), question)
-        short = length <= _SHORT
-        if reading.points_back or short:
-            related = self.related_to(previous, question, und)
-            if related is not None:
-                return self.answer_or_ask_province(state, related, 1.0, question)
-        answerable = [c for c in und.entries() if c.topic == und.topic and c.score >= self.policy.answer_threshold]
-        lost = und.topic == "out_of_scope" or und.intent.startswith(UNANSWERABLE_PREFIX) or not answerable
-        if lost and short and reading.province and reading.province != previous.scope:  # "lào cai năm nay ntn"
-            return self.same_for_province(state, previous, reading.province, question)
-        if lost and (reading.points_back or short):  # about what was just said, and not in the plans
-            lead = self.kb.text("not_in_plans")
-            return self.topic_menu(state, previous.topic, lead=lead, confidence=0.0, answered=False, question=question)
-        return None
-
     def decide(self, state: State, question: str, und: Understanding, reading: Reading | None = None) -> Outcome:
         """Act on what the engine understood, in the light of the previous turn."""
-        contextual = self.follow_up(state, question, und, reading or self.context.read(question))
+        contextual = self.followups.resolve(state, question, und, reading or self.context.read(question))
         if contextual is not None:
             return contextual
         best = und.best

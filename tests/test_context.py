@@ -7,11 +7,11 @@ import unicodedata
 import pytest
 
 from actions.context import ContextRules, check_context
+from actions.places import Gazetteer, check_gazetteer, words
 from actions.rasa_bridge import slots_for, state_from_slots
 from bot.conversations import misses
 from bot.service import BotService
 from knowledge.model import KnowledgeBase
-from knowledge.places import Gazetteer, check_gazetteer, words
 from tests.test_dialogue import say
 
 

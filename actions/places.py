@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.model import KNOWLEDGE_DIR
 from nlu.normalize import clean, fold, unify_tones
 
-GAZETTEER_FILE = Path(__file__).with_name("gazetteer.yaml")
+GAZETTEER_FILE = KNOWLEDGE_DIR / "gazetteer.yaml"
 _WORD = re.compile(r"[^\W_]+")
 
 
