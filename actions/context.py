@@ -138,6 +138,8 @@ class ContextRules:
             if lenient and self._place_only(message, lenient):
                 hits, place_only = lenient, True
         province = self.gazetteer.province(message, hits)
+        if province == "other" and not place_only and not any(self.gazetteer.lives_at(message, h) for h in hits):
+            province = None  # "công ty ở Sài Gòn": not where the worker lives
         spanned = {i for h in hits for i in range(h.start, h.end)}
         rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)  # "ở kiên giang thì hỏi ai"
         cue = (

@@ -66,8 +66,11 @@ class PlaceHit:
 class Gazetteer:
     """The places of knowledge/gazetteer.yaml, indexed by their first folded word."""
 
-    def __init__(self, places: Sequence[Place], place_words: Sequence[tuple[str, ...]]) -> None:
+    def __init__(
+        self, places: Sequence[Place], place_words: Sequence[tuple[str, ...]], self_words: Sequence[str] = ()
+    ) -> None:
         self.places = tuple(places)
+        self.self_words = frozenset(self_words)  # folded "em", "tôi", "quê" …
         self.place_words = tuple(sorted(place_words, key=len, reverse=True))  # folded "ở", "bên", "huyện" …
         index: dict[str, list[Place]] = {}
         for place in sorted(self.places, key=lambda p: -len(p.folded)):
@@ -117,6 +120,10 @@ class Gazetteer:
             return True
         return any(start >= len(cue) and message.folded[start - len(cue) : start] == cue for cue in self.place_words)
 
+    def lives_at(self, message: Words, hit: PlaceHit) -> bool:
+        """Whether the worker says they live at the place ("em ở Hà Nội"), by a word just before it."""
+        return bool(self.self_words.intersection(message.folded[max(0, hit.start - 3) : hit.start]))
+
     def province(self, message: Words, hits: Sequence[PlaceHit] | None = None) -> str | None:
         """The province of the first place the message names (a plan province before "other")."""
         hits = self.find(message) if hits is None else hits
@@ -154,7 +161,8 @@ def _load(path: Path) -> Gazetteer:
                     )
                 )
     cues = {_name_words(str(c)).folded for c in raw.get("place_words") or ()}
-    return Gazetteer(places, [c for c in cues if c])
+    self_words = [" ".join(_name_words(str(w)).folded) for w in raw.get("self_words") or ()]
+    return Gazetteer(places, [c for c in cues if c], [w for w in self_words if " " not in w])
 
 
 def check_gazetteer(gazetteer: Gazetteer, provinces: Sequence[str]) -> list[str]:

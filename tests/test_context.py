@@ -76,6 +76,12 @@ def test_a_place_and_nothing_else_is_read_as_such(rules: ContextRules, text: str
     assert rules.read(text).place_only
 
 
+def test_a_province_without_a_plan_counts_where_the_worker_lives(rules: ContextRules) -> None:
+    assert rules.read("nhà em ở nghệ an muốn đi nhật").province == "other"
+    assert rules.read("Hà Nội ạ").province == "other"
+    assert rules.read("công ty ở Sài Gòn bảo đóng tiền trước").province is None
+
+
 def test_a_place_inside_a_question_is_not_a_place_alone(rules: ContextRules) -> None:
     reading = rules.read("em ở mường khương muốn đi hàn thì hỏi ở đâu")
     assert reading.province == "lao-cai" and not reading.place_only
