@@ -34,6 +34,7 @@ class Reading:
     beside_place: frozenset[str] = frozenset()  # the asking words beside the place ("thế lào cai chỉ tiêu ra sao")
     cue: str | None = None  # "steps" or "more": the message asks only that
     asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
+    beside_more: frozenset[str] | None = None  # asks "more" among these asking words ("cụ thể được hỗ trợ gì")
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
 
@@ -159,12 +160,16 @@ class ContextRules:
             )
         points_back = bool(self.anaphora.cover(tokens)) or self.leads.starts(tokens)
         asks_steps = bool(self.steps.cover(tokens))
+        more = self.more.cover(tokens)
+        empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
+        beside_more = frozenset(t for i, t in enumerate(tokens) if i not in empty) if more else None
         return Reading(
             province=province,
             place_only=place_only,
             beside_place=beside,
             cue=cue,
             asks_steps=asks_steps,
+            beside_more=beside_more,
             points_back=points_back,
             topic=topic,
         )

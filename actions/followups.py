@@ -115,6 +115,9 @@ class FollowUpDesk:
                 return self.responder.answer(state, target, 1.0, question)
         if reading.cue and previous is not None:
             return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
+        more = reading.beside_more
+        if previous is not None and more is not None and len(more) <= _RESTATED and more <= self._entry_words(previous):
+            return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
         if reading.topic:
             return self.responder.topic_menu(state, reading.topic)
         chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold

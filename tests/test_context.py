@@ -165,6 +165,12 @@ async def test_what_now_after_an_answer_gives_its_steps(service: BotService) -> 
     assert handled.outcome.entry == "kg_xkld_hoi_o_dau"  # type: ignore[attr-defined]
 
 
+async def test_tell_me_more_with_the_subject_said_again(service: BotService) -> None:
+    await say(service, "bên kiên giang có hỗ trợ người bị mua bán trở về không")
+    _, _, handled = await say(service, "cụ thể được hỗ trợ những gì")
+    assert handled.outcome.entry == "kg_nguoi_bi_mua_ban_tro_ve"  # type: ignore[attr-defined]
+
+
 async def test_whom_to_ask_in_a_province_named_with_it(service: BotService) -> None:
     await say(service, "muốn đi làm ở nước ngoài đúng luật thì sao")
     _, _, handled = await say(service, "ở kiên giang thì hỏi ai")
