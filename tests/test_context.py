@@ -9,9 +9,13 @@ import pytest
 from actions.context import ContextRules, check_context
 from actions.places import Gazetteer, check_gazetteer, words
 from actions.rasa_bridge import slots_for, state_from_slots
+from actions.respond import Responder, Turn
+from actions.types import Policy, State
 from bot.conversations import misses
 from bot.service import BotService
 from knowledge.model import KnowledgeBase
+from nlu.normalize import normalize
+from nlu.types import Candidate, Understanding
 from tests.test_dialogue import say
 
 
@@ -259,3 +263,28 @@ async def test_the_previous_turn_travels_in_the_rasa_slots(service: BotService) 
     outcome = handled.outcome  # type: ignore[attr-defined]
     slots = slots_for(outcome, outcome.state)
     assert state_from_slots(slots).last == {"topic": "work_abroad", "entry": "kg_muc_tieu_xkld", "kind": "answer"}
+
+
+def test_a_follow_up_is_resolved_whatever_the_engine_makes_of_it(kb: KnowledgeBase) -> None:
+    """The step alone: state and reading decide; an engine sure of another entry does not hijack it."""
+    responder = Responder(kb, Policy.load())
+    state = State(last={"topic": "work_abroad", "entry": "kg_muc_tieu_xkld", "kind": "answer"})
+    wrong = Understanding(
+        intent="faq/lc_lao_dong_tro_ve",
+        topic="work_abroad",
+        topic_confidence=0.97,
+        ranking=(Candidate("faq/lc_lao_dong_tro_ve", "work_abroad", 0.96),),
+    )
+    text = "còn Lào Cai thì sao"
+    outcome = responder.respond(state, Turn(kind="text", text=text, norm=normalize(text)), wrong)
+    assert (outcome.entry, outcome.province, outcome.state.province) == ("lc_muc_tieu_xkld", "lao-cai", "lao-cai")
+    assert outcome.state.last == {"topic": "work_abroad", "entry": "lc_muc_tieu_xkld", "kind": "answer"}
+    sure = Understanding(
+        intent="faq/vn_cai_nghien_cong_an",
+        topic="social_assistance",
+        topic_confidence=0.95,
+        ranking=(Candidate("faq/vn_cai_nghien_cong_an", "social_assistance", 0.9),),
+    )
+    text = "cai nghien ma tuy gio ai lo"  # a new question the engine is sure of
+    outcome = responder.respond(outcome.state, Turn(kind="text", text=text, norm=normalize(text)), sure)
+    assert outcome.entry == "vn_cai_nghien_cong_an"
