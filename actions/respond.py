@@ -232,6 +232,10 @@ class Responder:
         )
 
     def clarify(self, state: State, candidates: list[Entry], topic: str, confidence: float) -> Outcome:
+        """Ask which entry was meant (each as the worker's province has it, once)."""
+        candidates = list({e.id: e for e in (self.variant_for(c, state.province) for c in candidates)}.values())
+        if len(candidates) == 1:
+            return self.answer_or_ask_province(state, candidates[0], confidence, "")
         state.pending = {"kind": "clarify", "entries": [e.id for e in candidates]}
         reply = Reply(
             text=self.kb.text("clarify"),
