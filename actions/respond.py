@@ -7,16 +7,18 @@ engine understood and what the bot remembers. Both hosts call it: the bot in-pro
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
+from actions.context import ContextRules, Reading
+from actions.followups import FollowUpDesk
+from actions.places import words
 from actions.situations import SituationDetector
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, FORMER_OFFICES, REORGANISATION_DOC, Entry, KnowledgeBase
 from nlu.normalize import Normalized
 from nlu.training import UNANSWERABLE_PREFIX
-from nlu.types import Understanding
+from nlu.types import Candidate, Understanding
 
 NON_TEXT_KINDS = ("sticker", "image", "voice", "video", "file", "location", "other")
 _FEEDBACK_UP = ("👍", "+1")
@@ -33,6 +35,7 @@ _COMMANDS = {
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
+_REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +61,6 @@ def command_of(turn: Turn) -> tuple[str, str] | None:
     return (keyword, "") if keyword else None
 
 
-def detect_province(kb: KnowledgeBase, folded: str) -> str | None:
-    """The province a message names, if any (aliases in knowledge/provinces.yaml)."""
-    padded = f" {folded} "
-    for province in kb.provinces.values():
-        for alias in province.aliases:
-            if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", padded):
-                return province.id
-    return None
-
-
 class Responder:
     """The dialogue actions over one knowledge base and policy."""
 
@@ -77,12 +70,15 @@ class Responder:
         policy: Policy,
         brokers: BrokerRules | None = None,
         detector: SituationDetector | None = None,
+        context: ContextRules | None = None,
     ) -> None:
         self.kb = kb
         self.policy = policy
         # Warning signs, trouble abroad, licensed enterprises; the detector is trained once per process.
         detector = detector or SituationDetector.for_kb(kb)
         self.brokers = BrokerDesk(self, brokers or BrokerRules.load(), detector)
+        self.context = context or ContextRules.load()  # places, follow-up cues, bare topics (actions/context.yaml)
+        self.followups = FollowUpDesk(self, self.context)
 
     # --- building blocks -------------------------------------------------------------
 
@@ -95,16 +91,25 @@ class Responder:
 
     def _outcome(self, state: State, reply: Reply, kind: str, topic: str, intent: str, **kw: object) -> Outcome:
         state.options = [o.payload for o in reply.options]
+        answered = self.kb.entries.get(str(kw.get("entry") or ""))
+        entry = answered
+        if entry is None and kind == "ask_province" and intent.startswith("faq/"):
+            entry = self.kb.entries.get(intent[len("faq/") :])
+        if (kind in _REMEMBERED or answered is not None) and topic in ENTRY_TOPICS:  # what a follow-up leans on
+            last = state.last or {}
+            if entry is None and last.get("topic") == topic and last.get("entry"):  # still on that subject
+                state.last = dict(last)
+            else:
+                state.last = {"topic": topic, "entry": entry.id if entry else None, "kind": kind}
+        scope = answered.scope if answered is not None and answered.scope != "national" else None
+        kw.setdefault("province", scope or state.province)
         return Outcome(reply=reply, state=state, kind=kind, topic=topic, intent=intent, **kw)  # type: ignore[arg-type]
 
     def variant_for(self, entry: Entry, province: str | None) -> Entry:
         """The entry of the same group for the worker's province, if there is one."""
-        if not entry.group or not province:
+        if not province or entry.scope in ("national", province) or province not in self.kb.provinces:
             return entry
-        for other in self.kb.by_group(entry.group):
-            if other.scope == province:
-                return other
-        return entry
+        return self.context.counterpart(entry, province, self.kb) or entry
 
     def needs_province(self, entry: Entry, state: State) -> bool:
         if not entry.group or state.province:
@@ -162,6 +167,11 @@ class Responder:
             chosen = self.variant_for(entry, None)
             name = self.kb.provinces[chosen.scope].name if chosen.scope in self.kb.provinces else chosen.scope
             note = self.kb.text("other_province_note").format(province=name)
+        elif state.province in self.kb.provinces and state.province != "other":
+            chosen = self.variant_for(entry, state.province)
+            if chosen.scope in self.kb.provinces and chosen.scope != state.province:  # the other plan's answer
+                own, plan = self.kb.provinces[state.province].name, self.kb.provinces[chosen.scope].name
+                note = self.kb.text("other_plan_note").format(province=own, plan=plan)
         return self.answer(state, entry, confidence, question, note)
 
     def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome:
@@ -257,6 +267,10 @@ class Responder:
         )
 
     def clarify(self, state: State, candidates: list[Entry], topic: str, confidence: float) -> Outcome:
+        """Ask which entry was meant (each as the worker's province has it, once)."""
+        candidates = list({e.id: e for e in (self.variant_for(c, state.province) for c in candidates)}.values())
+        if len(candidates) == 1:
+            return self.answer_or_ask_province(state, candidates[0], confidence, "")
         state.pending = {"kind": "clarify", "entries": [e.id for e in candidates]}
         reply = Reply(
             text=self.kb.text("clarify"),
@@ -377,7 +391,7 @@ class Responder:
             if name == "menu":
                 return self.menu(state)
             if name == "province":
-                province = detect_province(self.kb, turn.norm.folded) if arg else None
+                province = self.context.gazetteer.province(words(arg)) if arg else None
                 return self.set_province(state, province) if province else self.ask_province(state)
             if name == "human":
                 return self.handoff(state, arg or pending.get("question"))
@@ -385,20 +399,46 @@ class Responder:
                 return self.confirm_delete(state)
         if pending.get("kind") == "handoff_question":
             return self.handoff(state, raw, intent="handoff_question")
-        province = detect_province(self.kb, folded)
-        if pending.get("kind") == "province" and province:
-            return self.set_province(state, province)
-        if province and province != state.province:
-            state.province = province
+        reading = self.context.read(raw)
+        province = reading.province
+        if (
+            pending.get("kind") == "province"
+            and province
+            and (reading.place_only or not self.followups.sure(understanding))
+        ):
+            return self.set_province(state, province)  # the answer to the province question
+        if province and (province != "other" or state.province is None or reading.place_only):
+            state.province = province  # a place named anywhere; another province does not undo a plan's
         checked = self.brokers.check(state, raw, turn.norm, understanding, enterprises)
         if checked is not None:
             return checked
         if understanding is None:
             return self.fallback(state, raw, "out_of_scope", "out_of_scope", 0.0)
-        return self.decide(state, raw, understanding)
+        return self.decide(state, raw, understanding, reading)
 
-    def decide(self, state: State, question: str, und: Understanding) -> Outcome:
-        """Act on what the engine understood."""
+    # --- conversation context ----------------------------------------------------------
+
+    def own_province_first(self, state: State, candidates: list[Candidate]) -> list[Candidate]:
+        """A close candidate from the worker's own plan goes before a national entry, and a close
+        national or own-plan one before another plan province's entry the worker's has no match for."""
+        if state.province not in self.kb.provinces or state.province == "other":
+            return candidates
+        first = self.kb.entries[str(candidates[0].entry)]
+        scope = self.variant_for(first, state.province).scope
+        if scope == state.province:
+            return candidates
+        wanted = (state.province,) if scope == "national" else ("national", state.province)
+        for c in candidates[1:]:
+            entry = self.kb.entries[str(c.entry)]
+            if c.score >= self.policy.clarify_ratio * candidates[0].score and entry.scope in wanted:
+                return [c, *(o for o in candidates if o is not c)]
+        return candidates
+
+    def decide(self, state: State, question: str, und: Understanding, reading: Reading | None = None) -> Outcome:
+        """Act on what the engine understood, in the light of the previous turn."""
+        contextual = self.followups.resolve(state, question, und, reading or self.context.read(question))
+        if contextual is not None:
+            return contextual
         best = und.best
         pending = state.pending or {}
         if und.topic == "chitchat" and best is not None:
@@ -430,6 +470,7 @@ class Responder:
             lead = self.kb.text("not_in_plans")
             score = und.topic_confidence if unanswerable or not candidates else candidates[0].score
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
+        candidates = self.own_province_first(state, candidates)
         first = self.kb.entries[str(candidates[0].entry)]
         close = [
             self.kb.entries[str(c.entry)]

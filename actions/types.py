@@ -37,6 +37,7 @@ class State:
     last_inquiry: int | None = None
     greeted: bool = False
     office_note_given: bool = False  # the 2025 office change was said in this conversation
+    last: dict[str, Any] | None = None  # the previous turn's topic, entry and kind (actions/context.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +52,7 @@ class State:
             last_inquiry=data.get("last_inquiry"),
             greeted=bool(data.get("greeted", False)),
             office_note_given=bool(data.get("office_note_given", False)),
+            last=data.get("last") if isinstance(data.get("last"), dict) else None,
         )
 
 
@@ -73,6 +75,7 @@ class Outcome:
     enterprise: dict[str, str] | None = None  # the listed enterprise the reply is about
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
     urgent: bool = False  # a worker already abroad in trouble; a handoff made of it is urgent
+    province: str | None = None  # the province the reply is about: its entry's, else the worker's
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""
@@ -87,6 +90,7 @@ class Outcome:
             "warning": self.warning,
             "enterprise": self.enterprise,
             "urgent": self.urgent,
+            "province": self.province,
         }
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
+from bot.conversations import answer_lines
 from bot.service import IncomingMessage, build_service, models_dir
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.check import check_knowledge
@@ -31,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question; omit to read one per line from stdin")
     ask.add_argument("--province", help="the worker's province: lao-cai, kien-giang or other")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer (design.md §2)")
+    ask.add_argument(
+        "--conversation", action="store_true", help="stdin lines are one worker's turns (default: each a new worker)"
+    )
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--province", help="the worker's province")
@@ -122,18 +126,14 @@ async def _ask(
     as_json: bool,
     stdin: TextIO,
     stdout: TextIO,
+    conversation: bool = False,
 ) -> int:
+    """Answer each question as a new worker, or (`conversation`) as one worker's turns in order."""
     service = await build_service(settings)
-    user = f"ask-{uuid.uuid4().hex}"
     try:
         source = questions if questions is not None else (line.rstrip("\n") for line in stdin)
-        for question in source:
-            if questions is None and not question.strip():
-                continue
-            handled = await service.handle(
-                IncomingMessage(channel="cli", user_ref=user, text=question, province=province)
-            )
-            outcome = handled.outcome
+        lines = (q for q in source if questions is not None or q.strip())
+        async for outcome in answer_lines(service, lines, province, conversation):
             if as_json:
                 stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False) + "\n")
             else:
@@ -342,7 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         province = _check_province(settings, args.province)
         questions = [" ".join(args.question)] if args.question else None
-        return asyncio.run(_ask(settings, questions, province, args.json, sys.stdin, sys.stdout))
+        return asyncio.run(
+            _ask(settings, questions, province, args.json, sys.stdin, sys.stdout, conversation=args.conversation)
+        )
     if args.command == "chat":
         return asyncio.run(_chat(settings, _check_province(settings, args.province), sys.stdin, sys.stdout))
     if args.command == "serve":

@@ -126,20 +126,24 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def load_questions(directory: Path = QUESTIONS_DIR) -> list[Question]:
     """Every labelled question under tests/data/questions/."""
+    return [q for path in sorted(directory.glob("*.yaml")) for q in load_question_file(path)]
+
+
+def load_question_file(path: Path) -> list[Question]:
+    """The labelled questions of one file (tests/data/questions/*.yaml, tests/data/fresh/questions.yaml)."""
     questions = []
-    for path in sorted(directory.glob("*.yaml")):
-        for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            entry = raw.get("entry")
-            entries = tuple(entry) if isinstance(entry, list) else ((entry,) if entry else ())
-            questions.append(
-                Question(
-                    q=str(raw["q"]),
-                    topic=str(raw["topic"]),
-                    entries=entries,
-                    province=raw.get("province"),
-                    source=path.name,
-                )
+    for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        entry = raw.get("entry")
+        entries = tuple(entry) if isinstance(entry, list) else ((entry,) if entry else ())
+        questions.append(
+            Question(
+                q=str(raw["q"]),
+                topic=str(raw["topic"]),
+                entries=entries,
+                province=raw.get("province"),
+                source=path.name,
             )
+        )
     return questions
 
 

@@ -2,6 +2,9 @@
 
 Runs the whole `ask` path — normalisation, embedded engine, actions, and the SQLite inquiry
 log — on every held-out question, and reports accuracy, latency, start-up time and memory.
+Conversations (tests/data/conversations.yaml) go through the path of `ask --json
+--conversation`: follow-up resolution. Sets written after the model froze (tests/data/fresh/)
+are reported apart, as fresh_*, when present.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ IMPORT_STARTED = time.perf_counter()
 from actions.brokers import BrokerRules  # noqa: E402
 from actions.respond import Responder  # noqa: E402
 from actions.types import Policy, State  # noqa: E402
-from bot.evaluate import Report, answer_lengths, evaluate, load_questions, percentile, print_figures  # noqa: E402
+from bot.conversations import CONVERSATIONS_FILE, judge_conversations, load_conversations  # noqa: E402
+from bot.evaluate import (  # noqa: E402
+    Report,
+    answer_lengths,
+    evaluate,
+    load_question_file,
+    load_questions,
+    percentile,
+    print_figures,
+)
 from bot.service import BotService, IncomingMessage  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 from knowledge.model import load_knowledge  # noqa: E402
@@ -29,6 +41,7 @@ from nlu.engine import EmbeddedEngine  # noqa: E402
 from scripts.bench_brokers import print_situations, situations  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_STARTED
+FRESH_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "fresh"  # written after the model froze
 
 
 async def latency(service: BotService, questions: list[str], rounds: int) -> list[float]:
@@ -74,6 +87,7 @@ async def main(rounds: int, show_failures: bool) -> dict[str, object]:
         service = BotService(kb, engine, responder, store, b"bench")
         timings = await latency(service, [q.q for q in questions], rounds)
         records = await store.count_inquiries()
+        context = await conversation_figures(service, responder, engine, show_failures)
         await store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     metrics = report.metrics()
@@ -90,6 +104,7 @@ async def main(rounds: int, show_failures: bool) -> dict[str, object]:
         "startup_seconds": round(startup, 3),
         "training_examples": engine.example_count,
         "peak_rss_mb": round(peak_mb, 1),
+        **context,
     }
     # Warning and trouble-abroad detection: development stories, and fresh stories when present
     # (tests/data/fresh/situations.yaml, written after the model was frozen), reported apart.
@@ -105,6 +120,37 @@ async def main(rounds: int, show_failures: bool) -> dict[str, object]:
     return result
 
 
+async def conversation_figures(
+    service: BotService, responder: Responder, engine: EmbeddedEngine, show_failures: bool
+) -> dict[str, object]:
+    """Follow-up resolution on the development conversations and, apart, on the fresh sets if present."""
+    sets = [("dev", CONVERSATIONS_FILE), ("fresh", FRESH_DIR / "conversations.yaml")]
+    out: dict[str, object] = {}
+    for name, path in sets:
+        if not path.exists():
+            out[f"{name}_conversations"] = "absent"
+            continue
+        report = await judge_conversations(service, load_conversations(path))
+        for key, value in report.metrics().items():
+            out[f"{name}_{key}"] = round(value, 4) if isinstance(value, float) else value
+        if show_failures:
+            for cid, turn, wrong in report.failures():
+                print(f"  {name} {cid} {'follow-up' if turn.followup else 'turn'} {turn.q!r}: {'; '.join(wrong)}")
+    fresh_questions = FRESH_DIR / "questions.yaml"
+    if fresh_questions.exists():
+        fresh = evaluate(responder, engine, load_question_file(fresh_questions))
+        keep = (
+            *("questions", "topic_accuracy", "entry_accuracy", "topic_accuracy_accented"),
+            *("topic_accuracy_unaccented", "entry_accuracy_accented", "entry_accuracy_unaccented"),
+        )
+        for key, value in fresh.metrics().items():
+            if key in keep:
+                out[f"fresh_{key}"] = round(value, 4) if isinstance(value, float) else value
+    else:
+        out["fresh_questions"] = "absent"
+    return out
+
+
 TARGETS = {
     "topic_accuracy": "≥ 0.95",
     "oos_rejection": "≥ 0.90",
@@ -113,6 +159,9 @@ TARGETS = {
     "peak_rss_mb": "≤ 250",
     "entries_first_screen_words_median": "≤ 60 each",
     "questions_first_screen_words_median": "≤ 60 each",
+    "fresh_followup_resolution": "≥ 0.90",
+    "fresh_topic_accuracy": "≥ 0.95",
+    "fresh_entry_accuracy": "≥ 0.90",
 }
 
 

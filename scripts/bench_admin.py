@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -227,7 +228,7 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
         finally:
             spent.append((time.perf_counter() - t) * 1000)
 
-    settings = Settings(database_url=url, data_dir=data_dir, secret_key="bench-secret-key")
+    settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key")
     app = create_app(settings)
     app.middlewares.insert(0, server_time)
     client = TestClient(TestServer(app))

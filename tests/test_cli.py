@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_KEYS = {
     *("topic", "intent", "entry", "confidence", "answer", "sources", "options"),
     *("warning", "enterprise", "urgent"),
+    "province",  # the province the reply is about: its entry's, else the worker's (null when unknown)
 }
 
 
@@ -65,6 +66,24 @@ def test_ask_json_answers_each_stdin_line_in_one_process(tmp_path: Path) -> None
     assert hello["topic"] == "chitchat"
 
 
+def test_ask_json_stdin_lines_are_different_workers_unless_one_conversation(tmp_path: Path) -> None:
+    lines = [
+        "em ở mường khương, hỏi về xkld",
+        "mỗi năm tỉnh mình đưa bao nhiêu người đi làm nước ngoài",
+        "còn Kiên Giang thì sao",
+    ]
+    apart = [json.loads(x) for x in laodong(tmp_path, "ask", "--json", stdin="\n".join(lines)).stdout.splitlines()]
+    assert apart[0]["province"] == "lao-cai"
+    assert apart[1]["entry"] is None and apart[1]["province"] is None  # the province is asked, not carried over
+    assert apart[2]["entry"] != "kg_muc_tieu_xkld"  # "còn … thì sao" of nothing
+    together = laodong(tmp_path, "ask", "--json", "--conversation", stdin="\n".join(lines))
+    first, second, third = (json.loads(x) for x in together.stdout.splitlines())
+    assert first["province"] == "lao-cai"
+    assert (second["entry"], second["province"]) == ("lc_muc_tieu_xkld", "lao-cai")
+    assert (third["entry"], third["province"]) == ("kg_muc_tieu_xkld", "kien-giang")
+    assert "1.000" in third["answer"]
+
+
 def test_ask_with_a_province_answers_that_provinces_plan(tmp_path: Path) -> None:
     done = laodong(tmp_path, "ask", "--json", "--province", "lao-cai", "mỗi năm tỉnh đưa bao nhiêu người đi xkld")
     obj = json.loads(done.stdout)
@@ -85,6 +104,13 @@ def test_chat_is_a_terminal_conversation(tmp_path: Path) -> None:
     assert "Xin chào" in done.stdout
     assert done.stdout.count("Bot:") == 2
     assert "  1. " in done.stdout
+
+
+def test_chat_follows_up_on_the_previous_answer(tmp_path: Path) -> None:
+    done = laodong(tmp_path, "chat", stdin="kien giang moi nam dua bao nhieu nguoi di xkld\ncon lao cai thi sao\n")
+    first, second = done.stdout.split("Bot: ")[1:]
+    assert "1.000" in first and "Kiên Giang" in first
+    assert "200" in second and "Lào Cai" in second
 
 
 @pytest.mark.parametrize("as_json", [True, False])

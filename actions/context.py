@@ -1,0 +1,231 @@
+"""Conversation context: what a message leans on from the previous turn (actions/context.yaml).
+
+Pure functions over plain data. `ContextRules.read` says what a message is besides a question
+of its own: a place named (knowledge/gazetteer.yaml), a place and nothing else ("còn Lào Cai thì
+sao"), "what do I do now", "tell me more", words pointing back ("cái đó"), or a bare topic
+("viec lam"). The Responder decides what to do with it against the state (actions/respond.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actions.places import Gazetteer, PlaceHit, Words, words
+from knowledge.model import Entry, KnowledgeBase
+from nlu.normalize import load_abbreviations
+
+CONTEXT_FILE = Path(__file__).with_name("context.yaml")
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says besides (or instead of) a question of its own."""
+
+    province: str | None = None  # the province of the place it names, if any
+    place_only: bool = False  # a place and words that ask nothing ("còn Lào Cai thì sao", "em ở lào cai")
+    beside_place: frozenset[str] = frozenset()  # the asking words beside the place ("thế lào cai chỉ tiêu ra sao")
+    cue: str | None = None  # "steps" or "more": the message asks only that
+    asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
+    beside_more: frozenset[str] | None = None  # asks "more" among these asking words ("cụ thể được hỗ trợ gì")
+    points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
+    topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
+
+
+class Phrases:
+    """Folded multi-word phrases, indexed by their first word (longest first)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        phrases = sorted({tuple(str(i).split()) for i in items if str(i).split()}, key=lambda p: (-len(p), p))
+        index: dict[str, list[Phrase]] = {}
+        for phrase in phrases:
+            index.setdefault(phrase[0], []).append(phrase)
+        self._index = {word: tuple(group) for word, group in index.items()}
+
+    def cover(self, tokens: Sequence[str]) -> set[int]:
+        """The indices of tokens that some phrase spans (the longest phrase at each position)."""
+        covered: set[int] = set()
+        i = 0
+        while i < len(tokens):
+            phrase = next((p for p in self._index.get(tokens[i], ()) if tuple(tokens[i : i + len(p)]) == p), None)
+            if phrase is None:
+                i += 1
+                continue
+            covered.update(range(i, i + len(phrase)))
+            i += len(phrase)
+        return covered
+
+    def starts(self, tokens: Sequence[str]) -> bool:
+        """Whether the tokens begin with one of the phrases."""
+        return bool(tokens) and any(tuple(tokens[: len(p)]) == p for p in self._index.get(tokens[0], ()))
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRules:
+    """Everything in actions/context.yaml, and the gazetteer."""
+
+    gazetteer: Gazetteer
+    shell: Phrases
+    topic_filler: Phrases
+    steps: Phrases
+    steps_weak: Phrases
+    more: Phrases
+    anaphora: Phrases
+    leads: Phrases
+    topic_words: Mapping[str, Phrases]
+    steps_of: Mapping[str, str]
+    steps_by_topic: Mapping[str, Mapping[str, str]]
+    counterparts: tuple[tuple[str, ...], ...]
+    abbreviations: Mapping[str, str]
+    sure: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = CONTEXT_FILE, gazetteer: Gazetteer | None = None) -> ContextRules:
+        return _load(path, gazetteer or Gazetteer.load())
+
+    def _tokens(self, folded: Iterable[str]) -> list[str]:
+        """Folded words with the abbreviations expanded (z → vay, ko → khong)."""
+        out: list[str] = []
+        for word in folded:
+            out.extend(self.abbreviations.get(word, word).split())
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """The folded words of a text, abbreviations expanded."""
+        return self._tokens(words(text).folded)
+
+    def content_words(self, text: str) -> frozenset[str]:
+        """The words of a text that ask something (not "còn", "thì sao", "cái đó" …)."""
+        tokens = self.tokens(text)
+        empty = self.shell.cover(tokens) | self.anaphora.cover(tokens) | self.leads.cover(tokens)
+        return frozenset(t for i, t in enumerate(tokens) if i not in empty)
+
+    def _only(self, tokens: Sequence[str], phrases: Phrases, filler: Phrases | None = None) -> bool:
+        """Whether the tokens hold one of the phrases and otherwise only filler (words that ask nothing)."""
+        asked = phrases.cover(tokens)
+        if not asked:
+            return False
+        rest = [t for i, t in enumerate(tokens) if i not in asked]
+        empty = (filler or self.shell).cover(rest) | (set() if filler else self.anaphora.cover(rest))
+        return len(empty) == len(rest)
+
+    def _place_only(self, message: Words, hits: Sequence[PlaceHit]) -> bool:
+        """Whether a message is places of one province and words that ask nothing."""
+        if not hits or len({h.place.province for h in hits}) > 1 or len(hits) > 2:  # one province, not a comparison
+            return False
+        if sum(h.place.kind in ("province", "former_province") for h in hits) > 1:  # "yên bái giờ là lào cai à"
+            return False
+        spanned = {i for h in hits for i in range(h.start, h.end)}
+        rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
+        return len(self.shell.cover(rest)) == len(rest)
+
+    def read(self, text: str) -> Reading:
+        """What a message leans on (pure: the same text always reads the same)."""
+        message = words(text)
+        tokens = self._tokens(message.folded)
+        if not tokens:
+            return Reading()
+        hits = self.gazetteer.find(message)
+        place_only = self._place_only(message, hits)
+        if not hits:  # "van ban thi sao": an ambiguous name is a place when nothing else is asked
+            lenient = self.gazetteer.find(message, lenient=True)
+            if lenient and self._place_only(message, lenient):
+                hits, place_only = lenient, True
+        province = self.gazetteer.province(message, hits)
+        if province == "other" and not place_only and not any(self.gazetteer.lives_at(message, h) for h in hits):
+            province = None  # "công ty ở Sài Gòn": not where the worker lives
+        spanned = {i for h in hits for i in range(h.start, h.end)}
+        rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)  # "ở kiên giang thì hỏi ai"
+        cue = (
+            "steps" if self._only(rest, self.steps) else ("more" if not hits and self._only(rest, self.more) else None)
+        )
+        if hits and cue and len(self.steps_weak.cover(rest)) == len(self.steps.cover(rest)):
+            cue = None  # "lào cai năm nay tính sao": how about there
+            place_only = place_only or self._only(rest, self.steps_weak)
+        place_only = place_only and cue is None  # "ở kiên giang thì hỏi ai" asks the steps there
+        beside = (
+            frozenset(rest[i] for i in range(len(rest)) if i not in self.shell.cover(rest)) if hits else frozenset()
+        )
+        topic = None
+        if not hits and cue is None:
+            topic = next(
+                (t for t, phrases in self.topic_words.items() if self._only(tokens, phrases, self.topic_filler)), None
+            )
+        points_back = bool(self.anaphora.cover(tokens)) or self.leads.starts(tokens)
+        asks_steps = bool(self.steps.cover(tokens))
+        more = self.more.cover(tokens)
+        empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
+        beside_more = frozenset(t for i, t in enumerate(tokens) if i not in empty) if more else None
+        return Reading(
+            province=province,
+            place_only=place_only,
+            beside_place=beside,
+            cue=cue,
+            asks_steps=asks_steps,
+            beside_more=beside_more,
+            points_back=points_back,
+            topic=topic,
+        )
+
+    def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
+        """The entry asking the same for another province: listed counterparts, then the group."""
+        for ids in self.counterparts:
+            if entry.id in ids:
+                for other in ids:
+                    found = kb.entries.get(other)
+                    if found is not None and found.scope == province:
+                        return found
+        if entry.group:
+            found = next((e for e in kb.by_group(entry.group) if e.scope == province), None)
+            if found is not None:
+                return found
+        national = (kb.entries.get(o) for ids in self.counterparts if entry.id in ids for o in ids)
+        return next((e for e in national if e is not None and e.scope == "national"), None)
+
+    def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
+        """The entry that says what to do next after `entry` (itself if none is named)."""
+        target = kb.entries.get(self.steps_of.get(entry.id, ""))
+        return target or self.steps_for_topic(entry.topic, province or entry.scope, kb) or entry
+
+    def steps_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
+        """The entry that says what to do on a topic, for a province (else the national one)."""
+        by_scope = self.steps_by_topic.get(topic, {})
+        return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return ContextRules(
+        gazetteer=gazetteer,
+        shell=Phrases(raw.get("shell") or ()),
+        topic_filler=Phrases(raw.get("topic_filler") or ()),
+        steps=Phrases(raw.get("steps") or ()),
+        steps_weak=Phrases(raw.get("steps_weak") or ()),
+        more=Phrases(raw.get("more") or ()),
+        anaphora=Phrases(raw.get("anaphora") or ()),
+        leads=Phrases(raw.get("leads") or ()),
+        topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
+        steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
+        steps_by_topic={
+            str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
+        },
+        counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
+        abbreviations={**load_abbreviations(), **{str(k): str(v) for k, v in (raw.get("abbreviations") or {}).items()}},
+        sure=float(raw.get("sure", 0.5)),
+    )
+
+
+def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
+    """Problems: an entry id in context.yaml that the knowledge base does not hold."""
+    named = set(rules.steps_of) | set(rules.steps_of.values())
+    named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
+    named |= {e for ids in rules.counterparts for e in ids}
+    return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]
