@@ -99,7 +99,8 @@ def held_out_questions(paths: list[Path]) -> list[str]:
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             entries = item.get("entry")
             entries = set(entries) if isinstance(entries, list) else {entries}
-            if not entries & STORY_ENTRIES:
+            # a question its writer marked as a worker abroad in trouble (or a scam) is no ordinary one
+            if not entries & STORY_ENTRIES and not item.get("urgent") and not item.get("warning"):
                 out.append(str(item["q"]))
     return out
 
