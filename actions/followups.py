@@ -41,6 +41,10 @@ class FollowUpDesk:
         entries = und.entries() if und is not None else []
         return bool(entries) and entries[0].score >= self.rules.sure and und is not None and und.topic in ENTRY_TOPICS
 
+    def chatting(self, und: Understanding) -> bool:
+        """Whether the engine is sure the message is chitchat or asks for a person."""
+        return und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold
+
     def _entry_words(self, entry: Entry) -> frozenset[str]:
         if entry.id not in self._vocabulary:
             texts = (entry.title, *entry.examples)
@@ -132,6 +136,8 @@ class FollowUpDesk:
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
+        if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
+            return None
         if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
             return self.responder.brokers.trouble_abroad(state, question, normalize(question))
         if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
@@ -139,12 +145,12 @@ class FollowUpDesk:
         return None
 
     def no_fees(self, state: State, topic: str, question: str) -> Outcome:
-        """"Học phí bao nhiêu" on what was just said: the plans give no fees; an official is offered."""
+        """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is offered."""
         lead = self.kb.text("no_fees")
         return self.responder.topic_menu(state, topic, lead=lead, confidence=0.0, answered=False, question=question)
 
     def first_related(self, state: State, previous: Entry, question: str) -> Outcome:
-        """"Why?" or "is it true?" after an answer: its first related entry (itself if none)."""
+        """After an answer, "why?" or "is it true?": its first related entry (itself if none)."""
         related = next((self.kb.entries[r] for r in previous.related if r in self.kb.entries), previous)
         return self.responder.answer_or_ask_province(state, related, 1.0, question)
 
@@ -189,8 +195,7 @@ class FollowUpDesk:
             return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
         if reading.topic:
             return self.responder.topic_menu(state, reading.topic)
-        chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold
-        if previous is None or chatting or self.sure(und):
+        if previous is None or self.chatting(und) or self.sure(und):
             return None
         length = len(self.rules.tokens(question))
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"
