@@ -32,11 +32,12 @@ class Reading:
     province: str | None = None  # the province of the place it names, if any
     place_only: bool = False  # a place and words that ask nothing ("còn Lào Cai thì sao", "em ở lào cai")
     beside_place: frozenset[str] = frozenset()  # the asking words beside the place ("thế lào cai chỉ tiêu ra sao")
-    cue: str | None = None  # "steps" or "more": the message asks only that
+    cue: str | None = None  # "steps", "more", "related" (why / is it true) or "cost": the message asks only that
     asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
     beside_more: frozenset[str] | None = None  # asks "more" among these asking words ("cụ thể được hỗ trợ gì")
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
+    about: tuple[str, ...] = ()  # the topics a steps cue names ("học ở đâu": a course)
 
 
 class Phrases:
@@ -76,13 +77,17 @@ class ContextRules:
     topic_filler: Phrases
     steps: Phrases
     steps_weak: Phrases
+    steps_about: tuple[tuple[tuple[str, ...], Phrases], ...]
     more: Phrases
+    related: Phrases
+    cost: Phrases
     anaphora: Phrases
     leads: Phrases
     topic_words: Mapping[str, Phrases]
     steps_of: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
+    provincial: Mapping[str, Mapping[str, str]]
     abbreviations: Mapping[str, str]
     sure: float = 0.5
 
@@ -126,6 +131,14 @@ class ContextRules:
         rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)
         return len(self.shell.cover(rest)) == len(rest)
 
+    def _cue(self, rest: Sequence[str], placed: bool) -> str | None:
+        """What a message asks of the previous answer, when it asks only that (a place aside)."""
+        if self._only(rest, self.steps):
+            return "steps"
+        if placed:
+            return None
+        return next((name for name in ("cost", "related", "more") if self._only(rest, getattr(self, name))), None)
+
     def read(self, text: str) -> Reading:
         """What a message leans on (pure: the same text always reads the same)."""
         message = words(text)
@@ -143,9 +156,7 @@ class ContextRules:
             province = None  # "công ty ở Sài Gòn": not where the worker lives
         spanned = {i for h in hits for i in range(h.start, h.end)}
         rest = self._tokens(w for i, w in enumerate(message.folded) if i not in spanned)  # "ở kiên giang thì hỏi ai"
-        cue = (
-            "steps" if self._only(rest, self.steps) else ("more" if not hits and self._only(rest, self.more) else None)
-        )
+        cue = self._cue(rest, bool(hits))
         if hits and cue and len(self.steps_weak.cover(rest)) == len(self.steps.cover(rest)):
             cue = None  # "lào cai năm nay tính sao": how about there
             place_only = place_only or self._only(rest, self.steps_weak)
@@ -172,6 +183,7 @@ class ContextRules:
             beside_more=beside_more,
             points_back=points_back,
             topic=topic,
+            about=next((topics for topics, p in self.steps_about if p.cover(rest)), ()) if cue == "steps" else (),
         )
 
     def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
@@ -186,6 +198,9 @@ class ContextRules:
             found = next((e for e in kb.by_group(entry.group) if e.scope == province), None)
             if found is not None:
                 return found
+        own = kb.entries.get(self.provincial.get(entry.id, {}).get(province, ""))
+        if own is not None:  # a national entry's provincial counterpart ("hỗ trợ học nghề" → "lao cai")
+            return own
         national = (kb.entries.get(o) for ids in self.counterparts if entry.id in ids for o in ids)
         return next((e for e in national if e is not None and e.scope == "national"), None)
 
@@ -209,7 +224,13 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         topic_filler=Phrases(raw.get("topic_filler") or ()),
         steps=Phrases(raw.get("steps") or ()),
         steps_weak=Phrases(raw.get("steps_weak") or ()),
+        steps_about=tuple(
+            (tuple(str(t) for t in g.get("topics") or ()), Phrases(g.get("phrases") or ()))
+            for g in raw.get("steps_about") or ()
+        ),
         more=Phrases(raw.get("more") or ()),
+        related=Phrases(raw.get("related") or ()),
+        cost=Phrases(raw.get("cost") or ()),
         anaphora=Phrases(raw.get("anaphora") or ()),
         leads=Phrases(raw.get("leads") or ()),
         topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
@@ -218,6 +239,9 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
         },
         counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
+        provincial={
+            str(k): {str(s): str(e) for s, e in (m or {}).items()} for k, m in (raw.get("provincial") or {}).items()
+        },
         abbreviations={**load_abbreviations(), **{str(k): str(v) for k, v in (raw.get("abbreviations") or {}).items()}},
         sure=float(raw.get("sure", 0.5)),
     )
@@ -228,4 +252,5 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named = set(rules.steps_of) | set(rules.steps_of.values())
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
+    named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from actions.context import ContextRules, Reading
 from actions.types import Outcome, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
+from nlu.normalize import normalize
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Understanding
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
 _RESTATED = 3  # words beside a place that may restate the previous subject
+_CANDIDATE = 0.1  # score of an entry a clarify or fallback may have stood for
+_CANDIDATES = 3
 _OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 
 
@@ -37,6 +40,10 @@ class FollowUpDesk:
         """Whether the engine is sure of an entry: a clear new question, which context must not overrule."""
         entries = und.entries() if und is not None else []
         return bool(entries) and entries[0].score >= self.rules.sure and und is not None and und.topic in ENTRY_TOPICS
+
+    def chatting(self, und: Understanding) -> bool:
+        """Whether the engine is sure the message is chitchat or asks for a person."""
+        return und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold
 
     def _entry_words(self, entry: Entry) -> frozenset[str]:
         if entry.id not in self._vocabulary:
@@ -71,8 +78,9 @@ class FollowUpDesk:
                 plan = self.kb.provinces[previous.scope].name
                 note = self.kb.text("other_province_note").format(province=plan)
             return self.responder.answer(state, previous, 1.0, question, note)
-        target = previous if previous.scope in ("national", province) else None
-        target = target or self.rules.counterpart(previous, province, self.kb)
+        target = previous if previous.scope == province else self.rules.counterpart(previous, province, self.kb)
+        if target is None or (previous.scope == "national" and target.scope != province):
+            target = previous if previous.scope == "national" else target  # no plan of its own: the national one
         if target is not None:
             return self.responder.answer(state, target, 1.0, question)
         lead = self.kb.text("followup_not_in_province").format(province=name)
@@ -90,20 +98,83 @@ class FollowUpDesk:
     def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
         """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
         if kind == "warning":
-            return self.responder.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
+            outcome = self.responder.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
+            outcome.warning = True  # still the worker's situation
+            state.last = {**(state.last or {}), "kind": "warning"}
+            return outcome
         if state.province and previous.scope not in ("national", state.province):  # "vậy kiên giang thì hỏi ai"
             previous = self.rules.counterpart(previous, state.province, self.kb) or previous
         target = previous if more else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)
 
+    def earlier_candidate(self, last: dict[str, object], province: str) -> Entry | None:
+        """After a clarify, a fallback or a menu: the entry the previous question most likely meant,
+        as the named province's plan has it (None when no candidate has a plan of that province)."""
+        for entry_id in last.get("candidates") or ():  # type: ignore[attr-defined]
+            entry = self.kb.entries.get(str(entry_id))
+            if entry is None:
+                continue
+            target = entry if entry.scope == province else self.rules.counterpart(entry, province, self.kb)
+            if target is not None and target.scope == province:
+                return target
+        return None
+
+    def remember_candidates(self, outcome: Outcome, und: Understanding) -> None:
+        """Keep the entries a clarify, a fallback or a menu stood for in the state's `last`, so that
+        a bare place sent next asks that question for the place (`earlier_candidate`)."""
+        state = outcome.state
+        offered = list((state.pending or {}).get("entries") or ()) if outcome.kind == "clarify" else []
+        likely = [str(c.entry) for c in und.entries() if c.score >= _CANDIDATE][:_CANDIDATES]
+        candidates = list(dict.fromkeys([*offered, *likely]))
+        if not candidates:
+            return
+        last = dict(state.last or {})
+        if last.get("topic") != outcome.topic:
+            last = {"topic": outcome.topic if outcome.topic in ENTRY_TOPICS else None, "entry": None}
+        state.last = {**last, "kind": outcome.kind, "candidates": candidates}
+
+    def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
+        """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
+        Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
+        if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
+            return None
+        if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
+            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
+        if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
+            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
+        return None
+
+    def no_fees(self, state: State, topic: str, question: str) -> Outcome:
+        """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is offered."""
+        lead = self.kb.text("no_fees")
+        return self.responder.topic_menu(state, topic, lead=lead, confidence=0.0, answered=False, question=question)
+
+    def first_related(self, state: State, previous: Entry, question: str) -> Outcome:
+        """After an answer, "why?" or "is it true?": its first related entry (itself if none)."""
+        related = next((self.kb.entries[r] for r in previous.related if r in self.kb.entries), previous)
+        return self.responder.answer_or_ask_province(state, related, 1.0, question)
+
     def resolve(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome | None:
         """Resolve a message against the previous turn, if it leans on it (None: a question of its own)."""
         last = state.last or {}
         previous = self.kb.entries.get(str(last.get("entry") or ""))
+        if last.get("kind") == "urgent" and previous is not None:
+            stays = self.urgent(state, question, reading, und)
+            if stays is not None:
+                return stays
+        topic = str(last.get("topic") or "")
+        if reading.cue == "cost" and topic in ENTRY_TOPICS:
+            return self.no_fees(state, topic, question)
+        if reading.cue == "related" and previous is not None:
+            return self.first_related(state, previous, question)
         if reading.place_only and reading.province:
-            if previous is not None and (reading.points_back or previous.scope not in ("national", reading.province)):
+            if previous is not None:  # the previous question again, for that place
                 return self.same_for_province(state, previous, reading.province, question)
-            if previous is None and last.get("topic") in ENTRY_TOPICS:
+            earlier = self.earlier_candidate(last, reading.province)
+            if earlier is not None:  # after a clarify or a fallback: the previous question, there
+                state.province = reading.province
+                return self.responder.answer(state, earlier, 1.0, question)
+            if last.get("topic") in ENTRY_TOPICS:
                 state.province = reading.province
                 return self.responder.topic_menu(state, str(last["topic"]))
             return self.responder.set_province(state, reading.province)
@@ -113,6 +184,10 @@ class FollowUpDesk:
             target = self.rules.steps_for_topic(str(last["topic"]), state.province, self.kb)
             if target is not None:
                 return self.responder.answer(state, target, 1.0, question)
+        if reading.cue == "steps" and previous is not None and reading.about and previous.topic not in reading.about:
+            target = self.rules.steps_for_topic(reading.about[0], state.province, self.kb)  # "học ở đâu" after a target
+            if target is not None:
+                return self.responder.answer_or_ask_province(state, target, 1.0, question)
         if reading.cue and previous is not None:
             return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
         more = reading.beside_more
@@ -120,8 +195,7 @@ class FollowUpDesk:
             return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
         if reading.topic:
             return self.responder.topic_menu(state, reading.topic)
-        chatting = und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold
-        if previous is None or chatting or self.sure(und):
+        if previous is None or self.chatting(und) or self.sure(und):
             return None
         length = len(self.rules.tokens(question))
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"

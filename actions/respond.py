@@ -439,6 +439,13 @@ class Responder:
         contextual = self.followups.resolve(state, question, und, reading or self.context.read(question))
         if contextual is not None:
             return contextual
+        outcome = self._decide(state, question, und)
+        if outcome.entry is None and outcome.kind in ("fallback", "clarify", "topic_menu"):
+            self.followups.remember_candidates(outcome, und)  # a place sent next re-asks the question there
+        return outcome
+
+    def _decide(self, state: State, question: str, und: Understanding) -> Outcome:
+        """The reply to a message that does not lean on the previous turn."""
         best = und.best
         pending = state.pending or {}
         if und.topic == "chitchat" and best is not None:

@@ -124,7 +124,8 @@ async def conversation_figures(
     service: BotService, responder: Responder, engine: EmbeddedEngine, show_failures: bool
 ) -> dict[str, object]:
     """Follow-up resolution on the development conversations and, apart, on the fresh sets if present."""
-    sets = [("dev", CONVERSATIONS_FILE), ("fresh", FRESH_DIR / "conversations.yaml")]
+    batch2 = CONVERSATIONS_FILE.with_name("conversations_followups.yaml")  # development too, written apart
+    sets = [("dev", CONVERSATIONS_FILE), ("dev2", batch2), ("fresh", FRESH_DIR / "conversations.yaml")]
     out: dict[str, object] = {}
     for name, path in sets:
         if not path.exists():

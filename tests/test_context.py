@@ -106,6 +106,13 @@ def test_a_place_inside_a_question_is_not_a_place_alone(rules: ContextRules) -> 
         ("ý là sao ạ", "more"),
         ("bạn nói kỹ hơn chút được không", "more"),
         ("giờ ai quản lý việc này", "steps"),
+        ("báo cho ai", "steps"),
+        ("tìm việc ở đâu", "steps"),
+        ("học phí bao nhiêu", "cost"),
+        ("cái đó tốn bao nhiêu", "cost"),
+        ("sao tỉnh lại muốn vậy", "related"),
+        ("thật không hay lừa đấy", "related"),
+        ("đi hàn quốc mất bao nhiêu tiền", None),  # a question of its own
         ("đi nhật cần bằng cấp gì", None),
         ("cảm ơn", None),
     ],
@@ -188,7 +195,7 @@ async def test_what_now_after_a_warning_gives_its_advice(service: BotService, kb
     assert warned.outcome.warning  # type: ignore[attr-defined]
     text, _, handled = await say(service, "lam sao gio")
     assert handled.outcome.entry == warned.outcome.entry  # type: ignore[attr-defined]
-    assert kb.text("warning_steps") in text and not handled.outcome.warning  # type: ignore[attr-defined]
+    assert kb.text("warning_steps") in text and handled.outcome.warning  # type: ignore[attr-defined]  # still a warning
 
 
 async def test_a_short_question_leans_on_the_related_entries(service: BotService) -> None:
@@ -289,3 +296,76 @@ def test_a_follow_up_is_resolved_whatever_the_engine_makes_of_it(kb: KnowledgeBa
     text = "cai nghien ma tuy gio ai lo"  # a new question the engine is sure of
     outcome = responder.respond(outcome.state, Turn(kind="text", text=text, norm=normalize(text)), sure)
     assert outcome.entry == "vn_cai_nghien_cong_an"
+
+
+# --- a bare place after an answer, where/who, staying in a situation, fees, why (followups2) ---
+
+
+@pytest.mark.parametrize(
+    ("first", "place", "entry"),
+    [
+        ("mỗi năm tạo được bao nhiêu việc làm mới", "em o rach gia", "kg_muc_tieu_viec_lam"),
+        ("bị mất việc thì có bảo hiểm thất nghiệp không", "tan hiep", "kg_bao_hiem_that_nghiep"),
+        ("đi làm nước ngoài về rồi thì có được hỗ trợ gì không", "e o lao cai", "lc_lao_dong_tro_ve"),
+        ("muốn đi làm nước ngoài thì hỏi ai", "bên Mường Khương", "lc_co_quan_phu_trach"),
+        ("hoc nghe co duoc ho tro gi khong ad", "kien giang a", "kg_dao_tao_nghe"),  # after a fallback
+    ],
+)
+async def test_a_bare_place_after_an_answer_asks_it_again_there(
+    service: BotService, first: str, place: str, entry: str
+) -> None:
+    await say(service, first)
+    _, _, handled = await say(service, place)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+
+
+async def test_where_after_an_answer_gives_the_office(service: BotService) -> None:
+    await say(service, "kiên giang có dạy nghề cho lao động nông thôn không")
+    _, _, handled = await say(service, "học ở đâu")
+    assert handled.outcome.entry == "vn_giao_duc_nghe_nghiep_co_quan_moi"  # type: ignore[attr-defined]
+    await say(service, "lao cai moi nam dua bao nhieu nguoi di xkld", user="u2")
+    _, _, handled = await say(service, "học ở đâu", user="u2")  # a course, after a work-abroad target
+    assert handled.outcome.topic == "pre_departure"  # type: ignore[attr-defined]
+
+
+async def test_a_follow_up_after_trouble_abroad_stays_urgent(service: BotService, kb: KnowledgeBase) -> None:
+    _, _, first = await say(service, "chồng em ở đài loan bị chủ giữ hộ chiếu không trả lương")
+    assert first.outcome.urgent  # type: ignore[attr-defined]
+    for follow_up in ("số nào gọi được", "nhà em ở Bát Xát", "giờ làm sao"):
+        text, options, handled = await say(service, follow_up)
+        assert handled.outcome.urgent and handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+        assert kb.text("urgent_intro") in text and "h:1" in options
+    assert handled.outcome.province == "lao-cai"  # type: ignore[attr-defined]
+
+
+async def test_what_it_costs_stays_on_the_topic_and_gives_no_figure(service: BotService, kb: KnowledgeBase) -> None:
+    await say(service, "kiên giang có dạy nghề không")
+    text, options, handled = await say(service, "học phí bao nhiêu")
+    assert (handled.outcome.entry, handled.outcome.topic) == (None, "vocational")  # type: ignore[attr-defined]
+    assert kb.text("no_fees") in text and "h:1" in options
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "entry", "topic"),
+    [  # "why?" after an answer: its first related entry; a confident new question stays new
+        (
+            "lào cai mỗi năm đưa bao nhiêu người đi làm nước ngoài",
+            "sao tỉnh lại muốn vậy",
+            "lc_boi_duong_truoc_xuat_canh",
+            None,
+        ),
+        (
+            "kiên giang mỗi năm đưa bao nhiêu người đi xklđ",
+            "trẻ em bị xâm hại thì báo cho ai",
+            None,
+            "social_assistance",
+        ),
+    ],
+)
+async def test_why_gives_a_related_entry_and_a_new_question_stays_new(
+    service: BotService, first: str, follow_up: str, entry: str | None, topic: str | None
+) -> None:
+    await say(service, first)
+    _, _, handled = await say(service, follow_up)
+    outcome = handled.outcome  # type: ignore[attr-defined]
+    assert (outcome.entry if entry else outcome.topic) == (entry or topic)
