@@ -89,6 +89,8 @@ class DetectorConfig:
     urgent_threshold: float = 0.5
     cue_floor: float = 0.0  # a cue counts only when the model gives its label at least this
     min_words: int = 5  # the model alone flags only a message of this many syllables (a few tell no story)
+    rule_question_threshold: float = 0.9  # the warning threshold for a question about a rule or a word
+    not_abroad_threshold: float = 0.95  # the urgent threshold when nothing places the worker abroad
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -101,6 +103,8 @@ class DetectorConfig:
             urgent_threshold=float(raw.get("urgent_threshold", 0.5)),
             cue_floor=float(raw.get("cue_floor", 0.0)),
             min_words=int(raw.get("min_words", 5)),
+            rule_question_threshold=float(raw.get("rule_question_threshold", 0.9)),
+            not_abroad_threshold=float(raw.get("not_abroad_threshold", 0.95)),
         )
 
 
