@@ -113,6 +113,7 @@ class BrokerRules:
     # worker abroad (a country, "bên này", an order …) and not back home or in the province.
     rule_question: Sign
     abroad: Sign
+    trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
     importing: ImportRules
 
@@ -193,6 +194,7 @@ def _load_rules(path: Path) -> BrokerRules:
         urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
         rule_question=_sign("rule_question", warning.get("rule_question"), macros),
         abroad=_sign("abroad", urgent.get("abroad"), macros),
+        trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=matching,
         importing=importing,
     )
@@ -555,9 +557,10 @@ def read_situation(
     warned = bool(signs) or (
         reading.warning_flag and (not asks_rule or reading.warning >= config.rule_question_threshold)
     )
-    # Urgent means a worker abroad: without a word that places someone abroad (or with one that
-    # places them back home, in the province), only a model that is nearly sure makes it urgent.
-    abroad = rules.abroad.fires(norm.folded) and not asks_rule
+    # Urgent means a worker abroad in trouble: without a word that places someone abroad (or with one
+    # that places them back home, in the province) and a word of trouble, only a model that is nearly
+    # sure makes it urgent.
+    abroad = rules.abroad.fires(norm.folded) and rules.trouble.fires(norm.folded) and not asks_rule
     urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
         reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
     )
