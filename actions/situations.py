@@ -56,8 +56,9 @@ class Story:
     dev: bool = False
 
 
-def load_stories(path: Path = STORIES_FILE) -> list[Story]:
-    """The stories of a situations file, grouped (actions/data/) or flat (tests/data/fresh/)."""
+def load_stories(path: Path = STORIES_FILE, dev_offset: int = 0) -> list[Story]:
+    """The stories of a situations file, grouped (actions/data/) or flat (tests/data/fresh/). The
+    development part is every fifth story of a group (dev_offset 1–4 rotate it, for a cross-check)."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     out: list[Story] = []
     for item in raw:
@@ -65,7 +66,7 @@ def load_stories(path: Path = STORIES_FILE) -> list[Story]:
         warning, urgent = bool(item.get("warning")), bool(item.get("urgent"))
         if isinstance(item.get("q"), list):
             for i, q in enumerate(item["q"], start=1):
-                out.append(Story(str(q), warning, urgent, tag, dev=i % DEV_EVERY == 0))
+                out.append(Story(str(q), warning, urgent, tag, dev=i % DEV_EVERY == dev_offset))
         else:
             out.append(Story(str(item["q"]), warning, urgent, tag))
     return out
