@@ -109,6 +109,11 @@ class BrokerRules:
     urgent_entry: str  # the citizen-protection entry the urgent reply gives
     urgent_plan_entry: str  # what the plan says about staying on illegally, quoted when `urgent_plan` fires
     urgent_plan: Sign
+    # Structure: a question about a rule or a word (not a story told), and a message that places its
+    # worker abroad (a country, "bên này", an order …) and not back home or in the province.
+    rule_question: Sign
+    abroad: Sign
+    trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
     importing: ImportRules
 
@@ -187,6 +192,9 @@ def _load_rules(path: Path) -> BrokerRules:
         urgent_entry=str(urgent.get("entry", "")),
         urgent_plan_entry=str(urgent.get("plan_entry", "")),
         urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
+        rule_question=_sign("rule_question", warning.get("rule_question"), macros),
+        abroad=_sign("abroad", urgent.get("abroad"), macros),
+        trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=matching,
         importing=importing,
     )
@@ -536,14 +544,26 @@ def read_situation(
     if detector is None:
         return signs, bool(signs), urgent_cue
     reading = detector.read(norm)
+    config = detector.config
     # A cue on a general question ("khi bị giữ hộ chiếu thì làm gì") that the model reads as no story at all
     # does not count: cues name the sign, the model says whether a story is told (not on a few words:
     # the model is unsure there, "bị lừa rồi" stands).
-    floor = detector.config.cue_floor if len(norm.folded.split()) >= detector.config.min_words else 0.0
-    if reading.warning < floor:
+    floor = config.cue_floor if len(norm.folded.split()) >= config.min_words else 0.0
+    # A question about a rule or a word ("công ty có quyền giữ hộ chiếu không", "visa lịch sử là gì")
+    # tells no story: it warns, cue or not, only when the model is nearly sure.
+    asks_rule = rules.rule_question.fires(norm.folded)
+    if reading.warning < floor or (asks_rule and reading.warning < config.rule_question_threshold):
         signs = ()
-    warned = bool(signs) or reading.warning_flag
-    urgent = (urgent_cue and reading.urgent >= floor) or reading.urgent_flag
+    warned = bool(signs) or (
+        reading.warning_flag and (not asks_rule or reading.warning >= config.rule_question_threshold)
+    )
+    # Urgent means a worker abroad in trouble: without a word that places someone abroad (or with one
+    # that places them back home, in the province) and a word of trouble, only a model that is nearly
+    # sure makes it urgent.
+    abroad = rules.abroad.fires(norm.folded) and rules.trouble.fires(norm.folded) and not asks_rule
+    urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
+        reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
+    )
     return signs, warned, urgent
 
 

@@ -56,8 +56,9 @@ class Story:
     dev: bool = False
 
 
-def load_stories(path: Path = STORIES_FILE) -> list[Story]:
-    """The stories of a situations file, grouped (actions/data/) or flat (tests/data/fresh/)."""
+def load_stories(path: Path = STORIES_FILE, dev_offset: int = 0) -> list[Story]:
+    """The stories of a situations file, grouped (actions/data/) or flat (tests/data/fresh/). The
+    development part is every fifth story of a group (dev_offset 1–4 rotate it, for a cross-check)."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     out: list[Story] = []
     for item in raw:
@@ -65,7 +66,7 @@ def load_stories(path: Path = STORIES_FILE) -> list[Story]:
         warning, urgent = bool(item.get("warning")), bool(item.get("urgent"))
         if isinstance(item.get("q"), list):
             for i, q in enumerate(item["q"], start=1):
-                out.append(Story(str(q), warning, urgent, tag, dev=i % DEV_EVERY == 0))
+                out.append(Story(str(q), warning, urgent, tag, dev=i % DEV_EVERY == dev_offset))
         else:
             out.append(Story(str(item["q"]), warning, urgent, tag))
     return out
@@ -89,6 +90,8 @@ class DetectorConfig:
     urgent_threshold: float = 0.5
     cue_floor: float = 0.0  # a cue counts only when the model gives its label at least this
     min_words: int = 5  # the model alone flags only a message of this many syllables (a few tell no story)
+    rule_question_threshold: float = 0.9  # the warning threshold for a question about a rule or a word
+    not_abroad_threshold: float = 0.95  # the urgent threshold when nothing places the worker abroad
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -101,6 +104,8 @@ class DetectorConfig:
             urgent_threshold=float(raw.get("urgent_threshold", 0.5)),
             cue_floor=float(raw.get("cue_floor", 0.0)),
             min_words=int(raw.get("min_words", 5)),
+            rule_question_threshold=float(raw.get("rule_question_threshold", 0.9)),
+            not_abroad_threshold=float(raw.get("not_abroad_threshold", 0.95)),
         )
 
 

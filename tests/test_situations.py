@@ -89,6 +89,60 @@ def test_ordinary_questions_are_neither_warned_nor_urgent(
 @pytest.mark.parametrize(
     "text",
     [
+        "người lao động có được tự giữ hộ chiếu của mình không",
+        "visa thăm thân với visa lao động khác nhau thế nào",
+        "tiền phạt khi cư trú quá hạn ở Hàn là bao nhiêu, em hỏi cho biết",
+        "phiếu thu tiền dịch vụ đúng quy định thì ghi gì",
+    ],
+)
+def test_a_question_about_a_rule_is_not_taken_for_a_story(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert rules.rule_question.fires(normalize(text).folded)
+    assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
+
+
+def test_a_story_told_as_a_question_about_the_rules_is_still_warned(
+    rules: BrokerRules, detector: SituationDetector
+) -> None:
+    norm = normalize("họ bảo em nộp 80 triệu trước khi ký hợp đồng, như vậy có đúng luật không")
+    assert not rules.rule_question.fires(norm.folded)
+    assert read_situation(rules, detector, norm)[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xưởng may trong huyện nợ lương công nhân ba tháng nay",
+        "em bị tai nạn ở công trình trong tỉnh mà chủ thầu không lo",
+        "con tôi mới đi Nhật về, giờ ở nhà muốn học nghề",
+    ],
+)
+def test_trouble_at_home_or_after_coming_home_is_not_urgent(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert not rules.abroad.fires(normalize(text).folded)
+    assert not read_situation(rules, detector, normalize(text))[2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anh tôi làm ở Đài Loan bị ông chủ đánh, không cho đi khám",
+        "chú em đi làm bên Nga bị tai nạn mất rồi, nhà muốn đưa về",
+        "người dẫn đoàn bên Malaysia cầm hộ chiếu của mấy chục người không trả",
+        "con trai tôi đi đường bộ qua Pháp sang Anh, mười ngày nay không gọi về",
+    ],
+)
+def test_trouble_abroad_the_first_detector_missed_is_urgent(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert read_situation(rules, detector, normalize(text))[2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Em nộp 50 triệu cho công ty rồi mà giờ công ty đóng cửa bỏ trốn",
         "không cần thi tiếng, đóng tiền chắc chắn đậu",
         "khong can thi tieng, dong tien chac chan dau",
