@@ -251,3 +251,13 @@ def test_bench_reads_a_fresh_stories_file_in_the_flat_format(tmp_path: Path, rul
     assert out["warning"]["recall"] == 1.0 and out["urgent"]["recall"] == 1.0
     assert out["ordinary"] == {"n": 2, "warning_false_alarms": 0.0, "urgent_false_alarms": 0.0}
     assert out["ordinary_questions"]["n"] == 1 and out["ordinary_in_stories"]["n"] == 1
+
+
+@pytest.mark.parametrize("text", ["trung tâm dvvl có giúp đi xkld ko", "ttdvvl o rach gia co giup di han ko"])
+async def test_the_public_employment_service_centre_is_not_looked_up_as_a_company(
+    service: BotService, text: str
+) -> None:
+    """Trung tâm Dịch vụ việc làm is the province's own office: the worker gets an answer, not a licence check."""
+    handled = await service.handle(IncomingMessage("web", "u-centre", text))
+    assert handled.outcome.kind != "enterprise" and handled.outcome.enterprise_name is None
+    assert handled.outcome.entry is not None
