@@ -89,7 +89,7 @@ def warning_figures(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
     return out
 
 
-FRESH = DATA / "fresh"
+FRESH_DIRS = sorted(DATA.glob("fresh*"))  # sets written after the model froze, one directory a round
 
 
 def held_out_questions(paths: list[Path]) -> list[str]:
@@ -182,21 +182,21 @@ def situations(rules: BrokerRules, failures: list[str]) -> dict[str, Any]:
         rotated = SituationDetector.train(stories, ordinary_questions(kb))
         part = [s for s in stories if s.dev]
         out["rotated"].append(situation_figures(rules, rotated, part, questions, []))
-    if (FRESH / "situations.yaml").exists():
-        fresh_questions = held_out_questions([FRESH / "questions.yaml"]) if (FRESH / "questions.yaml").exists() else []
-        out["fresh"] = situation_figures(
-            rules, detector, load_stories(FRESH / "situations.yaml"), fresh_questions, failures
-        )
+    for directory in FRESH_DIRS:
+        if (directory / "situations.yaml").exists():
+            asked = directory / "questions.yaml"
+            fresh_questions = held_out_questions([asked]) if asked.exists() else []
+            stories = load_stories(directory / "situations.yaml")
+            out[directory.name] = situation_figures(rules, detector, stories, fresh_questions, failures)
     return out
 
 
 def print_situations(out: dict[str, Any]) -> None:
     """The situation figures as lines of text (targets of issue 12 in brackets)."""
     print(f"situation detector: trained in {out['training_seconds']} s on {out['training_examples']} messages")
-    for part in ("dev", "fresh"):
+    for part in ("dev", *(d.name for d in FRESH_DIRS)):
         if part not in out:
-            if part == "fresh":
-                print("  fresh: tests/data/fresh/situations.yaml not present")
+            print(f"  {part}: tests/data/{part}/situations.yaml not present")
             continue
         f = out[part]
         o = f["ordinary"]
