@@ -226,7 +226,13 @@ class ContextRules:
         if own is not None:  # a national entry's provincial counterpart ("hỗ trợ học nghề" → "lao cai")
             return own
         national = (kb.entries.get(o) for ids in self.counterparts if entry.id in ids for o in ids)
-        return next((e for e in national if e is not None and e.scope == "national"), None)
+        found = next((e for e in national if e is not None and e.scope == "national"), None)
+        if found is not None:
+            return found
+        for national_id, by_province in self.provincial.items():  # "thằng con đi Nhật về" from Phú Quốc:
+            if entry.id in by_province.values():  # the other province's entry → this one's, else the national
+                return kb.entries.get(by_province.get(province, "")) or kb.entries.get(national_id)
+        return None
 
     def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
         """The entry that says what to do next after `entry` (itself if none is named)."""
