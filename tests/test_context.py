@@ -402,27 +402,15 @@ async def test_getting_the_money_back_after_a_warning_keeps_the_warning(
         ("kế hoạch của tỉnh kiên giang về lao động nói gì", "chỉ tiêu mỗi năm?", "kg_muc_tieu_xkld"),
         ("kế hoạch của tỉnh kiên giang về lao động nói gì", "sở nào làm", "kg_phan_cong_so_nganh_ke_hoach_18"),
         ("ke hoach 280 lao cai noi ve gi", "ai lam", "lc_co_quan_phu_trach"),
-    ],
-)
-async def test_a_plans_targets_and_departments_follow_the_plan(
-    service: BotService, plan: str, follow_up: str, entry: str
-) -> None:
-    await say(service, plan)
-    _, _, handled = await say(service, follow_up)
-    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize(
-    ("first", "follow_up", "entry"),
-    [
+        # another topic after an answer keeps the province
         ("kiên giang có hỗ trợ học nghề không", "còn xkld thì sao", "kg_xkld_hoi_o_dau"),
         ("lào cai mỗi năm đưa bao nhiêu người đi làm nước ngoài", "còn học nghề thì sao", "lc_dao_tao_nghe"),
     ],
 )
-async def test_another_topic_after_an_answer_keeps_the_province(
-    service: BotService, first: str, follow_up: str, entry: str
+async def test_a_plan_part_or_another_topic_follows_the_previous_answer(
+    service: BotService, plan: str, follow_up: str, entry: str
 ) -> None:
-    await say(service, first)
+    await say(service, plan)
     _, _, handled = await say(service, follow_up)
     assert handled.outcome.entry == entry  # type: ignore[attr-defined]
 
