@@ -175,6 +175,8 @@ class FollowUpDesk:
         if part is not None and brief and reading.province in (None, part.scope):  # "chỉ tiêu?"
             return self.responder.answer(state, part, 1.0, question)
         if reading.contact and brief and topic in ENTRY_TOPICS and kind != "warning":  # "số điện thoại"
+            if previous is not None and previous.id == self.responder.brokers.rules.urgent_entry:
+                return self.responder.answer(state, previous, 1.0, question)  # the hotline it gave
             return self.no_fees(state, topic, question, "no_contact")
         if reading.country and previous is not None:  # "nhật được ko": the plans say nothing by country
             return self.no_fees(state, previous.topic, question, "not_in_plans")
