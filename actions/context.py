@@ -38,6 +38,13 @@ class Reading:
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
     about: tuple[str, ...] = ()  # the topics a steps cue names ("học ở đâu": a course)
+    contact: bool = False  # asks for a phone number or a hotline ("số hotline", "gọi số nào")
+    papers: bool = False  # asks what papers ("cần làm giấy tờ gì")
+    refund: bool = False  # asks about getting money back ("đòi lại được không")
+    country: bool = False  # a country and words that ask nothing ("nhật được ko")
+    plan_ask: str | None = None  # only a part of a plan asked ("targets": "chỉ tiêu mỗi năm?", "who": "sở nào làm")
+    switch_topic: str | None = None  # "còn học nghề thì sao": another topic, the same province
+    length: int = 0  # words, abbreviations expanded
 
 
 class Phrases:
@@ -88,6 +95,13 @@ class ContextRules:
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
     provincial: Mapping[str, Mapping[str, str]]
+    contact: Phrases
+    papers: Phrases
+    refund: Phrases
+    countries: Phrases
+    plan_asks: Mapping[str, Phrases]
+    plan_parts: Mapping[str, Mapping[str, str]]
+    main_by_topic: Mapping[str, Mapping[str, str]]
     abbreviations: Mapping[str, str]
     sure: float = 0.5
 
@@ -170,6 +184,9 @@ class ContextRules:
                 (t for t, phrases in self.topic_words.items() if self._only(tokens, phrases, self.topic_filler)), None
             )
         points_back = bool(self.anaphora.cover(tokens)) or self.leads.starts(tokens)
+        switch_topic = None
+        if not hits and self.leads.starts(tokens):  # "còn xkld thì sao"
+            switch_topic = topic or next((t for t, p in self.topic_words.items() if self._only(tokens, p)), None)
         asks_steps = bool(self.steps.cover(tokens))
         more = self.more.cover(tokens)
         empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
@@ -184,6 +201,13 @@ class ContextRules:
             points_back=points_back,
             topic=topic,
             about=next((topics for topics, p in self.steps_about if p.cover(rest)), ()) if cue == "steps" else (),
+            contact=bool(self.contact.cover(tokens)),
+            papers=bool(self.papers.cover(tokens)),
+            refund=bool(self.refund.cover(tokens)),
+            country=not hits and self._only(tokens, self.countries),
+            plan_ask=next((k for k, phrases in self.plan_asks.items() if self._only(tokens, phrases)), None),
+            switch_topic=switch_topic,
+            length=len(tokens),
         )
 
     def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
@@ -202,12 +226,27 @@ class ContextRules:
         if own is not None:  # a national entry's provincial counterpart ("hỗ trợ học nghề" → "lao cai")
             return own
         national = (kb.entries.get(o) for ids in self.counterparts if entry.id in ids for o in ids)
-        return next((e for e in national if e is not None and e.scope == "national"), None)
+        found = next((e for e in national if e is not None and e.scope == "national"), None)
+        if found is not None:
+            return found
+        for national_id, by_province in self.provincial.items():  # "thằng con đi Nhật về" from Phú Quốc:
+            if entry.id in by_province.values():  # the other province's entry → this one's, else the national
+                return kb.entries.get(by_province.get(province, "")) or kb.entries.get(national_id)
+        return None
 
     def steps_for(self, entry: Entry, province: str | None, kb: KnowledgeBase) -> Entry:
         """The entry that says what to do next after `entry` (itself if none is named)."""
         target = kb.entries.get(self.steps_of.get(entry.id, ""))
         return target or self.steps_for_topic(entry.topic, province or entry.scope, kb) or entry
+
+    def plan_part(self, entry: Entry, ask: str | None, kb: KnowledgeBase) -> Entry | None:
+        """The entry giving a part of the plan `entry` belongs to (its targets, who does it), if listed."""
+        return kb.entries.get(self.plan_parts.get(entry.id, {}).get(ask or "", ""))
+
+    def main_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
+        """A topic's main entry for a province (else the national one)."""
+        by_scope = self.main_by_topic.get(topic, {})
+        return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
 
     def steps_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """The entry that says what to do on a topic, for a province (else the national one)."""
@@ -242,6 +281,17 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         provincial={
             str(k): {str(s): str(e) for s, e in (m or {}).items()} for k, m in (raw.get("provincial") or {}).items()
         },
+        contact=Phrases(raw.get("contact") or ()),
+        papers=Phrases(raw.get("papers") or ()),
+        refund=Phrases(raw.get("refund") or ()),
+        countries=Phrases(raw.get("countries") or ()),
+        plan_asks={str(k): Phrases(p or ()) for k, p in (raw.get("plan_asks") or {}).items()},
+        plan_parts={
+            str(k): {str(a): str(e) for a, e in (m or {}).items()} for k, m in (raw.get("plan_parts") or {}).items()
+        },
+        main_by_topic={
+            str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("main_by_topic") or {}).items()
+        },
         abbreviations={**load_abbreviations(), **{str(k): str(v) for k, v in (raw.get("abbreviations") or {}).items()}},
         sure=float(raw.get("sure", 0.5)),
     )
@@ -253,4 +303,6 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
+    named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
+    named |= {e for m in rules.main_by_topic.values() for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

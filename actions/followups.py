@@ -136,6 +136,9 @@ class FollowUpDesk:
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
+        asks_help = reading.contact or reading.papers or (reading.asks_steps and reading.length <= 2 * SHORT)
+        if asks_help and not reading.switch_topic:  # "số hotline", "cần làm giấy tờ gì, liên hệ ai"
+            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
         if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
             return None
         if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
@@ -144,9 +147,10 @@ class FollowUpDesk:
             return self.responder.brokers.trouble_abroad(state, question, normalize(question))
         return None
 
-    def no_fees(self, state: State, topic: str, question: str) -> Outcome:
-        """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is offered."""
-        lead = self.kb.text("no_fees")
+    def no_fees(self, state: State, topic: str, question: str, key: str = "no_fees") -> Outcome:
+        """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is
+        offered. `key`: another thing the plans do not give (a phone number: "no_contact")."""
+        lead = self.kb.text(key)
         return self.responder.topic_menu(state, topic, lead=lead, confidence=0.0, answered=False, question=question)
 
     def first_related(self, state: State, previous: Entry, question: str) -> Outcome:
@@ -163,6 +167,23 @@ class FollowUpDesk:
             if stays is not None:
                 return stays
         topic = str(last.get("topic") or "")
+        kind = str(last.get("kind"))
+        brief = reading.length <= 2 * SHORT
+        if kind == "warning" and previous is not None and brief and (reading.refund or reading.contact):
+            return self.steps(state, previous, kind, question)  # "đòi lại được không": the warning's advice
+        part = self.rules.plan_part(previous, reading.plan_ask, self.kb) if previous is not None else None
+        if part is not None and brief and reading.province in (None, part.scope):  # "chỉ tiêu?"
+            return self.responder.answer(state, part, 1.0, question)
+        if reading.contact and brief and topic in ENTRY_TOPICS and kind != "warning":  # "số điện thoại"
+            if previous is not None and previous.id == self.responder.brokers.rules.urgent_entry:
+                return self.responder.answer(state, previous, 1.0, question)  # the hotline it gave
+            return self.no_fees(state, topic, question, "no_contact")
+        if reading.country and previous is not None:  # "nhật được ko": the plans say nothing by country
+            return self.no_fees(state, previous.topic, question, "not_in_plans")
+        if reading.switch_topic and state.province and previous is not None and reading.switch_topic != previous.topic:
+            main = self.rules.main_for_topic(reading.switch_topic, state.province, self.kb)  # "còn học nghề thì sao"
+            if main is not None:
+                return self.responder.answer(state, main, 1.0, question)
         if reading.cue == "cost" and topic in ENTRY_TOPICS:
             return self.no_fees(state, topic, question)
         if reading.cue == "related" and previous is not None:

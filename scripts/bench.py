@@ -126,7 +126,8 @@ async def conversation_figures(
 ) -> dict[str, object]:
     """Follow-up resolution on the development conversations and, apart, on the fresh sets if present."""
     batch2 = CONVERSATIONS_FILE.with_name("conversations_followups.yaml")  # development too, written apart
-    sets = [("dev", CONVERSATIONS_FILE), ("dev2", batch2)]
+    batch3 = CONVERSATIONS_FILE.with_name("conversations_round3.yaml")  # development, third batch
+    sets = [("dev", CONVERSATIONS_FILE), ("dev2", batch2), ("dev3", batch3)]
     sets += [(d.name, d / "conversations.yaml") for d in FRESH_DIRS]
     out: dict[str, object] = {}
     for name, path in sets:

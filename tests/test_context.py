@@ -369,3 +369,70 @@ async def test_why_gives_a_related_entry_and_a_new_question_stays_new(
     _, _, handled = await say(service, follow_up)
     outcome = handled.outcome  # type: ignore[attr-defined]
     assert (outcome.entry if entry else outcome.topic) == (entry or topic)
+
+
+# --- third round: the situations the outsiders' conversations still missed --------------------
+
+
+async def test_asking_the_hotline_or_the_papers_after_trouble_abroad_stays_urgent(service: BotService) -> None:
+    for user, follow_up in (("a", "số hotline"), ("b", "cần làm giấy tờ gì, liên hệ ai"), ("c", "gọi số nào")):
+        _, _, first = await say(service, "con tôi ở Nhật bị tai nạn lao động, công ty không lo", user=user)
+        assert first.outcome.urgent  # type: ignore[attr-defined]
+        _, options, handled = await say(service, follow_up, user=user)
+        assert handled.outcome.urgent and handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+        assert "h:1" in options
+
+
+@pytest.mark.parametrize("follow_up", ["vậy có đòi lại được không", "lay lai tien duoc ko"])
+async def test_getting_the_money_back_after_a_warning_keeps_the_warning(
+    service: BotService, kb: KnowledgeBase, follow_up: str
+) -> None:
+    _, _, warned = await say(service, "em đã đóng 80 triệu cho người môi giới đi Hàn mà giờ họ không nghe máy")
+    assert warned.outcome.warning  # type: ignore[attr-defined]
+    text, _, handled = await say(service, follow_up)
+    assert handled.outcome.warning  # type: ignore[attr-defined]
+    assert handled.outcome.entry in ("vn_canh_bao_moi_gioi_bat_hop_phap", "lc_khong_di_trai_phep")  # type: ignore[attr-defined]
+    assert kb.text("warning_steps") in text
+
+
+@pytest.mark.parametrize(
+    ("plan", "follow_up", "entry"),
+    [
+        ("kế hoạch 280 của lào cai là gì", "chỉ tiêu mỗi năm?", "lc_muc_tieu_xkld"),
+        ("kế hoạch của tỉnh kiên giang về lao động nói gì", "chỉ tiêu mỗi năm?", "kg_muc_tieu_xkld"),
+        ("kế hoạch của tỉnh kiên giang về lao động nói gì", "sở nào làm", "kg_phan_cong_so_nganh_ke_hoach_18"),
+        ("ke hoach 280 lao cai noi ve gi", "ai lam", "lc_co_quan_phu_trach"),
+        # another topic after an answer keeps the province
+        ("kiên giang có hỗ trợ học nghề không", "còn xkld thì sao", "kg_xkld_hoi_o_dau"),
+        ("lào cai mỗi năm đưa bao nhiêu người đi làm nước ngoài", "còn học nghề thì sao", "lc_dao_tao_nghe"),
+    ],
+)
+async def test_a_plan_part_or_another_topic_follows_the_previous_answer(
+    service: BotService, plan: str, follow_up: str, entry: str
+) -> None:
+    await say(service, plan)
+    _, _, handled = await say(service, follow_up)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("follow_up", "lead"), [("số điện thoại", "no_contact"), ("nhật được ko", "not_in_plans")])
+async def test_a_phone_or_a_country_the_plans_do_not_give_is_not_guessed(
+    service: BotService, kb: KnowledgeBase, follow_up: str, lead: str
+) -> None:
+    await say(service, "kiên giang muốn đi xkld thì hỏi ở đâu")
+    text, options, handled = await say(service, follow_up)
+    assert handled.outcome.entry is None and kb.text(lead) in text and "h:1" in options  # type: ignore[attr-defined]
+
+
+async def test_a_relative_in_a_province_is_that_province(service: BotService) -> None:
+    await say(service, "hoc nghe co duoc ho tro khong")
+    _, _, handled = await say(service, "con trai em ở rạch giá thì sao")
+    assert (handled.outcome.entry, handled.outcome.province) == ("kg_dao_tao_nghe", "kien-giang")  # type: ignore[attr-defined]
+    question = "Tui ở Phú Quốc, thằng con đi Nhật về rồi, tỉnh có giúp kiếm việc hông"
+    _, _, handled = await say(service, question, user="b")
+    assert handled.outcome.province != "lao-cai"  # type: ignore[attr-defined]  # not the other plan's entry
+
+
+def test_every_plan_part_and_main_entry_exists(rules: ContextRules, kb: KnowledgeBase) -> None:
+    assert check_context(rules, kb) == []
+    assert rules.plan_parts and rules.main_by_topic
