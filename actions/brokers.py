@@ -571,6 +571,8 @@ def read_situation(
     urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
         reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
     )
+    # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
+    warned = warned or (urgent and rules.urgent_plan.fires(norm.folded) and reading.warning >= config.cue_floor)
     return signs, warned, urgent
 
 
