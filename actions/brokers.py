@@ -112,6 +112,7 @@ class BrokerRules:
     # Structure: a question about a rule or a word (not a story told), and a message that places its
     # worker abroad (a country, "bên này", an order …) and not back home or in the province.
     rule_question: Sign
+    warning_context: Sign  # a word tying the message to going abroad or to a broker
     abroad: Sign
     trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
@@ -193,6 +194,7 @@ def _load_rules(path: Path) -> BrokerRules:
         urgent_plan_entry=str(urgent.get("plan_entry", "")),
         urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
         rule_question=_sign("rule_question", warning.get("rule_question"), macros),
+        warning_context=_sign("warning_context", warning.get("context"), macros),
         abroad=_sign("abroad", urgent.get("abroad"), macros),
         trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=matching,
@@ -552,11 +554,16 @@ def read_situation(
     # A question about a rule or a word ("công ty có quyền giữ hộ chiếu không", "visa lịch sử là gì")
     # tells no story: it warns, cue or not, only when the model is nearly sure.
     asks_rule = rules.rule_question.fires(norm.folded)
-    if reading.warning < floor or (asks_rule and reading.warning < config.rule_question_threshold):
-        signs = ()
-    warned = bool(signs) or (
-        reading.warning_flag and (not asks_rule or reading.warning >= config.rule_question_threshold)
+    # Nothing tying the message to going abroad or to a broker ("cho anh vay 10 triệu", "chủ vựa cá ở
+    # Phú Quốc giữ căn cước"): trouble at home, a warning only when the model is nearly sure.
+    at_home = not rules.warning_context.fires(norm.folded)
+    needed = max(
+        config.rule_question_threshold if asks_rule else 0.0,
+        config.no_context_threshold if at_home else 0.0,
     )
+    if reading.warning < floor or reading.warning < needed:
+        signs = ()
+    warned = bool(signs) or (reading.warning_flag and reading.warning >= needed)
     # Urgent means a worker abroad in trouble: without a word that places someone abroad (or with one
     # that places them back home, in the province) and a word of trouble, only a model that is nearly
     # sure makes it urgent.
@@ -564,6 +571,8 @@ def read_situation(
     urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
         reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
     )
+    # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
+    warned = warned or (urgent and rules.urgent_plan.fires(norm.folded) and reading.warning >= config.cue_floor)
     return signs, warned, urgent
 
 

@@ -92,6 +92,7 @@ class DetectorConfig:
     min_words: int = 5  # the model alone flags only a message of this many syllables (a few tell no story)
     rule_question_threshold: float = 0.9  # the warning threshold for a question about a rule or a word
     not_abroad_threshold: float = 0.95  # the urgent threshold when nothing places the worker abroad
+    no_context_threshold: float = 0.8  # the warning threshold when nothing ties the message to going abroad
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -106,6 +107,7 @@ class DetectorConfig:
             min_words=int(raw.get("min_words", 5)),
             rule_question_threshold=float(raw.get("rule_question_threshold", 0.9)),
             not_abroad_threshold=float(raw.get("not_abroad_threshold", 0.95)),
+            no_context_threshold=float(raw.get("no_context_threshold", 0.8)),
         )
 
 

@@ -261,3 +261,32 @@ async def test_the_public_employment_service_centre_is_not_looked_up_as_a_compan
     handled = await service.handle(IncomingMessage("web", "u-centre", text))
     assert handled.outcome.kind != "enterprise" and handled.outcome.enterprise_name is None
     assert handled.outcome.entry is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "warning", "urgent"),
+    [
+        # questions about what would happen, trouble at home, a worker abroad doing fine: neither
+        ("lỡ visa bị từ chối thì làm thế nào, có nộp lại được không", False, False),
+        ("nếu về nước trước hạn thì sau này còn được đi Hàn nữa không ạ", False, False),
+        ("ở lại quá hạn bên Hàn thì bị cấm quay lại mấy năm", False, False),
+        ("chủ tiệm hải sản ở Rạch Giá giữ căn cước của em mấy tháng rồi", False, False),
+        ("em cho bạn vay 7 triệu, bạn chặn số luôn rồi", False, False),
+        ("em là người Dao, có ai phiên dịch giúp được không", False, False),
+        ("con tôi bên Nhật làm tốt, muốn gia hạn thêm hợp đồng thì cần gì", False, False),
+        # stranded, a domestic worker cut off, an employer gone bankrupt, a death abroad: urgent
+        ("em bị lạc ở nhà ga bên Đài, điện thoại sắp hết pin, không có tiền", False, True),
+        ("vợ em giúp việc ở Ả Rập bị ông chủ lấy mất điện thoại, không gọi về được", False, True),
+        ("công ty bên Hàn phá sản rồi, chồng em 4 tháng chưa có lương", False, True),
+        ("anh em đi làm thuê bên Lào bị tai nạn mất, nhà muốn đưa về", False, True),
+        # southern speech, a border path, a company with no address: a warning
+        ("bả biểu đưa trước phân nửa, qua bển làm trừ lương phần còn lại", True, False),
+        ("có người rủ đi đường tiểu ngạch sang Trung Quốc làm, không cần giấy tờ", True, False),
+        ("công ty chỉ có số zalo và trang facebook, hỏi địa chỉ không nói", True, False),
+    ],
+)
+def test_situations_written_apart_from_the_stories_are_read_as_a_caseworker_would(
+    rules: BrokerRules, detector: SituationDetector, text: str, warning: bool, urgent: bool
+) -> None:
+    _, warned, is_urgent = read_situation(rules, detector, normalize(text))
+    assert (warned, is_urgent) == (warning, urgent)
