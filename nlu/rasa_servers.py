@@ -114,30 +114,30 @@ class RasaServers:
         )
         wait_healthy(self.actions, f"{self.actions_url}/health", timeout, log)
 
+    def rasa_command(self) -> list[str]:
+        """`rasa run` with the API on, behind the token (given as --auth-token=…: a random token may
+        start with "-", which argparse would take for an option)."""
+        return [
+            str(self.layout.bin("rasa")),
+            "run",
+            "--enable-api",
+            "--interface",
+            self.host,
+            "--port",
+            str(self.port),
+            f"--auth-token={self.token}",
+            "--model",
+            str(self.layout.model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ]
+
     def start_rasa(self, timeout: float = 240) -> None:
         log = self.layout.home / "rasa.log"
         started = time.perf_counter()
-        self.rasa = self._spawn(
-            [
-                str(self.layout.bin("rasa")),
-                "run",
-                "--enable-api",
-                "--interface",
-                self.host,
-                "--port",
-                str(self.port),
-                "--auth-token",
-                self.token,
-                "--model",
-                str(self.layout.model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-            self.layout.project,
-            log,
-        )
+        self.rasa = self._spawn(self.rasa_command(), self.layout.project, log)
         wait_healthy(self.rasa, f"{self.url}/status?token={self.token}", timeout, log)
         self.startup_seconds = time.perf_counter() - started
 
