@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from sqlalchemy.engine import make_url
+
+from bot.store.store import Store
+
 
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -45,3 +49,13 @@ class TcpProxy:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.discard(writer)
         self._writers.discard(up_writer)
+
+
+async def store_behind_proxy(url: str) -> tuple[Store, TcpProxy]:
+    """A migrated store that reaches the database at `url` through a started proxy (stop it to cut the database)."""
+    parsed = make_url(url)
+    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    await proxy.start()
+    store = Store(parsed.set(port=proxy.port).render_as_string(hide_password=False))
+    await store.migrate()
+    return store, proxy

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from actions.respond import Responder
 from actions.types import Policy
@@ -17,7 +16,7 @@ from bot.store.store import Store, TurnRecord
 from knowledge.model import KnowledgeBase
 from nlu.engine import EmbeddedEngine
 from tests.pg import temporary_database
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import store_behind_proxy
 
 
 @pytest.fixture
@@ -29,11 +28,7 @@ async def pg_url() -> AsyncIterator[str]:
 async def test_postgres_outage_is_journaled_then_written_once(
     pg_url: str, kb: KnowledgeBase, engine: EmbeddedEngine, tmp_path: Path
 ) -> None:
-    parsed = make_url(pg_url)
-    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
-    await proxy.start()
-    store = Store(parsed.set(port=proxy.port).render_as_string(hide_password=False))
-    await store.migrate()
+    store, proxy = await store_behind_proxy(pg_url)
     journal = Journal(tmp_path / "journal")
     service = BotService(kb, engine, Responder(kb, Policy.load()), store, b"k", journal)
     try:

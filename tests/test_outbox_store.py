@@ -7,8 +7,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from actions.respond import Responder
 from actions.types import Policy, Reply
 from bot.channels.common import ChannelStats, Outbox
@@ -18,7 +16,7 @@ from bot.store.store import Store, TurnRecord
 from knowledge.model import KnowledgeBase
 from nlu.engine import EmbeddedEngine
 from tests.pg import temporary_database
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import store_behind_proxy
 
 
 def turn(n: int, **kw: Any) -> TurnRecord:
@@ -83,11 +81,7 @@ async def test_a_reply_to_a_journaled_record_gets_its_status_once_the_record_is_
     kb: KnowledgeBase, engine: EmbeddedEngine, tmp_path: Path
 ) -> None:
     async with temporary_database() as url:
-        parsed = make_url(url)
-        proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
-        await proxy.start()
-        store = Store(parsed.set(port=proxy.port).render_as_string(hide_password=False))
-        await store.migrate()
+        store, proxy = await store_behind_proxy(url)
         journal = Journal(tmp_path / "journal")
         service = BotService(kb, engine, Responder(kb, Policy.load()), store, b"k", journal)
         outbox = Outbox(service, ChannelStats(), "telegram")
