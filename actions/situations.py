@@ -170,17 +170,17 @@ class SituationDetector:
         parts += ordinary
         key = artefact.content_key(parts)
         path = models_dir / f"{MODEL_PREFIX}{key[:24]}{MODEL_SUFFIX}"
-        model = artefact.load(path, key)
-        if model is None:
-            try:
-                job = _training_job(load_stories(), ordinary, config)
-                artefact.train_in_child("actions.situations_fit:fit_detector", job, path, key)
-            except OSError as exc:  # a read-only data dir: train here
-                log.warning("cannot store the situation detector under %s (%s): training here", models_dir, exc)
-                return cls.train(load_stories(), ordinary, config)
-            model = artefact.load(path, key)
-            if model is None:
-                raise RuntimeError(f"training did not leave a model at {path}")
+
+        def train() -> None:
+            job = _training_job(load_stories(), ordinary, config)
+            artefact.train_in_child("actions.situations_fit:fit_detector", job, path, key)
+
+        try:
+            model, trained = artefact.load_or_store(path, key, train)
+        except OSError as exc:  # a read-only data dir: train here
+            log.warning("cannot store the situation detector under %s (%s): training here", models_dir, exc)
+            return cls.train(load_stories(), ordinary, config)
+        if trained:
             for stale in models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}"):
                 if stale != path:
                     stale.unlink(missing_ok=True)

@@ -31,6 +31,9 @@ COPY --from=build /opt/laodong /opt/laodong
 ENV PATH=/opt/laodong/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LANG=C.UTF-8
 WORKDIR /app
 USER laodong
+# The models trained once, in the image: a new volume on /app/var starts with them, so replicas
+# starting together load them instead of training (a lock in the models directory covers the rest).
+RUN laodong nlu train
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --retries=5 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"

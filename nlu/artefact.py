@@ -15,6 +15,8 @@ a CRC-32 of the weights, free `meta`), then the fixed-point weights (`LinearNgra
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -28,7 +30,7 @@ import tempfile
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field
 from operator import mul
 from pathlib import Path
@@ -299,10 +301,53 @@ def save(model: LinearNgramModel, path: Path, key: str) -> None:
     }
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with partial.open("wb") as out:
-        out.write(MAGIC + _HEADER_LENGTH.pack(len(head)) + head + body)
-    os.replace(partial, path)
+    # A unique name: two containers sharing a volume can run writers with the same pid.
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + _HEADER_LENGTH.pack(len(head)) + head + body)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def load_or_store(path: Path, key: str, train: Callable[[], None]) -> tuple[LinearNgramModel, bool]:
+    """The model stored at `path` under `key`, running `train` (which stores it there) if there is none.
+
+    Returns (model, trained here). Training happens under the directory's lock, and the file is
+    looked for again once the lock is held, so processes sharing the directory train it once.
+    OSError when the directory cannot be written; RuntimeError when training left no model.
+    """
+    model = load(path, key)
+    if model is not None:
+        return model, False
+    with training_lock(path.parent):
+        model = load(path, key)  # stored by another process while this one waited
+        if model is not None:
+            return model, False
+        train()
+        model = load(path, key)
+        if model is None:
+            raise RuntimeError(f"training did not leave a model at {path}")
+        return model, True
+
+
+@contextlib.contextmanager
+def training_lock(models_dir: Path) -> Iterator[None]:
+    """Hold the models directory's training lock (a `flock` on a file in it).
+
+    Processes that share the directory (workers, replicas on one volume) train one at a time;
+    the one that waited loads what the first one stored instead of training again.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / ".training.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load(path: Path, key: str) -> LinearNgramModel | None:

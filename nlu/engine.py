@@ -136,26 +136,26 @@ class EmbeddedEngine:
         config = config or EngineConfig.load()
         key = training_key(kb, config)
         path = model_path(models_dir, key)
-        model = artefact.load(path, key)
-        if model is not None:
-            return cls(kb, model, config)
         started = time.perf_counter()
-        examples = training_examples(kb)
-        spec = {
-            "char_ngrams": list(config.char_ngrams),
-            "word_ngrams": list(config.word_ngrams),
-            "c": config.c,
-            "calibration_folds": config.calibration_folds,
-        }
-        args = {"texts": [prepare(normalize(ex.text)) for ex in examples], "labels": [ex.label for ex in examples]}
-        try:
+
+        def train() -> None:
+            examples = training_examples(kb)
+            spec = {
+                "char_ngrams": list(config.char_ngrams),
+                "word_ngrams": list(config.word_ngrams),
+                "c": config.c,
+                "calibration_folds": config.calibration_folds,
+            }
+            args = {"texts": [prepare(normalize(ex.text)) for ex in examples], "labels": [ex.label for ex in examples]}
             artefact.train_in_child("nlu.fit:fit_model", {**args, "spec": spec}, path, key)
+
+        try:
+            model, trained = artefact.load_or_store(path, key, train)
         except OSError as exc:  # a read-only data dir: train here, serve it, train again next time
             log.warning("cannot store a trained model under %s (%s): training in this process", models_dir, exc)
             return cls.train(kb, config)
-        model = artefact.load(path, key)
-        if model is None:
-            raise RuntimeError(f"training did not leave a model at {path}")
+        if not trained:
+            return cls(kb, model, config)
         log.info("trained the embedded model in %.1f s: %s", time.perf_counter() - started, path)
         for stale in models_dir.glob(f"{MODEL_PREFIX}*{MODEL_SUFFIX}"):
             if stale != path:

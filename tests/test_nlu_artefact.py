@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,8 @@ def test_a_missing_model_is_trained_and_stored(kb: KnowledgeBase, tmp_path: Path
     (tmp_path / "embedded-stale.model").write_bytes(b"an older model")
     engine = EmbeddedEngine.load_or_train(kb, tmp_path)
     assert engine.trained_now
-    assert [p.name for p in tmp_path.iterdir()] == [model_path(tmp_path, training_key(kb, EngineConfig.load())).name]
+    models = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]  # not the training lock
+    assert models == [model_path(tmp_path, training_key(kb, EngineConfig.load())).name]
     assert not EmbeddedEngine.load_or_train(kb, tmp_path).trained_now
 
 
@@ -79,3 +81,41 @@ def test_another_classifier_is_trained_in_a_child_and_stored_the_same_way(tmp_pa
     assert artefact.load(path, "another key") is None
     with pytest.raises(RuntimeError, match=r"nlu\.fit:no_such_trainer"):
         artefact.train_in_child("nlu.fit:no_such_trainer", args, path, "abc")
+
+
+def test_processes_sharing_a_models_dir_train_once(engine: EmbeddedEngine, tmp_path: Path) -> None:
+    """Replicas on one volume start together: one trains, the others wait and load its file."""
+    path = tmp_path / "models" / "shared.model"
+    trainings: list[int] = []
+    first_is_training = threading.Event()
+    release = threading.Event()
+
+    def train() -> None:
+        trainings.append(1)
+        first_is_training.set()
+        release.wait(timeout=30)
+        artefact.save(engine.model, path, "k")
+
+    results: list[tuple[artefact.LinearNgramModel, bool]] = []
+    workers = [threading.Thread(target=lambda: results.append(artefact.load_or_store(path, "k", train)))]
+    workers[0].start()
+    assert first_is_training.wait(timeout=30)
+    workers.append(threading.Thread(target=lambda: results.append(artefact.load_or_store(path, "k", train))))
+    workers[1].start()
+    release.set()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(trainings) == 1
+    assert sorted(trained for _, trained in results) == [False, True]
+    assert [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_two_writers_with_the_same_pid_do_not_mix_their_files(engine: EmbeddedEngine, tmp_path: Path) -> None:
+    """Containers on one volume can both be pid 7: saving leaves a whole file either way."""
+    path = tmp_path / "same.model"
+    savers = [threading.Thread(target=artefact.save, args=(engine.model, path, "k")) for _ in range(4)]
+    for saver in savers:
+        saver.start()
+    for saver in savers:
+        saver.join(timeout=30)
+    assert artefact.load(path, "k") is not None

@@ -102,7 +102,7 @@ def test_training_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
     )
     assert done.stdout.startswith("embedded model trained in "), done.stdout
     assert done.stdout.strip().splitlines()[-1] == "LOADED False"
-    stored = sorted(p.name for p in (tmp_path / "models").iterdir())  # the job files are gone
+    stored = sorted(p.name for p in (tmp_path / "models").iterdir() if p.name != ".training.lock")  # job files gone
     assert [name.split("-")[0] for name in stored] == ["embedded", "situations"]
     assert all(name.endswith(".model") for name in stored)
 
@@ -127,7 +127,7 @@ async def test_a_knowledge_change_retrains_on_reload(engine: EmbeddedEngine, kb:
         assert isinstance(service.engine, EmbeddedEngine) and service.engine.trained_now
         new_key = training_key(service.kb, EngineConfig.load())
         assert new_key != key
-        stored = sorted(p.name for p in (data / "models").iterdir())
+        stored = sorted(p.name for p in (data / "models").iterdir() if p.name != ".training.lock")
         assert [n for n in stored if n.startswith("embedded-")] == [model_path(data / "models", new_key).name]
         assert len([n for n in stored if n.startswith("situations-")]) == 1  # the detector's, old one removed
     finally:
