@@ -36,8 +36,10 @@ from nlu.rasa_build import RasaLayout, ensure_model, read_note  # noqa: E402
 from nlu.rasa_client import RasaEngine  # noqa: E402
 from nlu.rasa_servers import RasaServers, free_port  # noqa: E402
 from nlu.types import NluEngine  # noqa: E402
+from scripts import bench_throughput  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_STARTED
+THROUGHPUT_CONCURRENCY = 20
 
 
 async def parse_latency(engine: NluEngine, questions: list[str], rounds: int) -> list[float]:
@@ -164,12 +166,15 @@ def table(embedded: dict[str, Any], rasa: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def main(rounds: int, retrain: bool) -> dict[str, Any]:
+async def main(rounds: int, retrain: bool, throughput: int) -> dict[str, Any]:
     kb = load_knowledge()
     questions = load_questions()
     embedded = await bench_embedded(kb, questions, rounds)
     rasa = await bench_rasa(kb, questions, rounds, retrain)
-    return {"embedded": embedded, "rasa": rasa}
+    out: dict[str, Any] = {"embedded": embedded, "rasa": rasa}
+    if throughput:  # whole servers under load: the web chat against Rasa's REST channel
+        out["throughput"] = await bench_throughput.main(throughput, THROUGHPUT_CONCURRENCY, False, None)
+    return out
 
 
 if __name__ == "__main__":
@@ -177,10 +182,14 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2, help="passes over the questions for latency")
     parser.add_argument("--retrain", action="store_true", help="train the Rasa model even if it is up to date")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--throughput", type=int, default=600, help="messages for the throughput part (0: skip)")
     args = parser.parse_args()
-    out = asyncio.run(main(args.rounds, args.retrain))
+    out = asyncio.run(main(args.rounds, args.retrain, args.throughput))
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(table(out["embedded"], out["rasa"]))
         print(f"\nanswered by: embedded run {out['embedded']['answered_by']}, Rasa run {out['rasa']['answered_by']}")
+        if "throughput" in out:
+            both = out["throughput"]
+            print("\n" + bench_throughput.table(both["laodong"], both["rasa"], both["concurrency"]))
