@@ -30,7 +30,7 @@ run: $(STAMP) model
 	$(BIN)/laodong serve
 
 kb-check: $(STAMP)
-	$(BIN)/laodong kb check
+	$(BIN)/laodong kb check knowledge
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
