@@ -46,7 +46,9 @@ def answer(files: dict[str, str]) -> str:
     return load_knowledge_files(files).entries["lc_muc_tieu_xkld"].answer
 
 
-def test_export_right_after_seeding_is_knowledge_byte_for_byte(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_right_after_seeding_is_knowledge_byte_for_byte(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = laodong(capsys, "kb", "export", str(cli_env / "out"))
     assert code == 0 and "version 1" in out
     out_dir = cli_env / "out"

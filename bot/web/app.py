@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -60,7 +61,15 @@ async def healthz(request: web.Request) -> web.Response:
     """Report that the app is up and its database answers."""
     service = request.app[SERVICE]
     await service.store.count_inquiries()
-    return web.json_response({"status": "ok", "engine": service.engine.name, "entries": len(service.kb.entries)})
+    return web.json_response(
+        {
+            "status": "ok",
+            "engine": service.engine.name,
+            "entries": len(service.kb.entries),
+            "knowledge_version": service.knowledge_version,  # the published version this process serves
+            "pid": os.getpid(),
+        }
+    )
 
 
 async def chat_api(request: web.Request) -> web.Response:
