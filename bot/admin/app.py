@@ -24,6 +24,7 @@ from bot.admin.views import (
     enterprises,
     handoffs,
     inquiries,
+    knowledge,
     overview,
     reports,
     session,
@@ -32,7 +33,19 @@ from bot.admin.views import (
 )
 from bot.settings import Settings
 
-FEATURES = (session, overview, inquiries, unanswered, handoffs, campaigns, enterprises, reports, users, audit)
+FEATURES = (
+    session,
+    overview,
+    inquiries,
+    unanswered,
+    knowledge,
+    handoffs,
+    campaigns,
+    enterprises,
+    reports,
+    users,
+    audit,
+)
 # Uploads (the enterprise list) may be larger than the web chat's request limit.
 MAX_UPLOAD = 10 * 1024 * 1024
 
