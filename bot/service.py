@@ -150,13 +150,21 @@ class BotService:
 
     def _next_brain(self, kb: KnowledgeBase | None = None) -> Brain:
         kb = kb if kb is not None else load_knowledge(self.knowledge_dir)
-        if self.engine_factory is not None:
+        # An answer edited, nothing the models learn from changed: the embedded engine and the
+        # detector stay as they are (no model file read again).
+        same = _learned_from(kb) == _learned_from(self.kb)
+        if same and isinstance(self.engine, EmbeddedEngine):
+            engine: NluEngine = self.engine
+        elif self.engine_factory is not None:
             engine = self.engine_factory(kb)
         elif isinstance(self.engine, EmbeddedEngine):
             engine = EmbeddedEngine.train(kb)
         else:  # an outside engine (Rasa) is retrained by its own pipeline
             engine = self.engine
-        detector = self.detector_factory(kb) if self.detector_factory is not None else None
+        if same and self.responder.brokers.detector is not None:
+            detector: SituationDetector | None = self.responder.brokers.detector
+        else:
+            detector = self.detector_factory(kb) if self.detector_factory is not None else None
         return Brain(kb, engine, Responder(kb, self.responder.policy, detector=detector))
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
@@ -313,6 +321,11 @@ class BotService:
         written = await self.journal.replay(self.store)
         self._journaled = self.journal.pending() > 0
         return written
+
+
+def _learned_from(kb: KnowledgeBase) -> tuple[tuple[object, ...], ...]:
+    """What the engine and the situation detector are trained on: each entry's id, topic, title, examples."""
+    return tuple((e.id, e.topic, e.title, e.examples) for e in kb.entries.values())
 
 
 def models_dir(settings: Settings) -> Path:
