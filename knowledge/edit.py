@@ -140,3 +140,25 @@ def append_entry(source: str | None, scope: str, topic: str, raw: Mapping[str, A
     if str(raw["id"]) not in {str(e.get("id")) for e in _entries(after)}:
         raise EntryEditError(f"the new entry {raw['id']!r} would not read back")
     return after
+
+
+def slug(text: str) -> str:
+    """A document's number as an id: folded to ASCII, lowercase, words joined by '-'."""
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_text))[:48] or "van-ban"
+
+
+def append_document(source: str, raw: Mapping[str, Any]) -> str:
+    """documents.yaml with one more document at the end, in the file's layout."""
+    lines = [f"- id: {_id(raw['id'])}\n"]
+    for key in ("document", "title", "issuer"):
+        lines.append(f"  {key}: {_q(raw[key])}\n")
+    lines.append(f"  date: {raw['date'].isoformat()}\n")
+    lines.append(f"  file: {raw['file']}\n")
+    lines.append(f"  cite: {_q(raw['cite'])}\n")
+    after = source + ("" if source.endswith("\n") or not source else "\n") + "".join(lines)
+    docs = yaml.safe_load(after) or []
+    if not any(str(d.get("id")) == str(raw["id"]) for d in docs):
+        raise EntryEditError(f"the new document {raw['id']!r} would not read back")
+    return after

@@ -85,8 +85,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     """Save an edit as a draft (editor) or publish it (approver), kb check first."""
     form = await request.post()
     publishing = form.get("action") == "publish"
-    me = signed_in(request)
-    if publishing and not role_allows(me.role, "approver"):
+    if publishing and not role_allows(signed_in(request).role, "approver"):
         return render(request, "error.html", status=403, error="forbidden")
     store = service_of(request).store
     version, files = await _published(request)
@@ -108,16 +107,31 @@ async def save(request: web.Request) -> web.StreamResponse:
         }
     except EntryEditError as exc:
         return _refused(request, entry, kb, version, form, [str(exc)])
-    new_files = {**files, **changed}
-    problems = check_files(new_files)
+    problems = check_files({**files, **changed})
     if problems:
         return _refused(request, entry, kb, version, form, problems)
+    await submit(request, version.id, files, changed, entry_id, why, publishing)
+    raise AssertionError("submit redirects")  # pragma: no cover
+
+
+async def submit(
+    request: web.Request,
+    version: int,
+    files: dict[str, str],
+    changed: dict[str, str],
+    entry_id: str,
+    why: str,
+    publishing: bool,
+) -> None:
+    """Keep a checked change as a draft, or publish it (then this process serves it); redirects."""
+    store, me = service_of(request).store, signed_in(request)
     if not publishing:
-        draft = await save_draft(store, me.username, version.id, files, changed, entry_id, why)
+        draft = await save_draft(store, me.username, version, files, changed, entry_id, why)
         await audit(request, "kb_draft", f"entry:{entry_id}", draft=draft.id)
         see_other(f"{HERE}/drafts/{draft.id}", "kb_draft_saved")
     try:
-        new = await publish(store, new_files, me.username, "edit", why or f"sửa mục {entry_id}", on_version=version.id)
+        what = why or f"sửa mục {entry_id}"
+        new = await publish(store, {**files, **changed}, me.username, "edit", what, on_version=version)
     except PublishError as exc:
         see_other(f"{HERE}/entry/{entry_id}", "kb_unchanged" if exc.code == "unchanged" else "kb_stale")
     await audit(request, "kb_publish", f"entry:{entry_id}", version=new.id)
