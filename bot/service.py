@@ -18,6 +18,7 @@ from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
 from actions.types import Outcome, Policy, Reply, State
 from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
+from bot.contacts import with_contacts
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
@@ -219,6 +220,7 @@ class BotService:
             understanding = await self._understand(turn, brain)
             directory = await self.enterprises.current()
             outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
+            outcome = with_contacts(brain.kb, outcome, norm.folded)  # where to go: the office's contact
         else:  # flooding: recorded, not understood; told once to slow down, then not answered
             text_back = brain.kb.text("slow_down") if first_refusal else ""
             outcome = Outcome(

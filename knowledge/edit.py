@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -161,4 +161,25 @@ def append_document(source: str, raw: Mapping[str, Any]) -> str:
     docs = yaml.safe_load(after) or []
     if not any(str(d.get("id")) == str(raw["id"]) for d in docs):
         raise EntryEditError(f"the new document {raw['id']!r} would not read back")
+    return after
+
+
+def render_contacts(source: str, contacts: Sequence[Mapping[str, Any]]) -> str:
+    """contacts.yaml with its `contacts:` list replaced (the comments and settings above it kept)."""
+    lines = source.splitlines(keepends=True)
+    at = max((i for i, line in enumerate(lines) if re.match(r"contacts:", line)), default=len(lines))
+    head = "".join(lines[:at])
+    if head and not head.endswith("\n"):
+        head += "\n"
+    if not contacts:
+        return head + "contacts: []\n"
+    out = ["contacts:\n"]
+    for c in contacts:
+        out.append(f"  - province: {_id(c['province'])}\n")
+        out.extend(f"    {key}: {_q(c[key])}\n" for key in ("office", "name", "address", "phone", "hours", "source"))
+        reviewed = c["reviewed"]
+        out.append(f"    reviewed: {reviewed.isoformat() if isinstance(reviewed, dt.date) else _q(reviewed)}\n")
+    after = head + "".join(out)
+    if len((yaml.safe_load(after) or {}).get("contacts") or []) != len(contacts):
+        raise EntryEditError("the contacts would not read back")
     return after

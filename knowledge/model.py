@@ -16,6 +16,7 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent
 ENTRY_TOPICS = ("work_abroad", "pre_departure", "vocational", "employment", "social_assistance")
 TOPICS = (*ENTRY_TOPICS, "chitchat", "human", "out_of_scope")
 SCOPES = ("national", "kien-giang", "lao-cai")
+CONTACT_FIELDS = ("province", "office", "name", "address", "phone", "hours", "source")
 REORGANISATION_DOC = "sapxep-2025"  # the 2025 reorganisation notes (sources/context-2025.md)
 # Offices that no longer exist under these names (sources/context-2025.md).
 FORMER_OFFICES = re.compile(
@@ -80,6 +81,20 @@ class Province:
     has_plan: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """An office a worker can go to or call, in one province (public data, with its source)."""
+
+    province: str
+    office: str  # one of the current offices (responses.yaml office_change offices)
+    name: str
+    address: str
+    phone: str
+    hours: str
+    source: str
+    reviewed: dt.date | None
+
+
 @dataclass(slots=True)
 class KnowledgeBase:
     documents: dict[str, Document]
@@ -87,6 +102,12 @@ class KnowledgeBase:
     responses: dict[str, Any]
     provinces: dict[str, Province]
     problems: list[str] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)  # contacts.yaml
+    contact_text: dict[str, Any] = field(default_factory=dict)  # contacts.yaml `line` and `asks`
+
+    def contact(self, province: str | None, office: str) -> Contact | None:
+        """The office's contact in a province, if one is known."""
+        return next((c for c in self.contacts if c.province == province and c.office == office), None)
 
     def by_group(self, group: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.group == group]
@@ -181,6 +202,9 @@ class _Folder:
         """A document's text when the files are in memory (on disk: read when needed)."""
         return None if self.files is None else self.files.get(rel, "")
 
+    def has(self, rel: str) -> bool:
+        return (self.root / rel).is_file() if self.files is None else rel in self.files
+
     def entry_files(self) -> list[str]:
         """entries/<scope>/<topic>.yaml, in the same order on disk and in memory."""
         if self.files is None:
@@ -268,6 +292,25 @@ def _load_provinces(folder: _Folder) -> dict[str, Province]:
     return provinces
 
 
+def _load_contacts(folder: _Folder, problems: list[str]) -> list[Contact]:
+    """contacts.yaml: offices per province (an optional file)."""
+    contacts: list[Contact] = []
+    data = folder.yaml("contacts.yaml") if folder.has("contacts.yaml") else None
+    for i, raw in enumerate((data or {}).get("contacts") or [] if isinstance(data, dict) else []):
+        where = f"contacts.yaml contact {i + 1}"
+        try:
+            fields = {k: str(raw.get(k) or "").strip() for k in CONTACT_FIELDS}
+            contacts.append(Contact(**fields, reviewed=_as_date(raw.get("reviewed"), where, problems)))
+        except (AttributeError, TypeError) as exc:
+            problems.append(f"{where}: malformed ({exc})")
+    return contacts
+
+
+def _contact_text(folder: _Folder) -> dict[str, Any]:
+    data = folder.yaml("contacts.yaml") if folder.has("contacts.yaml") else None
+    return {k: v for k, v in data.items() if k != "contacts"} if isinstance(data, dict) else {}
+
+
 def _load(folder: _Folder) -> KnowledgeBase:
     problems: list[str] = []
     responses = folder.yaml("responses.yaml") or {}
@@ -279,6 +322,8 @@ def _load(folder: _Folder) -> KnowledgeBase:
         responses=dict(responses),
         provinces=_load_provinces(folder),
         problems=problems,
+        contacts=_load_contacts(folder, problems),
+        contact_text=_contact_text(folder),
     )
 
 

@@ -105,6 +105,8 @@ class Labels:
             found = re.search(str(rule["pattern"]), what)
             if found:
                 said = str(rule["text"]).format(**found.groupdict())
+                if where.startswith("contacts.yaml"):
+                    return str(self.data["kb_problem_contact"]).format(problem=said)
                 return str(self.data["kb_problem_where"]).format(entry=entry, problem=said)
         return problem
 

@@ -23,6 +23,7 @@ from nlu.normalize import fold_key
 routes = web.RouteTableDef()
 HERE = "/admin/knowledge"
 MAX_FIELD = 20_000
+CONTACTS = "contacts"  # a draft of the office contacts (contacts.yaml) carries this instead of an entry id
 
 
 async def _published(request: web.Request) -> tuple[Any, dict[str, str]]:
@@ -122,9 +123,12 @@ async def submit(
     entry_id: str,
     why: str,
     publishing: bool,
+    back: str | None = None,
 ) -> None:
-    """Keep a checked change as a draft, or publish it (then this process serves it); redirects."""
+    """Keep a checked change as a draft, or publish it (then this process serves it); redirects
+    (after publishing: to `back`, by default the entry's page)."""
     store, me = service_of(request).store, signed_in(request)
+    back = back or f"{HERE}/entry/{entry_id}"
     if not publishing:
         draft = await save_draft(store, me.username, version, files, changed, entry_id, why)
         await audit(request, "kb_draft", f"entry:{entry_id}", draft=draft.id)
@@ -133,10 +137,10 @@ async def submit(
         what = why or f"sửa mục {entry_id}"
         new = await publish(store, {**files, **changed}, me.username, "edit", what, on_version=version)
     except PublishError as exc:
-        see_other(f"{HERE}/entry/{entry_id}", "kb_unchanged" if exc.code == "unchanged" else "kb_stale")
+        see_other(back, "kb_unchanged" if exc.code == "unchanged" else "kb_stale")
     await audit(request, "kb_publish", f"entry:{entry_id}", version=new.id)
     await _follow(request)
-    see_other(f"{HERE}/entry/{entry_id}", "kb_published")
+    see_other(back, "kb_published")
 
 
 def _refused(request: web.Request, entry: Entry, kb: Any, version: Any, form: Any, problems: list[str]) -> web.Response:
@@ -171,6 +175,7 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "kb_draft.html",
+        contacts=after.contacts if entry_id == CONTACTS else None,
         draft=draft,
         version=version,
         before=before.entries.get(entry_id),
@@ -193,7 +198,7 @@ async def publish_draft_view(request: web.Request) -> web.StreamResponse:
         see_other(here, codes.get(exc.code, "kb_stale"))
     await audit(request, "kb_publish", f"entry:{draft.entry_id}", version=version.id, draft=draft.id)
     await _follow(request)
-    see_other(f"{HERE}/entry/{draft.entry_id}", "kb_published")
+    see_other(f"{HERE}/contacts" if draft.entry_id == CONTACTS else f"{HERE}/entry/{draft.entry_id}", "kb_published")
 
 
 @routes.post("/knowledge/drafts/{draft_id}/drop")
