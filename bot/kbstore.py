@@ -207,6 +207,11 @@ async def rollback(store: Store, version_id: int, author: str, why: str = "") ->
     )
 
 
+async def current(store: Store) -> tuple[Version, dict[str, str]]:
+    """The published version and its files (seeded first if there is none yet): what pages read."""
+    return await published(store) or await ensure_published(store)
+
+
 async def ensure_published(store: Store, seed_dir: Path = KNOWLEDGE_DIR) -> tuple[Version, dict[str, str]]:
     """The published version, seeding it from knowledge/ on first start.
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from bot.cli import main
 from bot.kbstore import PublishError, ensure_published, history, publish, rollback, version_files
@@ -124,3 +125,17 @@ async def test_a_new_release_of_knowledge_is_seeded_unless_officials_published(s
     mine = await publish(store, {**files, ENTRY_FILE: files[ENTRY_FILE].replace(NEW, OLD)}, "chi.lan", "edit")
     third, _ = await ensure_published(store, seed_dir)  # officials published since: theirs stays
     assert third.id == mine.id
+
+
+async def test_migration_0009_goes_down_and_up(any_store: Store) -> None:
+    await ensure_published(any_store)
+    async with any_store.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {"kb_blobs", "kb_versions", "kb_version_files", "kb_drafts"} <= tables
+    await any_store.downgrade("0008")
+    async with any_store.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert not {"kb_blobs", "kb_versions", "kb_version_files", "kb_drafts"} & tables
+    await any_store.migrate()
+    version, files = await ensure_published(any_store)
+    assert version.id == 1 and files == read_tree(KNOWLEDGE_DIR)

@@ -13,7 +13,7 @@ from bot.admin.accounts import role_allows
 from bot.admin.auth import requires
 from bot.admin.context import labels_of, render, service_of, signed_in
 from bot.admin.views.knowledge import CONTACTS, HERE, submit
-from bot.kbstore import check_files, ensure_published
+from bot.kbstore import check_files, current
 from knowledge.edit import EntryEditError, clean_text, render_contacts
 from knowledge.model import CONTACT_FIELDS, KnowledgeBase, load_knowledge_files
 
@@ -39,7 +39,7 @@ def _page(
 
 @routes.get("/knowledge/contacts")
 async def contacts_page(request: web.Request) -> web.StreamResponse:
-    _version, files = await ensure_published(service_of(request).store)
+    _version, files = await current(service_of(request).store)
     form = dict.fromkeys((*CONTACT_FIELDS, "reviewed", "why"), "")
     return _page(request, load_knowledge_files(files), form, [])
 
@@ -57,7 +57,7 @@ async def change_contacts(request: web.Request) -> web.StreamResponse:
     if publishing and not role_allows(signed_in(request).role, "approver"):
         return render(request, "error.html", status=403, error="forbidden")
     form = {k: clean_text(str(raw.get(k, ""))[:2000]) for k in (*CONTACT_FIELDS, "reviewed", "why")}
-    version, files = await ensure_published(service_of(request).store)
+    version, files = await current(service_of(request).store)
     kb = load_knowledge_files(files)
     listed = [c for c in _listed(kb) if (c["province"], c["office"]) != (form["province"], form["office"])]
     if raw.get("op") != "delete":

@@ -16,7 +16,7 @@ from bot.admin.auth import requires
 from bot.admin.context import admin_of, labels_of, render, service_of, signed_in
 from bot.admin.texts import local_today
 from bot.admin.views.knowledge import submit
-from bot.kbstore import check_files, ensure_published
+from bot.kbstore import check_files, current
 from knowledge.edit import EntryEditError, append_document, append_entry, clean_text, slug
 from knowledge.model import ENTRY_TOPICS, SCOPES, load_knowledge_files
 
@@ -46,7 +46,7 @@ def _page(
 @routes.get("/knowledge/new")
 @requires("editor")
 async def new_page(request: web.Request) -> web.StreamResponse:
-    version, files = await ensure_published(service_of(request).store)
+    version, files = await current(service_of(request).store)
     form = dict.fromkeys((*FIELDS, *DOC_FIELDS), "")
     return _page(request, load_knowledge_files(files), version, form, [])
 
@@ -94,7 +94,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     if publishing and not role_allows(signed_in(request).role, "approver"):
         return render(request, "error.html", status=403, error="forbidden")
     form = {k: clean_text(str(raw_form.get(k, ""))[:MAX_TEXT]) for k in (*FIELDS, *DOC_FIELDS)}
-    version, files = await ensure_published(service_of(request).store)
+    version, files = await current(service_of(request).store)
     kb = load_knowledge_files(files)
     changed, problems = _build(form, files, local_today(admin_of(request).clock()))
     if not problems:
