@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "laodong_kb"
 SEED_AUTHOR = "knowledge/"
+SEED_WHY = "kho kiến thức gốc (knowledge/) đã rà soát"  # shown in the dashboard's history
+RELEASE_WHY = "kho kiến thức gốc (knowledge/) của bản phát hành mới"
 REQUIRED_FILES = ("documents.yaml", "responses.yaml", "provinces.yaml")
 _NOTIFY = sql_text("SELECT pg_notify(:channel, :payload)")
 _INSERT_BLOB = sql_text("INSERT INTO kb_blobs (sha256, content) VALUES (:sha256, :content) ON CONFLICT DO NOTHING")
@@ -224,16 +226,14 @@ async def ensure_published(store: Store, seed_dir: Path = KNOWLEDGE_DIR) -> tupl
         seed = read_tree(seed_dir)
         try:
             if found is None:
-                await publish(store, seed, SEED_AUTHOR, "seed", "knowledge/ as reviewed", on_version=0, check=False)
+                await publish(store, seed, SEED_AUTHOR, "seed", SEED_WHY, on_version=0, check=False)
                 continue
             version, _files = found
             if version.kind != "seed" or version.author != SEED_AUTHOR or version.tree_hash == tree_hash(seed):
                 if version.kind != "seed" and await _seed_changed(store, seed):
                     log.warning("knowledge/ changed since it was seeded, but officials published since: kept theirs")
                 return found
-            await publish(
-                store, seed, SEED_AUTHOR, "seed", "knowledge/ of a new release", on_version=version.id, check=False
-            )
+            await publish(store, seed, SEED_AUTHOR, "seed", RELEASE_WHY, on_version=version.id, check=False)
         except PublishError as exc:
             if exc.code != "conflict":
                 raise
