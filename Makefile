@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck kb-check bench clean rasa-venv rasa rasa-run test-rasa-model bench-engines
-.PHONY: browser bench-admin lock lock-rasa deploy-test
+.PHONY: browser bench-admin bench-publish lock lock-rasa deploy-test
 .PHONY: model bench-serve
 
 # Installs exactly what was tested: every package pinned with its hashes in requirements-dev.lock
@@ -30,7 +30,7 @@ run: $(STAMP) model
 	$(BIN)/laodong serve
 
 kb-check: $(STAMP)
-	$(BIN)/laodong kb check
+	$(BIN)/laodong kb check knowledge
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,6 +48,10 @@ bench: $(STAMP)
 # A worker process's start-up and memory: serve time to healthy, RSS over 10,000 web chat messages, one ask.
 bench-serve: $(STAMP)
 	$(BIN)/python scripts/bench_serve.py
+
+# Publish-to-every-process latency: serve --workers 2 and 4 on a fresh PostgreSQL database.
+bench-publish: $(STAMP)
+	$(BIN)/python scripts/bench_publish.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-output

@@ -17,9 +17,10 @@ from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
 from bot.conversations import answer_lines
+from bot.kbcli import add_commands as add_kb_commands
+from bot.kbcli import run as run_kb_command
 from bot.service import IncomingMessage, build_service, models_dir
 from bot.settings import PublicUrlMissing, Settings
-from knowledge.check import check_knowledge
 from knowledge.model import load_knowledge
 from nlu.engine import EmbeddedEngine
 
@@ -68,11 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("dir", type=Path, help="the folder to write the project to")
     nlu_sub.add_parser("train", help="train the embedded model if knowledge/ or its code changed (<data_dir>/models)")
 
-    kb = sub.add_parser("kb", help="the knowledge base")
-    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    kb_sub.add_parser("check", help="validate knowledge/ (design.md §3)")
-    kb_list = kb_sub.add_parser("list", help="list the entries")
-    kb_list.add_argument("--json", action="store_true", help="one JSON object per entry")
+    add_kb_commands(sub)  # kb check, list, export, import, history, rollback (bot/kbcli.py)
 
     db = sub.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -166,34 +163,6 @@ async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout:
             stdout.write("\nBot: " + _render_text(text, options) + "\n")
     finally:
         await service.close()
-    return 0
-
-
-def _kb(args: argparse.Namespace, stdout: TextIO) -> int:
-    kb = load_knowledge()
-    if args.kb_command == "check":
-        problems = check_knowledge(kb)
-        for problem in problems:
-            stdout.write(f"{problem}\n")
-        examples = sum(len(e.examples) for e in kb.entries.values())
-        status = "FAILED" if problems else "ok"
-        stdout.write(
-            f"kb check {status}: {len(kb.entries)} entries, {examples} example questions, "
-            f"{len(kb.documents)} documents, {len(problems)} problems\n"
-        )
-        return 1 if problems else 0
-    for entry in kb.entries.values():
-        if args.json:
-            item = {
-                "id": entry.id,
-                "topic": entry.topic,
-                "province": entry.scope,
-                "title": entry.title,
-                "sources": kb.source_dicts(entry),
-            }
-            stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
-        else:
-            stdout.write(f"{entry.id}\t{entry.topic}\t{entry.scope}\t{entry.title}\n")
     return 0
 
 
@@ -334,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     if args.command == "kb":
-        return _kb(args, sys.stdout)
+        return run_kb_command(settings, args, sys.stdout)
     if args.command == "nlu" and args.nlu_command == "train":
         return _nlu_train(settings, sys.stdout)
     if args.command == "nlu":

@@ -18,14 +18,16 @@ from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
 from actions.types import Outcome, Policy, Reply, State
 from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
+from bot.contacts import with_contacts
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
+from bot.kbstore import ensure_published
 from bot.privacy import entering, load_or_create_key, pseudonym, redact
 from bot.settings import Settings
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
-from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
+from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge, load_knowledge_files
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
 from nlu.normalize import Normalized, normalize
 from nlu.rasa_client import FallbackEngine, RasaEngine
@@ -114,6 +116,7 @@ class BotService:
         self.engine_factory = engine_factory  # what reload() trains; None: retrain an embedded engine
         self.detector_factory = detector_factory  # the situation detector reload() loads; None: trained here
         self._reload_lock = asyncio.Lock()
+        self.knowledge_version: int | None = None  # the published version served (bot/kbfollow.py), if any
         self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/admin/address.py)
         self._key = hash_key
         self.journal = journal
@@ -136,23 +139,33 @@ class BotService:
     def user_id(self, channel: str, user_ref: str) -> str:
         return pseudonym(self._key, channel, user_ref)
 
-    async def reload(self) -> None:
-        """Re-read knowledge/, retrain the engine off the event loop, then swap both in at once.
+    async def reload(self, kb: KnowledgeBase | None = None, version: int | None = None) -> None:
+        """Take a new knowledge base (by default, re-read `knowledge_dir`), load or train its engine
+        and detector off the event loop, then swap them in at once.
 
         A message being handled finishes with the generation it started with.
         """
         async with self._reload_lock:
-            self._brain = await asyncio.to_thread(self._next_brain)
+            self._brain = await asyncio.to_thread(self._next_brain, kb)
+            self.knowledge_version = version
 
-    def _next_brain(self) -> Brain:
-        kb = load_knowledge(self.knowledge_dir)
-        if self.engine_factory is not None:
+    def _next_brain(self, kb: KnowledgeBase | None = None) -> Brain:
+        kb = kb if kb is not None else load_knowledge(self.knowledge_dir)
+        # An answer edited, nothing the models learn from changed: the embedded engine and the
+        # detector stay as they are (no model file read again).
+        same = _learned_from(kb) == _learned_from(self.kb)
+        if same and isinstance(self.engine, EmbeddedEngine):
+            engine: NluEngine = self.engine
+        elif self.engine_factory is not None:
             engine = self.engine_factory(kb)
         elif isinstance(self.engine, EmbeddedEngine):
             engine = EmbeddedEngine.train(kb)
         else:  # an outside engine (Rasa) is retrained by its own pipeline
             engine = self.engine
-        detector = self.detector_factory(kb) if self.detector_factory is not None else None
+        if same and self.responder.brokers.detector is not None:
+            detector: SituationDetector | None = self.responder.brokers.detector
+        else:
+            detector = self.detector_factory(kb) if self.detector_factory is not None else None
         return Brain(kb, engine, Responder(kb, self.responder.policy, detector=detector))
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
@@ -207,6 +220,7 @@ class BotService:
             understanding = await self._understand(turn, brain)
             directory = await self.enterprises.current()
             outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
+            outcome = with_contacts(brain.kb, outcome, norm.folded)  # where to go: the office's contact
         else:  # flooding: recorded, not understood; told once to slow down, then not answered
             text_back = brain.kb.text("slow_down") if first_refusal else ""
             outcome = Outcome(
@@ -311,6 +325,11 @@ class BotService:
         return written
 
 
+def _learned_from(kb: KnowledgeBase) -> tuple[tuple[object, ...], ...]:
+    """What the engine and the situation detector are trained on: each entry's id, topic, title, examples."""
+    return tuple((e.id, e.topic, e.title, e.examples) for e in kb.entries.values())
+
+
 def models_dir(settings: Settings) -> Path:
     """Where trained models are kept (nlu/artefact.py files, one per knowledge and code version)."""
     return settings.data_dir / "models"
@@ -339,15 +358,16 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
     `limit_users` turns on per-user flood control (the server; not `laodong ask`, whose stdin
     mode puts many questions as one user).
     """
-    kb = load_knowledge()
+    store = Store(settings.database_url, pool_size=settings.db_pool_size)
+    await store.migrate()
+    version, files = await ensure_published(store)
+    kb = load_knowledge_files(files)
     factory = engine_factory(settings)
     engine = factory(kb)
 
     def detectors(kb: KnowledgeBase) -> SituationDetector:
         return SituationDetector.load_or_train(kb, models_dir(settings))
 
-    store = Store(settings.database_url, pool_size=settings.db_pool_size)
-    await store.migrate()
     key = load_or_create_key(settings.hash_key, settings.data_dir)
     service = BotService(
         kb,
@@ -361,5 +381,6 @@ async def build_service(settings: Settings, limit_users: bool = False) -> BotSer
         enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
         limiter=make_limiter(settings) if limit_users else None,
     )
+    service.knowledge_version = version.id
     await service.flush_journal()  # records a previous process could not write
     return service

@@ -133,6 +133,7 @@ class Settings(BaseSettings):
     redis_prefix: str = "laodong:"
     # How often a bot process checks whether officials imported a newer enterprise list (seconds).
     enterprise_refresh_seconds: float = Field(default=10.0, ge=0)
+    kb_poll_seconds: float = Field(default=2.0, gt=0)  # how often a process looks for a newer published knowledge
 
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:

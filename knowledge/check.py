@@ -202,6 +202,37 @@ def _check_office_change(kb: KnowledgeBase) -> Iterable[str]:
             yield f"responses.yaml office_change: figure {number!r} does not occur in {REORGANISATION_DOC}"
 
 
+_CONTACT_PHONE = re.compile(r"\+?[\d][\d .()-]{6,20}\d")
+
+
+def _check_contacts(kb: KnowledgeBase) -> Iterable[str]:
+    """contacts.yaml: public office contacts, each for a known province and a current office, with
+    its source and review date; never for an office the 2025 reorganisation dissolved."""
+    offices = kb.office_change_offices()
+    line = str(kb.contact_text.get("line", ""))
+    if kb.contacts and "{name}" not in line:
+        yield "contacts.yaml: `line` must show {name}, {address}, {phone}, {hours}, {source}, {reviewed}"
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(kb.contacts, start=1):
+        where = f"contacts.yaml contact {i} ({c.name or c.office})"
+        if c.province not in kb.provinces:
+            yield f"{where}: province {c.province!r} is not in provinces.yaml"
+        if c.office not in offices:
+            yield f"{where}: office {c.office!r} is not a current office ({', '.join(offices)})"
+        for name in ("name", "address", "phone", "hours", "source"):
+            if not getattr(c, name):
+                yield f"{where}: missing {name}"
+        if c.phone and not _CONTACT_PHONE.fullmatch(c.phone):
+            yield f"{where}: phone {c.phone!r} is not a phone number"
+        if c.reviewed is None:
+            yield f"{where}: no review date"
+        if FORMER_OFFICES.search(c.name):
+            yield f"{where}: names a former office"
+        if (c.province, c.office) in seen:
+            yield f"{where}: a second contact for {c.office} in {c.province}"
+        seen.add((c.province, c.office))
+
+
 def check_knowledge(kb: KnowledgeBase) -> list[str]:
     """Every problem in the knowledge base; an empty list means it is fit to serve."""
     problems = list(kb.problems)
@@ -229,6 +260,7 @@ def check_knowledge(kb: KnowledgeBase) -> list[str]:
         if key not in kb.responses:
             problems.append(f"responses.yaml: missing {key!r}")
     problems.extend(_check_office_change(kb))
+    problems.extend(_check_contacts(kb))
     for key, value in kb.responses.items():
         text = str(value)
         if _LINK.search(text) or _PHONE.search(text) or _MONEY.search(text):

@@ -25,7 +25,7 @@ THROTTLES: Table = LoginThrottle.__table__  # type: ignore[assignment]
 
 Clock = Callable[[], dt.datetime]
 
-ROLES = ("viewer", "editor", "admin")  # each may do what the ones before it may
+ROLES = ("viewer", "editor", "approver", "admin")  # each may do what the ones before it may
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024

@@ -24,6 +24,9 @@ from bot.admin.views import (
     enterprises,
     handoffs,
     inquiries,
+    kbcontacts,
+    kbnew,
+    knowledge,
     overview,
     reports,
     session,
@@ -32,7 +35,21 @@ from bot.admin.views import (
 )
 from bot.settings import Settings
 
-FEATURES = (session, overview, inquiries, unanswered, handoffs, campaigns, enterprises, reports, users, audit)
+FEATURES = (
+    session,
+    overview,
+    inquiries,
+    unanswered,
+    kbcontacts,
+    kbnew,
+    knowledge,
+    handoffs,
+    campaigns,
+    enterprises,
+    reports,
+    users,
+    audit,
+)
 # Uploads (the enterprise list) may be larger than the web chat's request limit.
 MAX_UPLOAD = 10 * 1024 * 1024
 

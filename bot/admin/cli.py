@@ -21,7 +21,12 @@ def add_commands(sub: Any) -> None:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_sub.add_parser("create-user", help="add an official who may sign in to /admin")
     create.add_argument("username", help="3–64 of a–z 0–9 . _ -")
-    create.add_argument("--role", choices=ROLES, required=True, help="viewer reads; editor answers; admin manages")
+    create.add_argument(
+        "--role",
+        choices=ROLES,
+        required=True,
+        help="viewer reads; editor answers and drafts knowledge; approver also publishes it; admin manages",
+    )
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     unlock = admin_sub.add_parser("unlock", help="let a username or address locked by failed sign-ins try again")
     unlock.add_argument("name", help="the username, or with --address the client address")

@@ -1,31 +1,28 @@
-"""Adding workers' questions to an entry's example questions in knowledge/entries/*.yaml.
+"""Adding workers' questions to an entry's example questions: a new published version.
 
-The file is edited as text (the new lines go after the entry's last example), so comments,
-order and layout stay as people wrote them; the result is parsed again and checked before
-it replaces the file. Questions `laodong kb check` would refuse (duplicates of any entry's
-example, blanks) are skipped.
+The entry's file is edited as text (the new lines go after the entry's last example), so
+comments, order and layout stay as people wrote them; the result is parsed again, and kb check
+runs before the version is published (bot/kbstore.py). Questions `laodong kb check` would refuse
+(duplicates of any entry's example, blanks) and questions that held personal data are skipped.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
+from bot.kbstore import PublishError, ensure_published, publish
 from bot.privacy import contains_personal_data
-from knowledge.check import check_knowledge
-from knowledge.model import KnowledgeBase, load_knowledge
+from bot.store.store import Store
+from knowledge.model import KnowledgeBase, load_knowledge_files
 from nlu.normalize import fold_key
 
 MIN_CHARS, MAX_CHARS = 3, 200
+PUBLISH_ATTEMPTS = 3
 
 
 class KnowledgeEditError(RuntimeError):
@@ -35,7 +32,7 @@ class KnowledgeEditError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class Added:
     entry_id: str
-    file: Path
+    version: int | None  # the version published with them (None: none of them was usable)
     questions: list[str]
 
 
@@ -104,46 +101,18 @@ def _insert_examples(source: str, entry_id: str, questions: list[str]) -> str:
     return "".join(lines[: last + 1] + new + lines[last + 1 :])
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """One edit of a knowledge folder at a time, across processes (an advisory lock on the folder)."""
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def add_examples(root: Path, entry_id: str, questions: Iterable[str]) -> Added:
-    """Append the usable questions to an entry's examples; the knowledge base stays valid."""
-    with _locked(root):
-        return _add_examples(root, entry_id, questions)
-
-
-def _add_examples(root: Path, entry_id: str, questions: Iterable[str]) -> Added:
-    kb = load_knowledge(root)
+def with_examples(
+    files: Mapping[str, str], entry_id: str, questions: Iterable[str]
+) -> tuple[dict[str, str], list[str]]:
+    """The knowledge files with the usable questions appended to an entry's examples, and those questions."""
+    kb = load_knowledge_files(files)
     entry = kb.entries.get(entry_id)
     if entry is None:
         raise KnowledgeEditError(f"entry {entry_id!r} does not exist")
-    path = root / entry.file
     kept = usable_questions(kb, questions)
     if not kept:
-        return Added(entry_id, path, [])
-    before = path.read_text(encoding="utf-8")
-    after = _insert_examples(before, entry_id, kept)
+        return dict(files), []
+    after = _insert_examples(files[entry.file], entry_id, kept)
     try:
         data = yaml.safe_load(after)
     except yaml.YAMLError as exc:
@@ -151,10 +120,25 @@ def _add_examples(root: Path, entry_id: str, questions: Iterable[str]) -> Added:
     raw = next((e for e in data.get("entries") or [] if str(e.get("id")) == entry_id), None)
     if raw is None or [str(q) for q in raw.get("examples") or []] != [*entry.examples, *kept]:
         raise KnowledgeEditError(f"{entry.file}: the edit did not land in the examples of {entry_id!r}")
-    problems_before = set(check_knowledge(kb))
-    _atomic_write(path, after)
-    new_problems = set(check_knowledge(load_knowledge(root))) - problems_before
-    if new_problems:
-        _atomic_write(path, before)
-        raise KnowledgeEditError("; ".join(sorted(new_problems)))
-    return Added(entry_id, path, kept)
+    return {**files, entry.file: after}, kept
+
+
+async def add_examples(store: Store, entry_id: str, questions: list[str], author: str) -> Added:
+    """Publish a new version with the usable questions as examples of an entry (kb check first).
+
+    Another publication meanwhile: done again on top of it (a few times at most).
+    """
+    for _ in range(PUBLISH_ATTEMPTS):
+        version, files = await ensure_published(store)
+        changed, kept = with_examples(files, entry_id, questions)
+        if not kept:
+            return Added(entry_id, None, [])
+        why = f"{len(kept)} câu hỏi chưa trả lời được gắn vào {entry_id}"
+        try:
+            new = await publish(store, changed, author, "link", why, on_version=version.id)
+        except PublishError as exc:
+            if exc.code == "conflict":
+                continue
+            raise KnowledgeEditError("; ".join(exc.problems) or str(exc)) from exc
+        return Added(entry_id, new.id, kept)
+    raise KnowledgeEditError("other versions kept being published meanwhile")

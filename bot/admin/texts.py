@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -94,6 +95,20 @@ class Labels:
         """An enterprise-list problem in Vietnamese (bot/enterprises.py PROBLEMS codes)."""
         wording = self.data["enterprise_problems"].get(code)
         return str(wording).format(**dict(values)) if wording else code
+
+    def kb_problem(self, problem: str) -> str:
+        """A kb check problem in Vietnamese ("<file> <entry>: <what>" → "Mục <entry>: <in Vietnamese>");
+        one this file has no wording for shows as kb check wrote it."""
+        where, _, what = problem.partition(": ")
+        entry = where.split(" ")[-1] if " " in where else where
+        for rule in self.data.get("kb_problems") or []:
+            found = re.search(str(rule["pattern"]), what)
+            if found:
+                said = str(rule["text"]).format(**found.groupdict())
+                if where.startswith("contacts.yaml"):
+                    return str(self.data["kb_problem_contact"]).format(problem=said)
+                return str(self.data["kb_problem_where"]).format(entry=entry, problem=said)
+        return problem
 
     def message(self, key: str | None) -> str | None:
         """The message for ?msg=KEY, or None for a key this file does not know."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from aiohttp import web
 from bot.campaigns import attribute
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
+from bot.kbfollow import KnowledgeFollower
 from bot.service import BotService, IncomingMessage, build_service
 from bot.settings import Settings
 from bot.web.limits import CHAT_LIMITS, add_address_limits, address_allowed
@@ -21,6 +23,7 @@ from bot.web.limits import CHAT_LIMITS, add_address_limits, address_allowed
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SERVICE = web.AppKey("service", BotService)
 SETTINGS = web.AppKey("settings", Settings)
+FOLLOWER = web.AppKey("knowledge_follower", KnowledgeFollower)
 CHAT_COOKIE = "ld_chat"
 MAX_BODY = 64 * 1024
 
@@ -58,7 +61,15 @@ async def healthz(request: web.Request) -> web.Response:
     """Report that the app is up and its database answers."""
     service = request.app[SERVICE]
     await service.store.count_inquiries()
-    return web.json_response({"status": "ok", "engine": service.engine.name, "entries": len(service.kb.entries)})
+    return web.json_response(
+        {
+            "status": "ok",
+            "engine": service.engine.name,
+            "entries": len(service.kb.entries),
+            "knowledge_version": service.knowledge_version,  # the published version this process serves
+            "pid": os.getpid(),
+        }
+    )
 
 
 async def chat_api(request: web.Request) -> web.Response:
@@ -124,7 +135,10 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = service is None
         app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True)
+        app[FOLLOWER] = KnowledgeFollower(app[SERVICE], settings.kb_poll_seconds)  # the published knowledge
+        await app[FOLLOWER].start()
         yield
+        await app[FOLLOWER].stop()
         if owned:
             await app[SERVICE].close()
             limiter = app[SERVICE].limiter

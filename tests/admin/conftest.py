@@ -32,7 +32,7 @@ from nlu.engine import EmbeddedEngine
 from tests.conftest import TEST_KEY
 
 PASSWORD = "mat-khau-du-dai-123"
-ROLES = ("viewer", "editor", "admin")
+ROLES = ("viewer", "editor", "approver", "admin")
 _CSRF = re.compile(r'name="_csrf" value="([0-9a-f]+)"')
 
 

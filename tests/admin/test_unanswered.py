@@ -10,11 +10,14 @@ import pytest
 import yaml
 
 from bot.admin.grouping import Question, group_questions
-from bot.admin.kbedit import KnowledgeEditError, add_examples
+from bot.admin.kbedit import KnowledgeEditError, add_examples, with_examples
 from bot.admin.queries import Dashboard
+from bot.kbstore import ensure_published, history
 from bot.service import IncomingMessage
+from bot.store.store import Store
 from knowledge.check import check_knowledge
-from knowledge.model import KNOWLEDGE_DIR, load_knowledge
+from knowledge.model import KNOWLEDGE_DIR, load_knowledge_files
+from knowledge.snapshot import read_tree, write_tree
 from nlu.normalize import fold_key
 from tests.admin.conftest import AdminSite, turn
 
@@ -55,33 +58,35 @@ def test_no_questions_no_groups() -> None:
     assert len(group_questions(questions(["một câu"]))) == 1
 
 
-def test_adding_examples_keeps_the_file_and_the_knowledge_base_valid(knowledge_copy: Path) -> None:
+async def test_adding_examples_keeps_the_file_and_publishes_a_valid_version(knowledge_copy: Path, store: Store) -> None:
     entry = "vn_di_lam_viec_nuoc_ngoai_hop_phap"
-    before = load_knowledge(knowledge_copy).entries[entry]
-    path = knowledge_copy / before.file
-    old_text = path.read_text(encoding="utf-8")
+    files = read_tree(knowledge_copy)
+    before = load_knowledge_files(files).entries[entry]
+    old_text = files[before.file]
     existing = before.examples[0]
-    added = add_examples(
-        knowledge_copy,
-        entry,
-        [
-            "  muốn  sang nhật   làm thì bắt đầu thế nào ",
-            existing.upper(),
-            "gọi tôi số [SĐT]",
-            'câu có "ngoặc" : #x',
-            "ok",
-        ],
-    )
-    assert added.questions == ["muốn sang nhật làm thì bắt đầu thế nào", 'câu có "ngoặc" : #x']
-    after = load_knowledge(knowledge_copy)
-    assert after.entries[entry].examples == (*before.examples, *added.questions)
-    assert check_knowledge(after) == check_knowledge(load_knowledge(KNOWLEDGE_DIR))
-    new_text = path.read_text(encoding="utf-8")
+    wordings = [
+        "  muốn  sang nhật   làm thì bắt đầu thế nào ",
+        existing.upper(),
+        "gọi tôi số [SĐT]",
+        'câu có "ngoặc" : #x',
+        "ok",
+    ]
+    changed, kept = with_examples(files, entry, wordings)
+    assert kept == ["muốn sang nhật làm thì bắt đầu thế nào", 'câu có "ngoặc" : #x']
+    assert {p for p in changed if changed[p] != files[p]} == {before.file}
+    new_text = changed[before.file]
     assert new_text.startswith(old_text.split(f"id: {entry}")[0])  # what came before is untouched
     assert yaml.safe_load(new_text)["scope"] == "national"
-    assert add_examples(knowledge_copy, entry, added.questions).questions == []  # already there now
+
+    added = await add_examples(store, entry, wordings, "chi.lan")
+    assert added.questions == kept and added.version == 2  # the seed, then this
+    _version, now = await ensure_published(store)
+    after = load_knowledge_files(now)
+    assert after.entries[entry].examples == (*before.examples, *kept)
+    assert check_knowledge(after) == []
+    assert (await add_examples(store, entry, kept, "chi.lan")).questions == []  # already there now
     with pytest.raises(KnowledgeEditError):
-        add_examples(knowledge_copy, "no_such_entry", ["câu hỏi mới"])
+        await add_examples(store, "no_such_entry", ["câu hỏi mới"], "chi.lan")
 
 
 async def record_unanswered(site: AdminSite, texts: list[str]) -> list[int]:
@@ -116,6 +121,9 @@ async def test_linking_a_group_teaches_the_running_bot(dashboard: AdminSite) -> 
     res = await dashboard.post("/admin/unanswered/link", {"ids": f"{ids[0]},{ids[1]}", "entry": entry})
     assert res.status == 303 and "msg=linked" in res.headers["Location"]
     assert service.engine is not old_engine  # retrained and swapped in, no restart
+    [linked, _seed] = await history(dashboard.store)
+    assert linked.kind == "link" and linked.author == "editor" and service.knowledge_version == linked.id
+    assert linked.summary["changed"] == [entry]
     examples = service.kb.entries[entry].examples
     assert examples[-1] == "tiền lương tối thiểu bên hàn là mấy"  # the second wording folds the same
     handled = await service.handle(
@@ -157,7 +165,10 @@ class OutsideEngine:
 async def test_reload_swaps_knowledge_and_engine_together(dashboard: AdminSite, knowledge_copy: Path) -> None:
     service = dashboard.service
     old_kb, old_engine, old_responder = service.kb, service.engine, service.responder
-    add_examples(knowledge_copy, "kg_bao_hiem_that_nghiep", ["mất việc thì nhận trợ cấp ở đâu vậy anh"])
+    changed, _ = with_examples(
+        read_tree(knowledge_copy), "kg_bao_hiem_that_nghiep", ["mất việc thì nhận trợ cấp ở đâu vậy anh"]
+    )
+    write_tree(changed, knowledge_copy)
     await service.reload()
     assert service.kb is not old_kb and service.engine is not old_engine and service.responder is not old_responder
     assert service.responder.kb is service.kb

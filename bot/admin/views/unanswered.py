@@ -13,6 +13,7 @@ from bot.admin.context import admin_of, audit, board_of, int_param, render, see_
 from bot.admin.grouping import QuestionGroup, group_questions
 from bot.admin.kbedit import KnowledgeEditError, add_examples
 from bot.service import BotService
+from bot.web.app import FOLLOWER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -65,7 +66,8 @@ async def unanswered(request: web.Request) -> web.StreamResponse:
 @routes.post("/unanswered/link")
 @requires("editor")
 async def link(request: web.Request) -> web.StreamResponse:
-    """Make a group's questions examples of an entry, and retrain the running bot on them."""
+    """Make a group's questions examples of an entry: a new published version, which this process
+    (and every other, bot/kbfollow.py) then serves."""
     form = await request.post()
     service, entry_id = service_of(request), str(form.get("entry", ""))
     texts = await board_of(request).unanswered_texts(form_ids(form.get("ids")))
@@ -73,14 +75,15 @@ async def link(request: web.Request) -> web.StreamResponse:
         see_other(HERE, "nothing_selected" if not texts else "link_failed")
     async with admin_of(request).kb_lock:
         try:
-            added = await asyncio.to_thread(add_examples, service.knowledge_dir, entry_id, [t for _i, t in texts])
-        except (KnowledgeEditError, OSError):
+            added = await add_examples(service.store, entry_id, [t for _i, t in texts], signed_in(request).username)
+        except KnowledgeEditError:
             log.exception("could not add examples to %s", entry_id)
             see_other(HERE, "link_failed")
         if added.questions:
-            await service.reload()
+            await request.config_dict[FOLLOWER].check()
     await board_of(request).review([i for i, _t in texts], "linked", entry_id, signed_in(request).username)
-    await audit(request, "link_group", f"entry:{entry_id}", inquiries=len(texts), added=added.questions)
+    detail = {"inquiries": len(texts), "added": added.questions, "version": added.version}
+    await audit(request, "link_group", f"entry:{entry_id}", **detail)
     see_other(HERE, "linked" if added.questions else "linked_none")
 
 

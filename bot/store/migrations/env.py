@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.admin import models as _admin_models  # noqa: F401  (the dashboard's tables join the metadata)
 from bot.settings import Settings
+from bot.store import kbmodels as _kb_models  # noqa: F401  (the knowledge versions join the metadata)
 from bot.store.models import Base
 from bot.store.store import async_url
 
