@@ -72,6 +72,7 @@ class Pacer:
         self._next = float("-inf")  # the next free overall slot
         self._chats: dict[Hashable, _ChatPace] = {}
         self._prune_at = MAX_TRACKED_CHATS
+        self._replies_waiting = 0  # replies of this process waiting for a slot: announcements wait behind them
 
     async def _sleep_until(self, moment: float) -> None:
         delay = moment - self.clock.now()
@@ -93,6 +94,21 @@ class Pacer:
 
     async def wait(self, chat: Hashable | None) -> None:
         """Wait until a message to `chat` may go out (None: a call into no chat, paced overall only)."""
+        self._replies_waiting += 1
+        try:
+            await self._wait(chat)
+        finally:
+            self._replies_waiting -= 1
+
+    async def wait_low(self, chat: Hashable) -> None:
+        """Wait for a slot for a message that can wait (an announcement): only once no reply of this
+        process is waiting for one. The caller books one slot at a time, so a reply that comes later
+        waits behind at most one announcement of each process."""
+        while self._replies_waiting:
+            await self.clock.sleep(self._gap)
+        await self._wait(chat)
+
+    async def _wait(self, chat: Hashable | None) -> None:
         if chat is None:
             await self._send_slot(None, None)
             return
@@ -240,6 +256,21 @@ async def paced(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def broadcast(
+    pacer: Pacer, chat: Hashable, request: Callable[[], Awaitable[T]], retry_after: Callable[[Exception], float | None]
+) -> T:
+    """Run an announcement's `request` in a slot no reply wants; after a 429 hold every send back
+    as long as asked and raise (the sender tries again)."""
+    await pacer.wait_low(chat)
+    try:
+        return await request()
+    except Exception as exc:
+        delay = retry_after(exc)
+        if delay is not None:
+            await pacer.hold(delay)
+        raise
+
+
 def telegram_retry_after(exc: Exception) -> float | None:
     """Seconds Telegram asked us to wait, if `exc` is its 429."""
     if not isinstance(exc, RetryAfter):
@@ -249,8 +280,16 @@ def telegram_retry_after(exc: Exception) -> float | None:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
-    """python-telegram-bot's rate limiter, on a Pacer: per chat for every chat type, and in all."""
+BROADCAST = "broadcast"  # rate_limit_args of an announcement: paced behind replies, a 429 raised at once
+
+
+class TelegramRateLimiter(BaseRateLimiter[int | str]):
+    """python-telegram-bot's rate limiter, on a Pacer: per chat for every chat type, and in all.
+
+    A call made with `rate_limit_args=BROADCAST` (an announcement) takes its slot only when no
+    reply is waiting (Pacer.wait_low) and is not retried here: a 429 holds every send back as
+    asked, then goes to the caller (bot/announce/sender.py), which tries again.
+    """
 
     def __init__(self, pacer: Pacer, retries: int) -> None:
         self.pacer = pacer
@@ -270,11 +309,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: int | str | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Pace requests that post into a chat; retry any request Telegram answers with 429."""
         chat = data.get("chat_id")
-        retries = self.retries if rate_limit_args is None else rate_limit_args
+        if rate_limit_args == BROADCAST and chat is not None:
+            return await broadcast(self.pacer, str(chat), lambda: callback(*args, **kwargs), telegram_retry_after)
+        retries = rate_limit_args if isinstance(rate_limit_args, int) else self.retries
         # answerCallbackQuery, setWebhook, getMe… carry no chat_id: they are not messages, not paced.
         return await paced(
             self.pacer,
