@@ -71,8 +71,8 @@ class Sender:
             except Exception as exc:
                 log.warning("announcement round failed: %s", type(exc).__name__)
                 done = 0
-            if not done:
-                await self.clock.sleep(self.poll)
+            if not done:  # polling is the loop's own time; pacing and 429 waits are the channel clock's
+                await asyncio.sleep(self.poll)
 
     async def round(self) -> int:
         """Release due announcements, claim a batch and send it; how many deliveries were handled."""

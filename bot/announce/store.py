@@ -266,15 +266,12 @@ async def status(store: Store, announcement_id: int) -> dict[str, int] | None:
         row = (await conn.execute(select(ANNOUNCEMENTS.c.targets).where(ANNOUNCEMENTS.c.id == announcement_id))).first()
         if row is None:
             return None
-        counts = dict(
-            (
-                await conn.execute(
-                    select(DELIVERIES.c.state, func.count())
-                    .where(DELIVERIES.c.announcement_id == announcement_id)
-                    .group_by(DELIVERIES.c.state)
-                )
-            ).tuples()
+        by_state = (
+            select(DELIVERIES.c.state, func.count())
+            .where(DELIVERIES.c.announcement_id == announcement_id)
+            .group_by(DELIVERIES.c.state)
         )
+        counts = {str(state): int(n) for state, n in (await conn.execute(by_state)).all()}
     by = {s: int(counts.get(s, 0)) for s in STATES}
     return {
         "targets": int(row.targets),
