@@ -67,6 +67,7 @@ class FakeBotApi:
         self._closing = asyncio.Event()
         self.limits: Limits | None = None
         self.blocked: set[str] = set()
+        self.scripted_at: list[tuple[float, int]] = []  # (wall time, status) of each canned answer served
 
     async def start(self) -> str:
         app = web.Application()
@@ -107,6 +108,7 @@ class FakeBotApi:
         self.called.set()
         if self._script[method]:
             canned = self._script[method].popleft()
+            self.scripted_at.append((time.time(), canned.status))
             return web.json_response(canned.body, status=canned.status)
         if method == "sendMessage":
             chat = str(params.get("chat_id"))
