@@ -19,6 +19,7 @@ from bot.admin.context import (
 )
 from bot.admin.delivery import deliverers
 from bot.admin.views import (
+    announcements,
     audit,
     campaigns,
     enterprises,
@@ -32,7 +33,19 @@ from bot.admin.views import (
 )
 from bot.settings import Settings
 
-FEATURES = (session, overview, inquiries, unanswered, handoffs, campaigns, enterprises, reports, users, audit)
+FEATURES = (
+    session,
+    overview,
+    inquiries,
+    unanswered,
+    handoffs,
+    campaigns,
+    announcements,
+    enterprises,
+    reports,
+    users,
+    audit,
+)
 # Uploads (the enterprise list) may be larger than the web chat's request limit.
 MAX_UPLOAD = 10 * 1024 * 1024
 
