@@ -187,7 +187,10 @@ class Responder:
             state.greeted = True
             parts.append(self.kb.text("privacy_notice"))
         parts.append(self.kb.text("menu"))
-        reply = Reply(text="\n\n".join(parts), options=self.menu_options())
+        options = self.menu_options()
+        if intent == "greet":  # a first contact (/start, a campaign's link): announcements offered too
+            options.append(Option(label=self.kb.text("subscribe_option"), payload=SUBSCRIBE_PAYLOAD))
+        reply = Reply(text="\n\n".join(parts), options=options)
         return self._outcome(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
 
     def introduce(self, state: State, intent: str) -> Outcome:

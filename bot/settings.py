@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     # (a killed process's are taken over after it), looks for work this often, claims this many at once.
     announce_lease_seconds: float = Field(default=30.0, gt=0)
     announce_poll_seconds: float = Field(default=2.0, gt=0)
-    announce_batch: int = Field(default=10, ge=1, le=500)
+    announce_batch: int = Field(default=20, ge=1, le=500)
     secret_key: str | None = None
     # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
     user_burst: int = Field(default=10, ge=1)

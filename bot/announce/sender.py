@@ -50,7 +50,7 @@ class Sender:
         clock: Clock,
         lease: float = 30.0,
         poll: float = 2.0,
-        batch: int = 10,
+        batch: int = 20,
     ) -> None:
         self.service = service
         self.transports = transports
@@ -76,9 +76,11 @@ class Sender:
 
     async def round(self) -> int:
         """Release due announcements, claim a batch and send it; how many deliveries were handled."""
-        await announcements.release_due(self.service.store)
         store = self.service.store
+        await announcements.release_due(store)
         claims = await announcements.claim(store, self.worker, self.lease, self.batch)
+        if not claims:
+            await announcements.close_finished(store)
         claimed_at = self.clock.now()
         for i, claim in enumerate(claims):
             if self.clock.now() - claimed_at > self.lease / 2:  # a long hold-back (429s): keep the rest

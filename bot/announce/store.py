@@ -236,8 +236,13 @@ async def finish(store: Store, delivery_id: int, state: str, retry_in: float | N
         values["sent_at"] = now
     if state == "pending":
         values["claimed_until"] = now + dt.timedelta(seconds=retry_in or 0.0)
+    written = update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(**values)
+    if state != "blocked":  # one statement, no BEGIN … COMMIT around it: once for every send
+        async with store.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            await conn.execute(written)
+        return
     async with store.engine.begin() as conn:
-        await conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(**values))
+        await conn.execute(written)
         if state == "blocked":
             subscription = select(DELIVERIES.c.subscription_id).where(DELIVERIES.c.id == delivery_id).scalar_subquery()
             await conn.execute(
@@ -245,18 +250,17 @@ async def finish(store: Store, delivery_id: int, state: str, retry_in: float | N
                 .where(SUBSCRIPTIONS.c.id == subscription, SUBSCRIPTIONS.c.cancelled_at.is_(None))
                 .values(cancelled_at=now, address=None)
             )
-        await _close_if_done(conn, delivery_id)
 
 
-async def _close_if_done(conn: Any, delivery_id: int) -> None:
-    """An announcement with nothing pending any more is done."""
-    announcement = select(DELIVERIES.c.announcement_id).where(DELIVERIES.c.id == delivery_id).scalar_subquery()
-    pending = select(literal(1)).where(DELIVERIES.c.announcement_id == announcement, DELIVERIES.c.state == "pending")
-    await conn.execute(
-        update(ANNOUNCEMENTS)
-        .where(ANNOUNCEMENTS.c.id == announcement, ANNOUNCEMENTS.c.status == "sending", ~pending.exists())
-        .values(status="done")
+async def close_finished(store: Store) -> None:
+    """Announcements with nothing pending any more are done (once a round, not once a send)."""
+    pending = select(literal(1)).where(
+        DELIVERIES.c.announcement_id == ANNOUNCEMENTS.c.id, DELIVERIES.c.state == "pending"
     )
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(ANNOUNCEMENTS).where(ANNOUNCEMENTS.c.status == "sending", ~pending.exists()).values(status="done")
+        )
 
 
 async def status(store: Store, announcement_id: int) -> dict[str, int] | None:
@@ -323,8 +327,6 @@ async def take_web(store: Store, user_id: str) -> list[str]:
             return []
         ids = [r.id for r in rows]
         await conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(ids)).values(state="sent", sent_at=now))
-        for delivery_id in ids[:1]:
-            await _close_if_done(conn, delivery_id)
     return [r.text for r in rows]
 
 

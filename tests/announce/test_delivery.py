@@ -5,7 +5,10 @@ replies to workers ahead of announcements."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
+
+import pytest
 
 from bot.announce import store as announcements
 from bot.announce.sender import Sender
@@ -16,6 +19,7 @@ from tests.conftest import TEST_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.server import Limits
 from tests.fakes.telegram import text_update
+from tests.redisdb import RedisNamespace
 
 
 async def deliver_all(bot: Bot) -> Sender:
@@ -132,3 +136,32 @@ async def test_replies_to_workers_go_before_waiting_announcements() -> None:
     first_reply = order.index("r0")
     assert all(o.startswith("r") for o in order[first_reply + 1 : replies_done])  # at most one announcement between
     assert order.index("r4") - first_reply <= 5
+
+
+@pytest.mark.redis
+async def test_with_redis_a_reply_of_another_process_waits_behind_at_most_one_announcement(
+    redis_ns: RedisNamespace,
+) -> None:
+    from bot.channels.ratelimit import RedisPacer
+    from bot.redis_link import RedisLink
+
+    clock = FakeClock(start=time.time())
+    link = RedisLink(redis_ns.url)
+    broadcasting = RedisPacer(1.0, 30.0, clock, link, redis_ns.prefix)
+    replying = RedisPacer(1.0, 30.0, clock, link, redis_ns.prefix)
+    booked: list[tuple[str, float]] = []
+
+    async def announce(n: int) -> None:
+        for i in range(n):
+            await broadcasting.wait_low(f"sub{i}")
+            booked.append(("a", clock.now()))
+
+    flood = asyncio.gather(*(announce(30) for _ in range(3)))  # three senders, as if three processes
+    await clock.sleep(0.3)
+    asked = clock.now()
+    await replying.wait("worker")
+    waited = clock.now() - asked
+    await flood
+    await link.close()
+    assert waited <= 2 / 30 + 1e-6, f"the reply waited {waited:.3f} s behind announcements"
+    assert len(booked) == 90
