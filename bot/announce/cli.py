@@ -24,7 +24,7 @@ def add_commands(sub: Any) -> None:
     announce = sub.add_parser("announce", help="announcements to workers who subscribed (/dangky)")
     announce_sub = announce.add_subparsers(dest="announce_command", required=True)
     create = announce_sub.add_parser("create", help="write an announcement; prints its id as the last word")
-    create.add_argument("--text-file", required=True, type=Path, metavar="F", help="UTF-8 text, at most 2000 chars")
+    create.add_argument("--text-file", required=True, type=Path, metavar="F", help="UTF-8 text, ≤ 1900 chars")
     target = create.add_mutually_exclusive_group()
     target.add_argument("--province", help="only subscribers of this province (lao-cai, kien-giang, other)")
     target.add_argument("--topic", help="only subscribers who chose this topic (vocational, employment, …)")

@@ -78,7 +78,7 @@ class Sender:
         """Release due announcements, claim a batch and send it; how many deliveries were handled."""
         store = self.service.store
         await announcements.release_due(store)
-        claims = await announcements.claim(store, self.worker, self.lease, self.batch)
+        claims = await announcements.claim(store, self.worker, self.lease, self.batch, tuple(self.transports))
         if not claims:
             await announcements.close_finished(store)
         claimed_at = self.clock.now()

@@ -29,7 +29,8 @@ USERS: Table = User.__table__  # type: ignore[assignment]
 
 TARGETS = ("all", "province", "topic", "campaign")
 SENT_CHANNELS = ("telegram", "zalo")  # sent by the serve processes; the web chat collects its own
-MAX_TEXT = 2000  # one Zalo message; Telegram takes 4096
+DELIVERED_CHANNELS = (*SENT_CHANNELS, "web")  # `laodong chat` (cli) subscriptions get nothing
+MAX_TEXT = 1900  # with the header and the /huy line, one Zalo message (2000); Telegram takes 4096
 STATES = ("pending", "sent", "failed", "blocked", "unsubscribed", "cancelled")
 
 
@@ -101,7 +102,7 @@ async def subscription_of(store: Store, user_id: str) -> dict[str, Any] | None:
 
 def _matching(target: str, value: str | None) -> Any:
     """The WHERE clause picking the active subscriptions an announcement goes to."""
-    active = SUBSCRIPTIONS.c.cancelled_at.is_(None)
+    active = and_(SUBSCRIPTIONS.c.cancelled_at.is_(None), SUBSCRIPTIONS.c.channel.in_(DELIVERED_CHANNELS))
     if target == "province":
         return and_(active, SUBSCRIPTIONS.c.province == value)
     if target == "campaign":
@@ -181,13 +182,15 @@ async def _fan_out(conn: Any, announcement_id: int, target: str, value: str | No
     return len(batch)
 
 
-async def claim(store: Store, worker: str, lease: float, limit: int = 20) -> list[Claimed]:
-    """Hold up to `limit` pending deliveries no process holds (or whose holder's lease ran out)."""
+async def claim(
+    store: Store, worker: str, lease: float, limit: int = 20, channels: Sequence[str] = SENT_CHANNELS
+) -> list[Claimed]:
+    """Hold up to `limit` pending deliveries on `channels` no process holds (or whose holder's lease ran out)."""
     now = utcnow()
     free = or_(DELIVERIES.c.claimed_until.is_(None), DELIVERIES.c.claimed_until < now)
     due = (
         select(DELIVERIES.c.id)
-        .where(DELIVERIES.c.state == "pending", DELIVERIES.c.channel.in_(SENT_CHANNELS), free)
+        .where(DELIVERIES.c.state == "pending", DELIVERIES.c.channel.in_(list(channels)), free)
         .order_by(DELIVERIES.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
