@@ -99,3 +99,23 @@ async def test_the_migration_goes_down_and_up(any_store: Store) -> None:
     await any_store.migrate()
     async with any_store.engine.connect() as conn:
         assert set(TABLE_NAMES) <= await conn.run_sync(_tables)
+
+
+async def test_purge_deletes_cancelled_subscriptions_and_finished_announcements(store: Store) -> None:
+    import datetime as dt
+
+    from bot.announce import store as announcements
+    from bot.privacy import pseudonym
+    from bot.store.models import utcnow
+
+    await add_subscribers(store, TEST_KEY, ["1", "2"])
+    await announcements.unsubscribe(store, pseudonym(TEST_KEY, "telegram", "1"))
+    made = await announcements.create(store, "Cũ")
+    await announcements.cancel(store, made)
+    await announcements.purge(store, utcnow() + dt.timedelta(seconds=1))  # everything is "older" than this
+    async with store.engine.connect() as conn:
+        tables = await conn.run_sync(_tables)
+        assert "subscriptions" in tables
+    assert await announcements.subscription_of(store, pseudonym(TEST_KEY, "telegram", "1")) is None
+    assert await announcements.subscription_of(store, pseudonym(TEST_KEY, "telegram", "2")) is not None  # active
+    assert await announcements.status(store, made) is None
