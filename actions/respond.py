@@ -14,6 +14,7 @@ from actions.context import ContextRules, Reading
 from actions.followups import FollowUpDesk
 from actions.places import words
 from actions.situations import SituationDetector
+from actions.subscriptions import SUBSCRIBE_PAYLOAD, SubscriptionDesk
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import ENTRY_TOPICS, FORMER_OFFICES, REORGANISATION_DOC, Entry, KnowledgeBase
 from nlu.normalize import Normalized
@@ -31,8 +32,12 @@ _COMMANDS = {
     "nguoi": "human",
     "canbo": "human",
     "xoa": "delete",
+    "dangky": "subscribe",
+    "huy": "unsubscribe",
 }
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
+_KEYWORDS |= {k: "subscribe" for k in ("dangky", "dang ky", "dang ky nhan thong bao", "nhan thong bao")}
+_KEYWORDS |= {k: "unsubscribe" for k in ("huy", "huy dang ky", "ngung nhan thong bao", "dung nhan thong bao")}
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
 _REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
@@ -79,6 +84,7 @@ class Responder:
         self.brokers = BrokerDesk(self, brokers or BrokerRules.load(), detector)
         self.context = context or ContextRules.load()  # places, follow-up cues, bare topics (actions/context.yaml)
         self.followups = FollowUpDesk(self, self.context)
+        self.subscriptions = SubscriptionDesk(self)  # /dangky, /huy (actions/subscriptions.py)
 
     # --- building blocks -------------------------------------------------------------
 
@@ -181,7 +187,10 @@ class Responder:
             state.greeted = True
             parts.append(self.kb.text("privacy_notice"))
         parts.append(self.kb.text("menu"))
-        reply = Reply(text="\n\n".join(parts), options=self.menu_options())
+        options = self.menu_options()
+        if intent == "greet":  # a first contact (/start, a campaign's link): announcements offered too
+            options.append(Option(label=self.kb.text("subscribe_option"), payload=SUBSCRIBE_PAYLOAD))
+        reply = Reply(text="\n\n".join(parts), options=options)
         return self._outcome(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
 
     def introduce(self, state: State, intent: str) -> Outcome:
@@ -288,8 +297,10 @@ class Responder:
         )
 
     def set_province(self, state: State, province: str) -> Outcome:
-        state.province = province
         pending = state.pending or {}
+        if pending.get("kind") == "subscribe":
+            return self.subscriptions.done(state, province)
+        state.province = province
         if pending.get("kind") == "province" and pending.get("entry") in self.kb.entries:
             entry = self.kb.entries[pending["entry"]]
             question = str(pending.get("question") or "")
@@ -350,6 +361,8 @@ class Responder:
             return self.delete(state, value == "1")
         if kind == "n":
             return self.brokers.pick(state, value, question)
+        if payload == SUBSCRIBE_PAYLOAD:
+            return self.subscriptions.subscribe(state)
         return self.menu(state)
 
     def respond(
@@ -397,12 +410,16 @@ class Responder:
                 return self.handoff(state, arg or pending.get("question"))
             if name == "delete":
                 return self.confirm_delete(state)
+            if name == "subscribe":
+                return self.subscriptions.subscribe(state, arg)
+            if name == "unsubscribe":
+                return self.subscriptions.unsubscribe(state)
         if pending.get("kind") == "handoff_question":
             return self.handoff(state, raw, intent="handoff_question")
         reading = self.context.read(raw)
         province = reading.province
         if (
-            pending.get("kind") == "province"
+            pending.get("kind") in ("province", "subscribe")
             and province
             and (reading.place_only or not self.followups.sure(understanding))
         ):

@@ -76,6 +76,9 @@ class Outcome:
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
     urgent: bool = False  # a worker already abroad in trouble; a handoff made of it is urgent
     province: str | None = None  # the province the reply is about: its entry's, else the worker's
+    # /dangky or /huy: {"action": "subscribe", "province", "topics"} or {"action": "unsubscribe"},
+    # written by the bot once the message is recorded (actions/subscriptions.py, bot/announce/).
+    subscription: dict[str, object] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""

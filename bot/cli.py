@@ -16,6 +16,7 @@ from typing import TextIO
 from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
+from bot.announce.cli import add_commands as add_announce_commands
 from bot.conversations import answer_lines
 from bot.kbcli import add_commands as add_kb_commands
 from bot.kbcli import run as run_kb_command
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     ent_list = ent_sub.add_parser("list", help="the active list")
     ent_list.add_argument("--json", action="store_true", help="one JSON object per enterprise")
     add_admin_commands(sub)  # admin create-user, report (bot/admin/cli.py)
+    add_announce_commands(sub)  # announce create, status, cancel (bot/announce/cli.py)
     return parser
 
 
@@ -181,12 +183,15 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _purge(settings: Settings, days: int | None, stdout: TextIO) -> int:
+    from bot.announce.store import purge as purge_announcements
+    from bot.store.models import utcnow
     from bot.store.store import Store
 
     store = Store(settings.database_url)
     try:
         await store.migrate()
         count = await store.purge(dt.timedelta(days=days or settings.retention_days))
+        await purge_announcements(store, utcnow() - dt.timedelta(days=days or settings.retention_days))
     finally:
         await store.close()
     stdout.write(f"purged {count} inquiries\n")
@@ -346,6 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_enterprises(settings, args, sys.stdout))
     if args.command in ("admin", "report"):
         return run_admin_command(settings, args)
+    if args.command == "announce":
+        from bot.announce.cli import run as run_announce
+
+        return run_announce(settings, args, sys.stdout, sys.stderr)
     return 2
 
 

@@ -284,6 +284,8 @@ class BotService:
         else:
             if self._journaled:
                 await self.flush_journal()
+            if outcome.subscription is not None and inquiry_id:
+                await self._subscription(msg, user_id, outcome.subscription)
         return Handled(
             outcome=outcome,
             inquiry_id=inquiry_id,
@@ -293,6 +295,29 @@ class BotService:
             messages=messages,
             queued=bool(inquiry_id) and record.outbox_address is not None,
         )
+
+    async def _subscription(self, msg: IncomingMessage, user_id: str, change: dict[str, Any]) -> None:
+        """Write a /dangky or /huy (bot/announce/store.py): the chat address encrypted, erased on /huy."""
+        from bot.announce import store as announce_store
+
+        try:
+            if change.get("action") == "unsubscribe":
+                await announce_store.unsubscribe(self.store, user_id)
+                return
+            chat = msg.reply_to or msg.user_ref
+            address = self.addresses.encrypt(chat) if msg.channel in ADDRESSED_CHANNELS else None
+            province = change.get("province")
+            topics = change.get("topics")
+            await announce_store.subscribe(
+                self.store,
+                user_id,
+                msg.channel,
+                address,
+                str(province) if province else None,
+                [str(t) for t in topics] if isinstance(topics, list) else [],
+            )
+        except Exception as exc:  # the reply stands; the worker can send /dangky again
+            log.error("subscription change not written: %s", type(exc).__name__)
 
     async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:
         """Write the record; DuplicateMessage for a repeated platform update (the unique external id),

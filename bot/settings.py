@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     # before any process may send them again, and looks for such replies this often (seconds).
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    # Announcements (bot/announce/sender.py): a process holds the deliveries it claims this long
+    # (a killed process's are taken over after it), looks for work this often, claims this many at once.
+    announce_lease_seconds: float = Field(default=30.0, gt=0)
+    announce_poll_seconds: float = Field(default=2.0, gt=0)
+    announce_batch: int = Field(default=20, ge=1, le=500)
     secret_key: str | None = None
     # Flood control per user: a burst of messages, then this many a second (bot/flood.py).
     user_burst: int = Field(default=10, ge=1)

@@ -19,7 +19,8 @@ async def say(service: BotService, text: str, user: str = "u1", **kw: object) ->
 async def test_greeting_offers_the_topics_and_says_what_is_kept_once(service: BotService, kb: KnowledgeBase) -> None:
     text, options, _ = await say(service, "/start")
     assert kb.text("privacy_notice") in text
-    assert options == ["t:work_abroad", "t:pre_departure", "t:vocational", "t:employment", "t:social_assistance"]
+    topics = ["t:work_abroad", "t:pre_departure", "t:vocational", "t:employment", "t:social_assistance"]
+    assert options == [*topics, "s:1"]  # and "Nhận thông báo" (announcements, /dangky)
     text, _, _ = await say(service, "xin chào")
     assert kb.text("privacy_notice") not in text
     assert kb.text("menu") in text

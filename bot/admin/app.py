@@ -19,6 +19,7 @@ from bot.admin.context import (
 )
 from bot.admin.delivery import deliverers
 from bot.admin.views import (
+    announcements,
     audit,
     campaigns,
     enterprises,
@@ -45,6 +46,7 @@ FEATURES = (
     knowledge,
     handoffs,
     campaigns,
+    announcements,
     enterprises,
     reports,
     users,

@@ -13,6 +13,8 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from bot.admin.delivery import Delivery, deliverers
+from bot.announce.sender import Sender, sending
+from bot.announce.transport import Transport
 from bot.channels import landing, telegram, zalo
 from bot.channels.hub import CHANNELS, Channels
 from bot.service import BotService
@@ -70,8 +72,23 @@ def setup_channels(app: web.Application, settings: Settings, service_key: web.Ap
                 channels.zalo = await stack.enter_async_context(
                     zalo.running(settings, service, channels.clock, channels.stats["zalo"])
                 )
+            transports: dict[str, Transport] = {}
+            if channels.telegram is not None:
+                transports["telegram"] = channels.telegram
+            if channels.zalo is not None:
+                transports["zalo"] = channels.zalo
+            if transports:  # announcements go out from every process that runs a channel
+                sender = Sender(
+                    service,
+                    transports,
+                    channels.clock,
+                    lease=settings.announce_lease_seconds,
+                    poll=settings.announce_poll_seconds,
+                    batch=settings.announce_batch,
+                )
+                channels.sender = await stack.enter_async_context(sending(sender))
             yield
-        channels.telegram = channels.zalo = None
+        channels.telegram = channels.zalo = channels.sender = None
 
     app.cleanup_ctx.append(channels_ctx)
     return channels

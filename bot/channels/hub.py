@@ -13,6 +13,7 @@ from bot.service import BotService
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.announce.sender import Sender
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import ZaloChannel
 
@@ -26,6 +27,7 @@ class Channels:
     service: BotService | None = None
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
+    sender: Sender | None = None  # announcements (bot/announce/sender.py), while a channel runs
     stats: dict[str, ChannelStats] = field(default_factory=lambda: {"telegram": ChannelStats(), "zalo": ChannelStats()})
     guard: SecretGuard | None = None  # wrong webhook secrets per address (made on first use, on `clock`)
 

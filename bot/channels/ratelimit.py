@@ -72,33 +72,52 @@ class Pacer:
         self._next = float("-inf")  # the next free overall slot
         self._chats: dict[Hashable, _ChatPace] = {}
         self._prune_at = MAX_TRACKED_CHATS
+        self._replies_waiting = 0  # replies of this process waiting for a slot: announcements wait behind them
 
     async def _sleep_until(self, moment: float) -> None:
         delay = moment - self.clock.now()
         if delay > 0:
             await self.clock.sleep(delay)
 
-    async def _overall_slot(self) -> None:
+    async def _overall_slot(self, ahead: float | None = None) -> None:
+        while ahead is not None and (wait := self._next - ahead - self.clock.now()) > 1e-6:
+            await self.clock.sleep(wait)  # the line is long: let it go first
         start = max(self.clock.now(), self._next)
         self._next = start + self._gap
         await self._sleep_until(start)
 
-    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None) -> None:
-        """Wait for the chat to be due, then for an overall slot; note when the send goes out."""
+    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None, ahead: float | None = None) -> None:
+        """Wait for the chat to be due, then for an overall slot (with `ahead`, one no further than
+        that from now: the line is short); note when the send goes out."""
         if pace is not None:
             await self._sleep_until(pace.last + self._chat_gap)
-        await self._overall_slot()
+        await self._overall_slot(ahead)
         if pace is not None:
             pace.last = self.clock.now()
 
     async def wait(self, chat: Hashable | None) -> None:
         """Wait until a message to `chat` may go out (None: a call into no chat, paced overall only)."""
+        self._replies_waiting += 1
+        try:
+            await self._wait(chat)
+        finally:
+            self._replies_waiting -= 1
+
+    async def wait_low(self, chat: Hashable) -> None:
+        """Wait for a slot for a message that can wait (an announcement): once no reply of this
+        process is waiting, the first free slot, never one further than the next (with Redis, of
+        every process's): a reply that comes later waits behind at most that one announcement."""
+        while self._replies_waiting:
+            await self.clock.sleep(self._gap)
+        await self._wait(chat, ahead=self._gap)
+
+    async def _wait(self, chat: Hashable | None, ahead: float | None = None) -> None:
         if chat is None:
-            await self._send_slot(None, None)
+            await self._send_slot(None, None, ahead)
             return
         pace = self._chats.setdefault(chat, _ChatPace())
         async with pace.lock:
-            await self._send_slot(chat, pace)
+            await self._send_slot(chat, pace, ahead)
         if len(self._chats) > self._prune_at:
             self._forget()
 
@@ -120,16 +139,22 @@ class Pacer:
 # ARGV: now, the gap between sends to one chat, the gap between any two sends. Returns {1, moment}
 # with the send booked at that moment, or {0, moment} if the chat is not due until then: nothing
 # is booked and the caller asks again then, so a busy chat never takes overall slots ahead of
-# the others. Keys expire once they no longer hold anything back.
+# the others. Keys expire once they no longer hold anything back. ARGV[4], for a send that can
+# wait (an announcement): book only a slot at most that far from now, else {0, when it would be}.
 PACE_SCRIPT = """
 local now, chat_gap, gap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ahead = tonumber(ARGV[4])
 if #KEYS > 1 then
   local last = tonumber(redis.call('GET', KEYS[2]))
   if last and last + chat_gap > now then
     return {0, string.format('%.17g', last + chat_gap)}
   end
 end
-local start = math.max(now, tonumber(redis.call('GET', KEYS[1])) or now)
+local queued = tonumber(redis.call('GET', KEYS[1]))
+if ahead and queued and queued - now > ahead + 1e-6 then
+  return {0, string.format('%.17g', queued - ahead)}
+end
+local start = math.max(now, queued or now)
 redis.call('SET', KEYS[1], string.format('%.17g', start + gap), 'PX', math.ceil((start + gap - now) * 1000) + 1000)
 if #KEYS > 1 then
   redis.call('SET', KEYS[2], string.format('%.17g', start), 'PX', math.ceil((start + chat_gap - now) * 1000) + 1000)
@@ -167,21 +192,22 @@ class RedisPacer(Pacer):
         self._next_key = f"{prefix}pace:next"
         self._chat_prefix = f"{prefix}pace:chat:"
 
-    async def book(self, chat: Hashable | None, now: float) -> tuple[bool, float] | None:
+    async def book(self, chat: Hashable | None, now: float, ahead: float | None = None) -> tuple[bool, float] | None:
         """Ask Redis once: (True, moment) with a send booked then, (False, moment) if the chat is not
-        due until then (nothing booked), None if Redis did not answer."""
+        due until then, or (`ahead`) the line is longer (nothing booked), None if Redis did not answer."""
         keys = [self._next_key] if chat is None else [self._next_key, self._chat_prefix + redis_id(self._key, chat)]
-        result = await self.link.run(PACE_SCRIPT, keys, [now, self._chat_gap, self._gap])
+        args = [now, self._chat_gap, self._gap] if ahead is None else [now, self._chat_gap, self._gap, ahead]
+        result = await self.link.run(PACE_SCRIPT, keys, args)
         if result is None:
             return None
         return bool(result[0]), float(result[1])
 
-    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None) -> None:
+    async def _send_slot(self, chat: Hashable | None, pace: _ChatPace | None, ahead: float | None = None) -> None:
         now = self.clock.now()
         while True:
-            answer = await self.book(chat, now)
+            answer = await self.book(chat, now, ahead)
             if answer is None:  # Redis is down: this process's own pacing, for this send
-                await super()._send_slot(chat, pace)
+                await super()._send_slot(chat, pace, ahead)
                 return
             booked, moment = answer
             await self._sleep_until(moment)
@@ -240,6 +266,21 @@ async def paced(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def broadcast(
+    pacer: Pacer, chat: Hashable, request: Callable[[], Awaitable[T]], retry_after: Callable[[Exception], float | None]
+) -> T:
+    """Run an announcement's `request` in a slot no reply wants; after a 429 hold every send back
+    as long as asked and raise (the sender tries again)."""
+    await pacer.wait_low(chat)
+    try:
+        return await request()
+    except Exception as exc:
+        delay = retry_after(exc)
+        if delay is not None:
+            await pacer.hold(delay)
+        raise
+
+
 def telegram_retry_after(exc: Exception) -> float | None:
     """Seconds Telegram asked us to wait, if `exc` is its 429."""
     if not isinstance(exc, RetryAfter):
@@ -249,8 +290,16 @@ def telegram_retry_after(exc: Exception) -> float | None:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
-    """python-telegram-bot's rate limiter, on a Pacer: per chat for every chat type, and in all."""
+BROADCAST = "broadcast"  # rate_limit_args of an announcement: paced behind replies, a 429 raised at once
+
+
+class TelegramRateLimiter(BaseRateLimiter[int | str]):
+    """python-telegram-bot's rate limiter, on a Pacer: per chat for every chat type, and in all.
+
+    A call made with `rate_limit_args=BROADCAST` (an announcement) takes its slot only when no
+    reply is waiting (Pacer.wait_low) and is not retried here: a 429 holds every send back as
+    asked, then goes to the caller (bot/announce/sender.py), which tries again.
+    """
 
     def __init__(self, pacer: Pacer, retries: int) -> None:
         self.pacer = pacer
@@ -270,11 +319,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: int | str | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Pace requests that post into a chat; retry any request Telegram answers with 429."""
         chat = data.get("chat_id")
-        retries = self.retries if rate_limit_args is None else rate_limit_args
+        if rate_limit_args == BROADCAST and chat is not None:
+            return await broadcast(self.pacer, str(chat), lambda: callback(*args, **kwargs), telegram_retry_after)
+        retries = rate_limit_args if isinstance(rate_limit_args, int) else self.retries
         # answerCallbackQuery, setWebhook, getMe… carry no chat_id: they are not messages, not paced.
         return await paced(
             self.pacer,

@@ -26,9 +26,19 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
 from actions.types import Reply
-from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
+from bot.announce.transport import DEFAULT_RETRY, Blocked, RetryLater
+from bot.channels.common import (
+    NOTHING,
+    ChannelStats,
+    Conversations,
+    Outbox,
+    pump_outbox,
+    stop,
+    transient,
+    webhook_body,
+)
 from bot.channels.hub import CHANNELS
-from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
+from bot.channels.ratelimit import BROADCAST, Clock, LoopClock, TelegramRateLimiter, make_pacer, telegram_retry_after
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.channels.telegram_http import AiohttpRequest
 from bot.privacy import load_or_create_key
@@ -41,7 +51,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-COMMANDS = ("start", "help", "tinh", "nguoi", "xoa")
+COMMANDS = ("start", "help", "tinh", "nguoi", "xoa", "dangky", "huy")
 SHUTDOWN_GRACE = 10.0
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -203,6 +213,31 @@ class TelegramChannel:
     async def send_text(self, chat_id: str, text: str) -> None:
         """Send plain text (an official's reply) to a chat, split at 4096 characters."""
         await self.send(int(chat_id), [OutgoingMessage(chunk) for chunk in split_text(text, TELEGRAM_TEXT_LIMIT)])
+
+    async def send_announcement(self, chat_id: str, text: str) -> None:
+        """Send one announcement behind every waiting reply (bot/announce/sender.py): Blocked when
+        the worker blocked the bot, RetryLater after a 429 (every send held back meanwhile) or a
+        network failure."""
+        from telegram.error import Forbidden
+
+        if not await self.ready():
+            raise RetryLater(DEFAULT_RETRY)
+        try:
+            await self.application.bot.send_message(
+                chat_id=int(chat_id),
+                text=text[:TELEGRAM_TEXT_LIMIT],
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                rate_limit_args=BROADCAST,
+            )
+        except Forbidden:
+            raise Blocked(chat_id) from None
+        except Exception as exc:
+            wait = telegram_retry_after(exc)
+            if wait is not None:
+                raise RetryLater(wait) from None
+            if transient(exc):
+                raise RetryLater(DEFAULT_RETRY) from None
+            raise
 
     async def pump(self) -> int:
         """Send the durable replies no process is sending (after a crash, or to try again)."""

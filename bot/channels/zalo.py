@@ -20,9 +20,19 @@ import aiohttp
 from aiohttp import web
 
 from actions.types import Reply
-from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
+from bot.announce.transport import DEFAULT_RETRY, Blocked, RetryLater
+from bot.channels.common import (
+    NOTHING,
+    ChannelStats,
+    Conversations,
+    Outbox,
+    pump_outbox,
+    stop,
+    transient,
+    webhook_body,
+)
 from bot.channels.hub import CHANNELS
-from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
+from bot.channels.ratelimit import Clock, LoopClock, Pacer, broadcast, make_pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.privacy import load_or_create_key
 from bot.service import BotService, IncomingMessage
@@ -117,6 +127,23 @@ class ZaloClient:
         """Send one text message to a chat."""
         payload = {"chat_id": chat_id, "text": text}
         await paced(self.pacer, chat_id, lambda: self.call("sendMessage", payload), zalo_retry_after, self.retries)
+
+    async def send_announcement(self, chat_id: str, text: str) -> None:
+        """Send one announcement behind every waiting reply: Blocked when Zalo refuses the chat
+        (403: the worker blocked or left the bot), RetryLater after a 429 or a network failure."""
+        payload = {"chat_id": chat_id, "text": text[:ZALO_TEXT_LIMIT]}
+        try:
+            await broadcast(self.pacer, chat_id, lambda: self.call("sendMessage", payload), zalo_retry_after)
+        except ZaloRetryAfter as exc:
+            raise RetryLater(exc.retry_after) from None
+        except ZaloApiError as exc:
+            if exc.error_code == 403:
+                raise Blocked(chat_id) from None
+            raise
+        except Exception as exc:
+            if transient(exc):
+                raise RetryLater(DEFAULT_RETRY) from None
+            raise
 
     async def get_updates(self, timeout: int = POLL_TIMEOUT) -> list[dict[str, Any]]:
         """The next events: getUpdates returns one at a time (a list is taken too); none after a timeout."""
@@ -235,6 +262,10 @@ class ZaloChannel:
         """Send one reply's messages in order."""
         for text in texts:
             await self.client.send_message(chat_id, text)
+
+    async def send_announcement(self, chat_id: str, text: str) -> None:
+        """One announcement (bot/announce/sender.py)."""
+        await self.client.send_announcement(chat_id, text)
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """Send plain text (an official's reply) to a chat, split at 2000 characters."""

@@ -115,14 +115,18 @@ async def chat_api(request: web.Request) -> web.Response:
 
 
 async def chat_updates(request: web.Request) -> web.Response:
-    """Officials' replies this web chat has not shown yet (each is returned once)."""
+    """Officials' replies and announcements this web chat has not shown yet (each returned once)."""
     from bot.admin.delivery import take_web_replies
+    from bot.announce.render import announcement_text
+    from bot.announce.store import take_web
 
     user = request.cookies.get(CHAT_COOKIE)
     if not user or len(user) > 64:
         return web.json_response({"messages": []})
     service = request.app[SERVICE]
-    texts = await take_web_replies(service.store, service.user_id("web", user))
+    user_id = service.user_id("web", user)
+    texts = await take_web_replies(service.store, user_id)
+    texts += [announcement_text(service.kb, t, "web") for t in await take_web(service.store, user_id)]
     return web.json_response({"messages": [{"text": t} for t in texts]})
 
 

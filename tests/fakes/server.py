@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -18,8 +20,41 @@ class Scripted:
     body: dict[str, Any]
 
 
+@dataclass
+class Limits:
+    """The platform's send limits, enforced: a send past them is answered 429 (and counted)."""
+
+    overall: int = 30  # sends accepted in any window of `window` seconds
+    per_chat_gap: float = 1.0  # seconds between two sends to one chat
+    window: float = 1.0
+    retry_after: int = 1
+    now: Callable[[], float] = time.monotonic
+    accepted: list[tuple[float, str]] = field(default_factory=list)  # (time, chat) of every accepted send
+    refused: list[tuple[float, str]] = field(default_factory=list)
+    _recent: deque[float] = field(default_factory=deque)
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def admit(self, chat: str) -> bool:
+        """Whether a send to `chat` now keeps within the limits (it is recorded either way)."""
+        now = self.now()
+        while self._recent and self._recent[0] <= now - self.window + 1e-9:  # float sums of 1/30 s
+            self._recent.popleft()
+        last = self._last.get(chat)
+        if len(self._recent) >= self.overall or (last is not None and now - last < self.per_chat_gap - 1e-9):
+            self.refused.append((now, chat))
+            return False
+        self._recent.append(now)
+        self._last[chat] = now
+        self.accepted.append((now, chat))
+        return True
+
+
 class FakeBotApi:
-    """Serves `/bot<TOKEN>/<method>` on 127.0.0.1 and records every call (method, params)."""
+    """Serves `/bot<TOKEN>/<method>` on 127.0.0.1 and records every call (method, params).
+
+    With `limits`, sends past the platform's limits get 429s; chats in `blocked` get 403 (the
+    worker blocked the bot).
+    """
 
     def __init__(self, token: str) -> None:
         self.token = token
@@ -30,6 +65,9 @@ class FakeBotApi:
         self.url = ""
         self.called = asyncio.Event()
         self._closing = asyncio.Event()
+        self.limits: Limits | None = None
+        self.blocked: set[str] = set()
+        self.scripted_at: list[tuple[float, int]] = []  # (wall time, status) of each canned answer served
 
     async def start(self) -> str:
         app = web.Application()
@@ -70,8 +108,26 @@ class FakeBotApi:
         self.called.set()
         if self._script[method]:
             canned = self._script[method].popleft()
+            self.scripted_at.append((time.time(), canned.status))
             return web.json_response(canned.body, status=canned.status)
+        if method == "sendMessage":
+            chat = str(params.get("chat_id"))
+            if chat in self.blocked:
+                return web.json_response(self.forbidden(), status=403)
+            if self.limits is not None and not self.limits.admit(chat):
+                return web.json_response(self.too_many(self.limits.retry_after), status=429)
         return await self.answer(method, params)
+
+    def forbidden(self) -> dict[str, Any]:
+        return {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+
+    def too_many(self, retry_after: int) -> dict[str, Any]:
+        return {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after},
+        }
 
     async def next_update(self, timeout: float) -> dict[str, Any] | None:
         """The next queued update, waiting up to `timeout` (long polling) unless the server closes."""

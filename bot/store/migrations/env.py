@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.admin import models as _admin_models  # noqa: F401  (the dashboard's tables join the metadata)
+from bot.announce import models as _announce_models  # noqa: F401  (subscriptions, announcements)
 from bot.settings import Settings
 from bot.store import kbmodels as _kb_models  # noqa: F401  (the knowledge versions join the metadata)
 from bot.store.models import Base
