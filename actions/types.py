@@ -76,6 +76,7 @@ class Outcome:
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
     urgent: bool = False  # a worker already abroad in trouble; a handoff made of it is urgent
     province: str | None = None  # the province the reply is about: its entry's, else the worker's
+    ticket: str | None = None  # `/ma [CODE]`: the code asked about ("" for all); the bot looks it up
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""

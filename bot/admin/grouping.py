@@ -1,17 +1,60 @@
-"""Unanswered questions grouped by similarity: character n-gram TF-IDF, cosine, average linkage."""
+"""Unanswered questions grouped by similarity: character n-gram TF-IDF of their content words
+(what a question asks — "bao nhiêu", "chi phí", "giá" — left out, grouping.yaml), cosine,
+average linkage; groups of off-topic noise (weather, gold prices) marked so they sort last."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GROUPING_FILE = Path(__file__).with_name("grouping.yaml")
 
 # Two questions join a group when their average cosine distance stays under this.
 DISTANCE_THRESHOLD = 0.6
 # Distinct texts clustered at once (the rest, the rarest, stay groups of their own).
 MAX_DISTINCT = 2000
 MAX_SAMPLES = 6
+MAX_WORDINGS = 30  # distinct wordings shown (each with its own checkbox) in one group
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """What grouping.yaml says: question phrases and words to drop, off-topic phrases."""
+
+    phrases: re.Pattern[str]
+    words: frozenset[str]
+    off_topic: re.Pattern[str]
+
+    def content(self, key: str) -> str:
+        """The words of a folded question that say what it is about (the whole key if none)."""
+        kept = [w for w in self.phrases.sub(" ", key).split() if w not in self.words and not w.isdigit()]
+        return " ".join(kept) or key
+
+    def is_noise(self, key: str) -> bool:
+        return self.off_topic.search(key) is not None
+
+
+def _alternation(phrases: Sequence[Any]) -> re.Pattern[str]:
+    ordered = sorted({str(p).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ordered) + r")\b" if ordered else r"(?!)")
+
+
+@lru_cache(maxsize=2)
+def load_lexicon(path: Path = GROUPING_FILE) -> Lexicon:
+    data: Mapping[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return Lexicon(
+        phrases=_alternation(data.get("question_phrases") or []),
+        words=frozenset(str(w) for w in data.get("question_words") or []),
+        off_topic=_alternation(data.get("off_topic") or []),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +71,7 @@ class Question:
 @dataclass(slots=True)
 class QuestionGroup:
     questions: list[Question] = field(default_factory=list)
+    noise: bool = False  # most of its questions are off-topic noise (grouping.yaml off_topic)
 
     @property
     def size(self) -> int:
@@ -63,6 +107,27 @@ class QuestionGroup:
             text_of.setdefault(q.key, q.text)
         return [(text_of[k], n) for k, n in counts.most_common(limit)]
 
+    def wordings(self, limit: int = MAX_WORDINGS) -> list[tuple[str, list[int]]]:
+        """Each distinct wording (as one worker typed it) with the ids of the questions worded so,
+        most frequent first: what an editor selects one by one."""
+        ids: dict[str, list[int]] = defaultdict(list)
+        text_of: dict[str, str] = {}
+        for q in self.questions:
+            ids[q.key].append(q.id)
+            text_of.setdefault(q.key, q.text)
+        ranked = sorted(ids, key=lambda k: (-len(ids[k]), k))[:limit]
+        return [(text_of[k], sorted(ids[k])) for k in ranked]
+
+    def rest_ids(self, limit: int = MAX_WORDINGS) -> list[int]:
+        """The ids of the wordings `wordings` leaves out."""
+        shown = {i for _t, ids in self.wordings(limit) for i in ids}
+        return sorted(q.id for q in self.questions if q.id not in shown)
+
+    @property
+    def keys(self) -> list[str]:
+        """Its distinct folded wordings, most frequent first."""
+        return [k for k, _n in Counter(q.key for q in self.questions).most_common()]
+
 
 def _clusters(keys: Sequence[str], threshold: float) -> list[int]:
     """A cluster label for each distinct folded text."""
@@ -73,7 +138,9 @@ def _clusters(keys: Sequence[str], threshold: float) -> list[int]:
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(keys)
+    lexicon = load_lexicon()
+    content = [lexicon.content(k) for k in keys]
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(content)
     similarity = (vectors @ vectors.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
@@ -96,5 +163,8 @@ def group_questions(
     for key, label in zip(clustered, _clusters(clustered, threshold), strict=True):
         groups[label].questions.extend(by_key[key])
     result = list(groups.values()) + [QuestionGroup(list(by_key[k])) for k in alone]
+    lexicon = load_lexicon()
+    for g in result:
+        g.noise = 2 * sum(lexicon.is_noise(q.key) for q in g.questions) >= g.size
     result.sort(key=lambda g: (-g.size, -g.last_at.timestamp()))
     return result

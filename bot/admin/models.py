@@ -95,7 +95,7 @@ class InquiryReview(Base):
     __tablename__ = "inquiry_reviews"
 
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
-    action: Mapped[str] = mapped_column(String(16))  # linked, handled
+    action: Mapped[str] = mapped_column(String(16))  # linked, handled, off_topic
     entry_id: Mapped[str | None] = mapped_column(String(96))
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -112,6 +112,8 @@ class OfficialReply(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    # The official's own words, without the message around them (0011): what `/ma CODE` shows.
+    answer: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     delivery: Mapped[str] = mapped_column(String(16))  # sent, failed, unsent (the request was closed first)
     # reply: an official's answer; notice: the bot telling the worker an official took the request.

@@ -692,6 +692,7 @@ class Dashboard:
             user_id=handoff.user_id,
             channel=handoff.channel,
             text=text,
+            answer=answer if kind == "reply" else None,
             author=author,
             delivery="sent" if delivered else "failed",
             kind=kind,

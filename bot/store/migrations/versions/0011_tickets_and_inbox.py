@@ -1,0 +1,33 @@
+"""handoff ticket codes (a worker's `/ma CODE`), the official's own words in the reply thread,
+unanswered questions marked off-topic, and what the dashboard needs at a million inquiries
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0008"  # TEMPORARY for testing alone: "0010" at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("code", sa.String(length=8), nullable=True))
+        batch_op.create_index("ix_handoffs_code", ["code"], unique=False)
+    with op.batch_alter_table("official_replies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("answer", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("official_replies", schema=None) as batch_op:
+        batch_op.drop_column("answer")
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.drop_index("ix_handoffs_code")
+        batch_op.drop_column("code")
