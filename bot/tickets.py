@@ -147,8 +147,7 @@ def listing(kb: KnowledgeBase, tickets: list[Ticket]) -> str:
     states = kb.responses["ticket_states"]
     lines = [kb.text("ticket_list")]
     lines += [
-        kb.text("ticket_list_item").format(code=t.code, state=states[t.state], date=_date(t.asked_at))
-        for t in tickets
+        kb.text("ticket_list_item").format(code=t.code, state=states[t.state], date=_date(t.asked_at)) for t in tickets
     ]
     lines.append(kb.text("ticket_list_hint").format(code=tickets[0].code))
     return "\n".join(lines)

@@ -56,6 +56,52 @@ QUESTIONS = [
     "lao dong tro ve tim viec",
 ]
 RARE = "zyxwvut hiem gap"
+# What the bot could not answer is varied (≈3,000 wordings): the unanswered queue groups them.
+SUBJECTS = [
+    "chi phi di eps",
+    "bang lai xe",
+    "gia vang",
+    "gia tieu",
+    "thoi tiet ha noi",
+    "visa du lich han quoc",
+    "lam giay khai sinh",
+    "dang ky xe may",
+    "vay von ngan hang",
+    "hoc tieng duc",
+    "luong toi thieu dai loan",
+    "bao hiem y te cho con",
+    "sua nha tinh thuong",
+    "xuat canh sang uc",
+    "lao dong tu do",
+    "the can cuoc",
+    "ho chieu bi mat",
+    "tien dien thang nay",
+    "phi chuyen tien ve nuoc",
+    "ket qua xo so",
+    "bong da hom nay",
+    "nghi phep nam",
+    "thue thu nhap",
+    "doi bang lai quoc te",
+    "hop dong thu viec",
+    "tro cap thai san",
+    "vay tien lai suat thap",
+    "di hoc nghe o nhat",
+    "mua dat o que",
+    "cong an xa",
+    "ly hon",
+    "dat nen",
+    "giay phep lao dong",
+    "viec lam them buoi toi",
+    "gia ca phe",
+    "bao hiem xe",
+    "kham suc khoe di nhat",
+    "visa ky nang dac dinh",
+    "lao dong ve nuoc som",
+    "tien coc bi mat",
+]
+TAILS = ["bao nhieu", "o dau", "the nao", "can giay to gi", "mat bao lau", "co duoc khong", "la gi", "ai giai quyet"]
+FILLERS = ["", "cho em hoi", "ad oi", "xin hoi", "a", "vay", "nhe", "gap"]
+UNANSWERED_POOL = [" ".join(p for p in (f, s, t) if p) for s in SUBJECTS for t in TAILS for f in FILLERS]
 HANDOFF_EVERY = 45  # one inquiry in 45 asked for an official (≈ 22,000 of a million)
 OFFICIAL, PASSWORD = "bench.admin", "mat-khau-bench-du-dai-123"
 TARGET_MS = 300
@@ -71,7 +117,7 @@ def rows(n: int, users: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
         topic = rnd.choice(TOPICS)
         fallback = topic == "out_of_scope" or rnd.random() < 0.08
         answered = not fallback
-        text = RARE if i == n // 3 else rnd.choice(QUESTIONS)
+        text = RARE if i == n // 3 else rnd.choice(UNANSWERED_POOL if fallback else QUESTIONS)
         feedback = rnd.choice((1, 1, 1, -1)) if answered and rnd.random() < 0.05 else None
         yield (
             f"u{rnd.randrange(users):07d}",
@@ -263,6 +309,12 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
             "inbox, province + waiting > 1 day": "/admin/handoffs?province=lao-cai&waiting=1d",
             "inbox, answered tab (≈10,000)": "/admin/handoffs?status=answered",
             "one request (handoff page)": f"/admin/handoffs/{open_ids[len(open_ids) // 2]}",
+            "unanswered, 90 days (grouped)": "/admin/unanswered",
+            "unanswered, 365 days, noise hidden": "/admin/unanswered?days=365&noise=hide",
+            "campaigns": "/admin/campaigns",
+            "enterprises": "/admin/enterprises",
+            "reports": "/admin/reports",
+            "audit log": "/admin/audit",
         }
         out = []
         for name, path in pages.items():

@@ -60,7 +60,7 @@ async def test_a_telegram_worker_follows_their_request_by_its_code(bot: Bot) -> 
     await bot.telegram_update(text_update(4, TG_WORKER, f"Ma {code[:3]}-{code[3:]}"))
     status = bot.telegram.sent[-1]["text"]
     assert kb.responses["ticket_states"]["answered"] in status
-    assert f"Cán bộ trả lời lúc" in status and answer in status and "💬 …" not in status
+    assert "Cán bộ trả lời lúc" in status and answer in status and "💬 …" not in status
 
     await bot.telegram_update(text_update(5, TG_WORKER, "/ma"))  # no code: the worker's requests
     listing = bot.telegram.sent[-1]["text"]

@@ -8,9 +8,10 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, board_of, int_param, render, see_other, service_of, signed_in
@@ -34,7 +35,8 @@ async def suggestions(service: BotService, groups: Sequence[QuestionGroup]) -> l
     """For each of the first groups, the entries the engine ranks highest across its most frequent
     wordings (scores added up, so one odd wording does not decide); none for off-topic groups, and
     none at all if the engine is slow or fails: a suggestion is a convenience, the editor chooses."""
-    asked = [(i, q) for i, g in enumerate(groups[:SUGGESTED_GROUPS]) if not g.noise for q in g.keys[:SUGGESTED_WORDINGS]]
+    first = groups[:SUGGESTED_GROUPS]
+    asked = [(i, q) for i, g in enumerate(first) if not g.noise for q in g.keys[:SUGGESTED_WORDINGS]]
     try:
         found = await asyncio.wait_for(asyncio.gather(*(service.engine.parse(q) for _i, q in asked)), SUGGEST_SECONDS)
     except Exception:
@@ -50,7 +52,7 @@ async def suggestions(service: BotService, groups: Sequence[QuestionGroup]) -> l
     ]
 
 
-def form_ids(form: MultiDictProxy[object]) -> list[int]:
+def form_ids(form: MultiMapping[Any]) -> list[int]:
     """The inquiry ids the form carries: every checked question ("1,2,3" each), at most MAX_IDS."""
     found: set[int] = set()
     for value in form.getall("ids", []):
@@ -72,7 +74,8 @@ def arrange(groups: list[QuestionGroup], noise: str) -> list[QuestionGroup]:
 async def unanswered(request: web.Request) -> web.StreamResponse:
     """What the bot could not answer in the last N days, grouped, biggest group first."""
     days = min(max(int_param(request.query.get("days")) or DEFAULT_DAYS, 1), MAX_DAYS)
-    noise = request.query.get("noise") if request.query.get("noise") in NOISE_CHOICES else "last"
+    asked = request.query.get("noise", "last")
+    noise = asked if asked in NOISE_CHOICES else "last"
     since = admin_of(request).clock() - dt.timedelta(days=days)
     groups = await asyncio.to_thread(group_questions, await board_of(request).unanswered(since=since))
     service = service_of(request)
@@ -92,13 +95,10 @@ async def unanswered(request: web.Request) -> web.StreamResponse:
     )
 
 
-def back(form: MultiDictProxy[object]) -> str:
-    """The queue as the editor had it (period, noise choice)."""
+def back(form: MultiMapping[Any]) -> dict[str, str | None]:
+    """The queue as the editor had it (period, noise choice), for the redirect's query."""
     days, noise = str(form.get("days", "")), str(form.get("noise", ""))
-    query = "&".join(
-        p for p in (f"days={days}" if days.isdigit() else "", f"noise={noise}" if noise in NOISE_CHOICES else "") if p
-    )
-    return HERE + ("?" + query if query else "")
+    return {"days": days if days.isdigit() else None, "noise": noise if noise in NOISE_CHOICES else None}
 
 
 @routes.post("/unanswered/link")
@@ -110,22 +110,22 @@ async def link(request: web.Request) -> web.StreamResponse:
     service, entry_id = service_of(request), str(form.get("entry", ""))
     texts = await board_of(request).unanswered_texts(form_ids(form))
     if not texts or entry_id not in service.kb.entries:
-        see_other(here, "nothing_selected" if not texts else "link_failed")
+        see_other(HERE, "nothing_selected" if not texts else "link_failed", **here)
     me = signed_in(request).username
     try:
         taught = await teach(service, admin_of(request).kb_lock, entry_id, [t for _i, t in texts], me)
     except TeachError:
-        see_other(here, "link_failed")
+        see_other(HERE, "link_failed", **here)
     await board_of(request).review([i for i, _t in texts], "linked", entry_id, me)
     await audit(request, "link_group", f"entry:{entry_id}", inquiries=len(texts), added=taught.added)
-    see_other(here, "linked" if taught.added else "linked_none")
+    see_other(HERE, "linked" if taught.added else "linked_none", **here)
 
 
 async def _mark(request: web.Request, action: str, message: str) -> web.StreamResponse:
     form = await request.post()
     marked = await board_of(request).review(form_ids(form), action, None, signed_in(request).username)
     await audit(request, "mark_" + action, None, inquiries=marked)
-    see_other(back(form), message if marked else "nothing_selected")
+    see_other(HERE, message if marked else "nothing_selected", **back(form))
 
 
 @routes.post("/unanswered/handled")
