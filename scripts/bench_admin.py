@@ -372,19 +372,23 @@ async def bench_sqlite(n: int, users: int, open_count: int, queries: bool) -> No
         report_pages("SQLite", n, await measure_pages(f"sqlite:///{path}", tmp, n))
 
 
-async def bench_postgres(n: int, users: int, open_count: int, queries: bool) -> None:
+async def bench_postgres(n: int, users: int, open_count: int, queries: bool, keep: str | None = None) -> None:
+    """On a temporary database (dropped after), or on `keep`: filled the first time, kept, reused."""
     import asyncpg
 
-    name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
+    name = keep or f"laodong_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql://", "postgres://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    exists = keep is not None and bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    if not exists:
+        await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     try:
         store = Store(url)
         await store.migrate()
         t = time.perf_counter()
-        await fill_postgres(url, n, users)
-        await add_handoffs(store, open_count)
+        if not exists:
+            await fill_postgres(url, n, users)
+            await add_handoffs(store, open_count)
         fill_s = time.perf_counter() - t
         try:
             if queries:
@@ -394,7 +398,8 @@ async def bench_postgres(n: int, users: int, open_count: int, queries: bool) -> 
         with tempfile.TemporaryDirectory() as tmp:
             report_pages("PostgreSQL", n, await measure_pages(url, tmp, n))
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep is None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
@@ -405,11 +410,12 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=2000, help="open handoffs (the newest)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--pages-only", action="store_true", help="skip the query-level log paging table")
+    parser.add_argument("--keep", metavar="DB", help="PostgreSQL: fill database DB once, keep it, reuse it")
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
         asyncio.run(bench_sqlite(args.rows, args.users, args.open, not args.pages_only))
     if args.backend in ("postgresql", "both"):
-        asyncio.run(bench_postgres(args.rows, args.users, args.open, not args.pages_only))
+        asyncio.run(bench_postgres(args.rows, args.users, args.open, not args.pages_only, args.keep))
 
 
 if __name__ == "__main__":
