@@ -19,6 +19,7 @@ from bot.admin.charts import number
 from bot.admin.daycache import DayCache
 from bot.admin.filters import FILTER_FIELDS
 from bot.admin.queries import Dashboard
+from bot.admin.rollup import DaySummaries
 from bot.admin.texts import Labels, to_local
 from bot.service import BotService
 from bot.settings import Settings
@@ -107,7 +108,8 @@ def accounts_of(request: web.Request) -> Accounts:
 
 
 def board_of(request: web.Request) -> Dashboard:
-    return Dashboard(service_of(request).store, days=admin_of(request).days)
+    store = service_of(request).store
+    return Dashboard(store, days=admin_of(request).days, summaries=DaySummaries(store))
 
 
 def labels_of(request: web.Request) -> Labels:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.models import Base, BigId, Handoff, Inquiry, utcnow
@@ -120,3 +120,16 @@ class OfficialReply(Base):
     kind: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OverviewDay(Base):
+    """One finished local day's overview numbers under one filter (bot/admin/rollup.py, 0011):
+    counts by topic, place and entry, and a sketch of who asked. No text, no pseudonyms."""
+
+    __tablename__ = "overview_days"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the filter's hash ("" filter too)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[dict[str, Any]] = mapped_column(JSON)
+    users: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

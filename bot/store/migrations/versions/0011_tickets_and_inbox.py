@@ -23,9 +23,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_handoffs_code", ["code"], unique=False)
     with op.batch_alter_table("official_replies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("answer", sa.Text(), nullable=True))
+    op.create_table(
+        "overview_days",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("users", sa.LargeBinary(), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", "day"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("overview_days")
     with op.batch_alter_table("official_replies", schema=None) as batch_op:
         batch_op.drop_column("answer")
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
