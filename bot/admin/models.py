@@ -123,13 +123,29 @@ class OfficialReply(Base):
 
 
 class OverviewDay(Base):
-    """One finished local day's overview numbers under one filter (bot/admin/rollup.py, 0011):
-    counts by topic, place and entry, and a sketch of who asked. No text, no pseudonyms."""
+    """One finished local day summarised under one filter (bot/admin/rollup.py, 0011): when, and
+    a HyperLogLog sketch of who asked (no pseudonyms: registers of their hashes)."""
 
     __tablename__ = "overview_days"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the filter's hash ("" filter too)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the filter's hash
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    rows: Mapped[dict[str, Any]] = mapped_column(JSON)
     users: Mapped[bytes] = mapped_column(LargeBinary)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OverviewCount(Base):
+    """A finished day's counts under one filter, by one dimension's value: topic, channel,
+    province, campaign, entry (inquiries only) or warning (value "")."""
+
+    __tablename__ = "overview_counts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(96), primary_key=True)  # "" for none
+    n: Mapped[int] = mapped_column(Integer)
+    q: Mapped[int] = mapped_column(Integer)
+    a: Mapped[int] = mapped_column(Integer)
+    up: Mapped[int] = mapped_column(Integer)
+    down: Mapped[int] = mapped_column(Integer)

@@ -17,13 +17,14 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 
 from bot.admin.daycache import DayRows
 from bot.admin.filters import LogFilter
-from bot.admin.models import OverviewDay
+from bot.admin.models import OverviewCount, OverviewDay
 from bot.admin.texts import local_midnight
 from bot.store.models import Inquiry, utcnow
 from bot.store.store import Store
@@ -82,18 +83,45 @@ def filter_key(f: LogFilter) -> str:
     return hashlib.sha256(json.dumps(params).encode()).hexdigest()
 
 
-def _encode(rows: DayRows) -> dict[str, Any]:
-    return {"topics": rows.topics, "places": rows.places, "entries": rows.entries, "warnings": rows.warnings}
+Sums = list[int]  # inquiries, questions, answered, 👍, 👎 (queries._counts)
+DIMS = ("topic", "channel", "province", "campaign", "entry", "warning")
 
 
-def _decode(data: dict[str, Any], users: bytes) -> DayRows:
-    return DayRows(
-        topics=tuple((t, tuple(c)) for t, c in data.get("topics", [])),
-        places=tuple((ch, p, ca, tuple(c)) for ch, p, ca, c in data.get("places", [])),
-        entries=tuple((str(e), int(n)) for e, n in data.get("entries", [])),
-        warnings=int(data.get("warnings", 0)),
-        users=users,
-    )
+def _value(value: str | None) -> str:
+    return (value or "")[:96]
+
+
+def count_rows(day: dt.date, rows: DayRows) -> dict[tuple[str, str], Sums]:
+    """A day's rows by dimension and value, as `overview_counts` keeps them."""
+    out: dict[tuple[str, str], Sums] = {}
+
+    def add(dim: str, value: str | None, counts: Sequence[int]) -> None:
+        acc = out.setdefault((dim, _value(value)), [0, 0, 0, 0, 0])
+        for i, v in enumerate(counts):
+            acc[i] += v
+
+    for topic, counts in rows.topics:
+        add("topic", topic, counts)
+    for channel, province, campaign, counts in rows.places:
+        add("channel", channel, counts)
+        add("province", province, counts)
+        add("campaign", campaign, counts)
+    for entry, n in rows.entries:
+        add("entry", entry, (n, 0, 0, 0, 0))
+    if rows.warnings:
+        add("warning", "", (rows.warnings, 0, 0, 0, 0))
+    return out
+
+
+@dataclass(slots=True)
+class Period:
+    """Finished days' numbers added up by the database: each dimension's values over the period,
+    the topics of each day (the charts), warnings per day, and the days' sketches of who asked."""
+
+    dims: dict[str, dict[str | None, Sums]] = field(default_factory=dict)
+    topic_days: list[tuple[str, str, Sums]] = field(default_factory=list)  # (day, topic, sums)
+    warning_days: dict[str, int] = field(default_factory=dict)
+    sketches: list[bytes] = field(default_factory=list)
 
 
 class DaySummaries:
@@ -108,35 +136,57 @@ class DaySummaries:
         settled = computed_at >= local_midnight(day + dt.timedelta(days=1)) + SETTLED_AFTER
         return settled or now - computed_at < self.ttl
 
-    async def load(self, key: str, days: Sequence[dt.date]) -> dict[str, DayRows]:
-        """The stored days still good to use."""
-        if not days:
-            return {}
+    async def kept(self, key: str, start: dt.date, end: dt.date) -> set[dt.date]:
+        """The days of [start, end] stored and still good to use."""
         now = utcnow()
-        query = select(OverviewDay).where(
-            OverviewDay.key == key, OverviewDay.day >= min(days), OverviewDay.day <= max(days)
+        query = select(OverviewDay.day, OverviewDay.computed_at).where(
+            OverviewDay.key == key, OverviewDay.day >= start, OverviewDay.day <= end
         )
         async with self.store.sessions() as session:
-            found = list((await session.execute(query)).scalars())
-        wanted = {d.isoformat() for d in days}
-        return {
-            r.day.isoformat(): _decode(r.rows, r.users)
-            for r in found
-            if r.day.isoformat() in wanted and self.fresh(r.day, _utc(r.computed_at), now)
-        }
+            rows = (await session.execute(query)).all()
+        return {day for day, at in rows if self.fresh(day, _utc(at), now)}
 
-    async def save(self, key: str, computed: dict[str, DayRows]) -> None:
+    async def save(self, key: str, computed: dict[dt.date, DayRows]) -> None:
         """Store freshly computed days (replacing what was there)."""
         if not computed:
             return
-        now = utcnow()
-        days = [dt.date.fromisoformat(d) for d in computed]
+        now, days = utcnow(), list(computed)
+        counts = [
+            {"key": key, "day": d, "dim": dim, "value": value, "n": n, "q": q, "a": a, "up": up, "down": down}
+            for d, rows in computed.items()
+            for (dim, value), (n, q, a, up, down) in count_rows(d, rows).items()
+        ]
         async with self.store.sessions.begin() as session:
-            await session.execute(delete(OverviewDay).where(OverviewDay.key == key, OverviewDay.day.in_(days)))
+            for table in (OverviewDay, OverviewCount):
+                await session.execute(delete(table).where(table.key == key, table.day.in_(days)))
             session.add_all(
-                OverviewDay(key=key, day=dt.date.fromisoformat(d), rows=_encode(r), users=r.users, computed_at=now)
+                OverviewDay(key=key, day=d, users=r.users or bytes(REGISTERS), computed_at=now)
                 for d, r in computed.items()
             )
+            if counts:
+                await session.execute(insert(OverviewCount), counts)
+
+    async def period(self, key: str, start: dt.date, end: dt.date) -> Period:
+        """The stored days of [start, end] added up (three small queries)."""
+        c = OverviewCount
+        span = (c.key == key, c.day >= start, c.day <= end)
+        sums = (func.sum(c.n), func.sum(c.q), func.sum(c.a), func.sum(c.up), func.sum(c.down))
+        found = Period()
+        async with self.store.sessions() as session:
+            for dim, value, *values in (
+                await session.execute(select(c.dim, c.value, *sums).where(*span).group_by(c.dim, c.value))
+            ).all():
+                found.dims.setdefault(str(dim), {})[str(value) or None] = [int(v or 0) for v in values]
+            topics = select(c.day, c.value, c.n, c.q, c.a, c.up, c.down).where(*span, c.dim == "topic")
+            for day, topic, *values in (await session.execute(topics)).all():
+                found.topic_days.append((day.isoformat(), str(topic), [int(v) for v in values]))
+            warned = select(c.day, c.n).where(*span, c.dim == "warning")
+            found.warning_days = {day.isoformat(): int(n) for day, n in (await session.execute(warned)).all()}
+            users = select(OverviewDay.users).where(
+                OverviewDay.key == key, OverviewDay.day >= start, OverviewDay.day <= end
+            )
+            found.sketches = [bytes(u) for u in (await session.execute(users)).scalars()]
+        return found
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -27,14 +27,23 @@ def upgrade() -> None:
         "overview_days",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("rows", sa.JSON(), nullable=False),
         sa.Column("users", sa.LargeBinary(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", "day"),
     )
+    op.create_table(
+        "overview_counts",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("dim", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=96), nullable=False),
+        *(sa.Column(c, sa.Integer(), nullable=False) for c in ("n", "q", "a", "up", "down")),
+        sa.PrimaryKeyConstraint("key", "day", "dim", "value"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("overview_counts")
     op.drop_table("overview_days")
     with op.batch_alter_table("official_replies", schema=None) as batch_op:
         batch_op.drop_column("answer")
