@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.models import Base, BigId, Handoff, Inquiry, utcnow
@@ -16,6 +17,12 @@ LOG_FILTER_COLUMNS = ("topic", "channel", "province", "campaign", "answered", "o
 _inquiries = Inquiry.__table__
 LOG_INDEXES = tuple(Index(f"ix_inquiries_{c}_id", _inquiries.c[c], _inquiries.c.id) for c in LOG_FILTER_COLUMNS)
 HANDOFF_STATUS_INDEX = Index("ix_handoffs_status_id", Handoff.__table__.c.status, Handoff.__table__.c.id)
+# The unanswered queue walks what the bot could not answer, newest first (0011; PostgreSQL, whose
+# planner otherwise reads three months of the log by date to find them).
+UNANSWERED_PREDICATE = "outcome = 'fallback' AND answered IS false AND message_kind = 'text'"
+UNANSWERED_INDEX = Index(
+    "ix_inquiries_unanswered_id", _inquiries.c.id, postgresql_where=sql_text(UNANSWERED_PREDICATE)
+).ddl_if(dialect="postgresql")
 
 
 class AdminUser(Base):

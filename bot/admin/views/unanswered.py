@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from multidict import MultiMapping
 from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, board_of, int_param, render, see_other, service_of, signed_in
 from bot.admin.curation import TeachError, teach
-from bot.admin.grouping import QuestionGroup, group_questions
+from bot.admin.grouping import Question, QuestionGroup, group_questions
 from bot.service import BotService
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ def form_ids(form: MultiMapping[Any]) -> list[int]:
     return sorted(found)[:MAX_IDS]
 
 
+@lru_cache(maxsize=4)
+def grouped(questions: tuple[Question, ...]) -> list[QuestionGroup]:
+    """The groups of these questions; the same queue again (a reload, another official) is not
+    grouped twice. Linking or marking questions changes the queue, so it is grouped afresh."""
+    return group_questions(questions)
+
+
 def arrange(groups: list[QuestionGroup], noise: str) -> list[QuestionGroup]:
     """Off-topic groups after the others (stable: biggest first within each), hidden, or alone."""
     if noise == "hide":
@@ -77,7 +85,7 @@ async def unanswered(request: web.Request) -> web.StreamResponse:
     asked = request.query.get("noise", "last")
     noise = asked if asked in NOISE_CHOICES else "last"
     since = admin_of(request).clock() - dt.timedelta(days=days)
-    groups = await asyncio.to_thread(group_questions, await board_of(request).unanswered(since=since))
+    groups = await asyncio.to_thread(grouped, tuple(await board_of(request).unanswered(since=since)))
     service = service_of(request)
     shown = arrange(groups, noise)[:SHOWN_GROUPS]
     entries = sorted(service.kb.entries.values(), key=lambda e: (e.topic, e.scope, e.title))

@@ -41,8 +41,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", "day", "dim", "value"),
     )
 
+    if op.get_bind().dialect.name == "postgresql":  # the unanswered queue, newest first
+        op.create_index(
+            "ix_inquiries_unanswered_id",
+            "inquiries",
+            ["id"],
+            postgresql_where=sa.text("outcome = 'fallback' AND answered IS false AND message_kind = 'text'"),
+        )
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_inquiries_unanswered_id", table_name="inquiries")
     op.drop_table("overview_counts")
     op.drop_table("overview_days")
     with op.batch_alter_table("official_replies", schema=None) as batch_op:
