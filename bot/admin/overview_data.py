@@ -52,7 +52,7 @@ async def _askers(board: Dashboard, f: LogFilter) -> int:
     return int(found or 0)
 
 
-async def _computed(board: Dashboard, f: LogFilter, days: list[dt.date]) -> dict[dt.date, DayRows]:
+async def computed_days(board: Dashboard, f: LogFilter, days: list[dt.date]) -> dict[dt.date, DayRows]:
     """The days' rows from the log (one range scan), each with its sketch of who asked."""
     span = replace(f, start=days[0], end=days[-1])
     fetched = await board._day_rows(span)
@@ -71,10 +71,10 @@ async def _summarised(board: Dashboard, f: LogFilter, days: list[dt.date], today
         kept = await board.summaries.kept(key, finished[0], finished[-1])
         missing = [d for d in finished if d not in kept]
         if missing:
-            computed = await _computed(board, base, missing)
+            computed = await computed_days(board, base, missing)
             await board.summaries.save(key, {d: computed[d] for d in missing})
         period = await board.summaries.period(key, finished[0], finished[-1])
-    live = await _computed(board, base, live_days) if live_days else {}
+    live = await computed_days(board, base, live_days) if live_days else {}
     users = estimate(union([*period.sketches, *(r.users for r in live.values())]))
     return combine([d.isoformat() for d in days], period, live, users, await board.open_handoffs())
 
