@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -18,7 +18,7 @@ from bot.admin.charts import (
     split_bars,
     stacked_columns,
 )
-from bot.admin.queries import Funnel, Overview
+from bot.admin.queries import Breakdown, Funnel, Overview
 from bot.admin.texts import Labels
 from knowledge.model import TOPICS, KnowledgeBase
 
@@ -52,6 +52,20 @@ def _short_day(iso: str) -> str:
     return f"{iso[8:10]}/{iso[5:7]}"
 
 
+WEEKLY_AFTER = 92  # days: a longer period is charted a week a column (a year: 53 columns, not 365)
+
+
+def periods(days: Sequence[str]) -> list[list[str]]:
+    """The columns of a chart over days: each day, or for a long period each run of seven days."""
+    size = 7 if len(days) > WEEKLY_AFTER else 1
+    return [list(days[i : i + size]) for i in range(0, len(days), size)]
+
+
+def _rate(breakdowns: Sequence[Breakdown]) -> float | None:
+    questions = sum(b.questions for b in breakdowns)
+    return 100.0 * sum(b.answered for b in breakdowns) / questions if questions else None
+
+
 def log_link(base: Mapping[str, str], **narrowed: str | None) -> str:
     """The inquiry log (under the admin root) with the overview's filter narrowed further."""
     query = {**base, **{k: v for k, v in narrowed.items() if v is not None}}
@@ -65,9 +79,10 @@ def overview_charts(
     entries, feedback. A click on a day's column, a dot or a bar opens the log filtered to it
     (`base`: the overview's own filter, which the log keeps)."""
     base = base or {}
+    spans = periods(data.days)
     topics = [t for t in TOPICS if t in data.topic_by_day] + sorted(set(data.topic_by_day) - set(TOPICS))
-    series = [(labels.topic(t), [data.topic_by_day[t].get(d, 0) for d in data.days]) for t in topics]
-    rates = [data.by_day[d].rate if d in data.by_day else None for d in data.days]
+    series = [(labels.topic(t), [sum(data.topic_by_day[t].get(d, 0) for d in span) for span in spans]) for t in topics]
+    rates = [_rate([data.by_day[d] for d in span if d in data.by_day]) for span in spans]
     none = labels.report("none")
 
     def province(code: str | None) -> str:
@@ -76,10 +91,10 @@ def overview_charts(
     def title(entry_id: str) -> str:
         return kb.entries[entry_id].title if entry_id in kb.entries else entry_id
 
-    days = [_short_day(d) for d in data.days]
+    days = [_short_day(span[0]) for span in spans]
 
     def on_day(i: int, **narrowed: str | None) -> str:
-        return log_link(base, start=data.days[i], end=data.days[i], **narrowed)
+        return log_link(base, start=spans[i][0], end=spans[i][-1], **narrowed)
 
     def topic_day(i: int, k: int) -> str:
         return on_day(i, topic=topics[k])
@@ -87,11 +102,11 @@ def overview_charts(
     def warned_day(i: int, _k: int) -> str:
         return on_day(i, warning="yes")
 
-    day_links = [on_day(i) for i in range(len(data.days))]
+    day_links = [on_day(i) for i in range(len(spans))]
     channel_links = [log_link(base, channel=b.key) if b.key else "" for b in data.by_channel]
     campaign_links = [log_link(base, campaign=b.key) if b.key else "" for b in data.by_campaign][:12]
     province_links = [log_link(base, province=b.key) if b.key else "" for b in data.by_province][:12]
-    warned = [(str(labels.data["charts"]["warnings"]), [data.warnings_by_day.get(d, 0) for d in data.days])]
+    warned = [(str(labels.data["charts"]["warnings"]), [sum(data.warnings_by_day.get(d, 0) for d in s) for s in spans])]
     top = [(title(e), n) for e, n in data.top_entries]
     rated = [(labels.topic(b.key), b.up, b.down) for b in data.by_topic if b.up or b.down]
     channels = [(labels.of("channels", b.key) or none, b.inquiries) for b in data.by_channel]
