@@ -333,7 +333,7 @@ def test_an_editor_splits_an_unanswered_group_question_by_question(served: Serve
     boxes[asked[1]].click()  # this one is not about wages in Korea: left out
     Select(first.find_element(By.NAME, "entry")).select_by_value(entry)
     shot(driver, "unanswered-selection-laptop")
-    navigate(driver, By.CSS_SELECTOR, "article.group button.link")
+    navigate(driver, By.CSS_SELECTOR, "article.group button.teach")
     assert "Đã thêm các câu hỏi" in driver.find_element(By.CSS_SELECTOR, "p.flash").text
     assert served.service.kb.entries[entry].examples[-1] == asked[0]  # the bot learnt only that one
     left = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "article.group h2")]
