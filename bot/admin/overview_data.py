@@ -60,6 +60,20 @@ async def computed_days(board: Dashboard, f: LogFilter, days: list[dt.date]) -> 
     return {d: replace(fetched.get(d.isoformat(), DayRows()), users=users.get(d.isoformat(), b"")) for d in days}
 
 
+async def _live(board: Dashboard, base: LogFilter, key: str, days: list[dt.date]) -> dict[dt.date, DayRows]:
+    """Today's rows (and any later day's): counted, or as counted a few seconds ago."""
+    assert board.summaries is not None
+    cache = board.summaries.live
+    kept = {d: cache.get(key, d.isoformat()) for d in days} if cache is not None else {}
+    if all(rows is not None for rows in kept.values()) and kept:
+        return {d: rows for d, rows in kept.items() if rows is not None}
+    found = await computed_days(board, base, days)
+    if cache is not None:
+        for d, rows in found.items():
+            cache.put(key, d.isoformat(), rows)
+    return found
+
+
 async def _summarised(board: Dashboard, f: LogFilter, days: list[dt.date], today: dt.date) -> Overview:
     assert board.summaries is not None
     base = replace(f, start=None, end=None)
@@ -74,7 +88,7 @@ async def _summarised(board: Dashboard, f: LogFilter, days: list[dt.date], today
             computed = await computed_days(board, base, missing)
             await board.summaries.save(key, {d: computed[d] for d in missing})
         period = await board.summaries.period(key, finished[0], finished[-1])
-    live = await computed_days(board, base, live_days) if live_days else {}
+    live = await _live(board, base, key, live_days) if live_days else {}
     users = estimate(union([*period.sketches, *(r.users for r in live.values())]))
     return combine([d.isoformat() for d in days], period, live, users, await board.open_handoffs())
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from bot.admin.daycache import DayRows
+from bot.admin.daycache import DayCache, DayRows
 from bot.admin.filters import LogFilter
 from bot.admin.models import OverviewCount, OverviewDay
 from bot.admin.texts import local_midnight
@@ -33,6 +33,7 @@ REGISTER_BITS = 11  # 2,048 registers: ±2.3 % standard error
 REGISTERS = 1 << REGISTER_BITS
 SETTLED_AFTER = dt.timedelta(days=2)  # after the day ended: its numbers no longer change
 DEFAULT_TTL_SECONDS = 15 * 60
+LIVE_SECONDS = 30  # the dashboard reuses today's numbers this long (None here: always counted)
 
 
 # --- who asked: a HyperLogLog sketch of user ids --------------------------------------------
@@ -127,9 +128,10 @@ class Period:
 class DaySummaries:
     """Finished days' overview numbers in the database, by filter key and local day."""
 
-    def __init__(self, store: Store, ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
+    def __init__(self, store: Store, ttl_seconds: float = DEFAULT_TTL_SECONDS, live: DayCache | None = None) -> None:
         self.store = store
         self.ttl = dt.timedelta(seconds=ttl_seconds)
+        self.live = live  # today's rows, kept briefly (the dashboard: LIVE_SECONDS); None: always counted
 
     def fresh(self, day: dt.date, computed_at: dt.datetime, now: dt.datetime) -> bool:
         """Settled (computed well after the day ended), or recomputed lately."""

@@ -39,6 +39,21 @@ async def suggestions(service: BotService, groups: Sequence[QuestionGroup]) -> l
     none at all if the engine is slow or fails: a suggestion is a convenience, the editor chooses."""
     first = groups[:SUGGESTED_GROUPS]
     asked = [(i, q) for i, g in enumerate(first) if not g.noise for q in g.keys[:SUGGESTED_WORDINGS]]
+    memo = (id(service.engine), len(first), tuple(asked))
+    if memo in _SUGGESTED and _SUGGESTED[memo][0] is service.engine:  # the same queue, the same engine
+        return _SUGGESTED[memo][1]
+    found_for = await _suggest(service, asked, len(first))
+    if found_for:
+        if len(_SUGGESTED) >= 8:
+            _SUGGESTED.clear()
+        _SUGGESTED[memo] = (service.engine, found_for)
+    return found_for
+
+
+_SUGGESTED: dict[tuple[int, int, tuple[tuple[int, str], ...]], tuple[object, list[list[str]]]] = {}
+
+
+async def _suggest(service: BotService, asked: list[tuple[int, str]], groups: int) -> list[list[str]]:
     try:
         found = await asyncio.wait_for(asyncio.gather(*(service.engine.parse(q) for _i, q in asked)), SUGGEST_SECONDS)
     except Exception:
@@ -48,10 +63,7 @@ async def suggestions(service: BotService, groups: Sequence[QuestionGroup]) -> l
         for c in understanding.entries()[:3]:
             if c.entry is not None:
                 scores[i][str(c.entry)] += c.score
-    return [
-        [e for e, _s in sorted(scores[i].items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
-        for i in range(min(len(groups), SUGGESTED_GROUPS))
-    ]
+    return [[e for e, _s in sorted(scores[i].items(), key=lambda kv: (-kv[1], kv[0]))[:3]] for i in range(groups)]
 
 
 def form_ids(form: MultiMapping[Any]) -> list[int]:
