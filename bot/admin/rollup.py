@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,8 @@ class DaySummaries:
         if not computed:
             return
         now, days = utcnow(), list(computed)
+        for memo in [m for m in _PERIODS if m[0] == self.store.url and m[1] == key]:
+            del _PERIODS[memo]  # sums over these days are stale now
         counts = [
             {"key": key, "day": d, "dim": dim, "value": value, "n": n, "q": q, "a": a, "up": up, "down": down}
             for d, rows in computed.items()
@@ -169,7 +172,20 @@ class DaySummaries:
                 await session.execute(insert(OverviewCount), counts)
 
     async def period(self, key: str, start: dt.date, end: dt.date) -> Period:
-        """The stored days of [start, end] added up (three small queries)."""
+        """The stored days of [start, end] added up; the dashboard (`live` set) reuses a sum for
+        LIVE_SECONDS (finished days change only when a recent one is recomputed)."""
+        memo = (self.store.url, key, start, end)
+        kept = _PERIODS.get(memo)
+        if self.live is not None and kept is not None and time.monotonic() - kept[0] < LIVE_SECONDS:
+            return kept[1]
+        found = await self._period(key, start, end)
+        if len(_PERIODS) >= 64:
+            _PERIODS.clear()
+        _PERIODS[memo] = (time.monotonic(), found)
+        return found
+
+    async def _period(self, key: str, start: dt.date, end: dt.date) -> Period:
+        """The stored days of [start, end] added up (four small queries)."""
         c = OverviewCount
         span = (c.key == key, c.day >= start, c.day <= end)
         sums = (func.sum(c.n), func.sum(c.q), func.sum(c.a), func.sum(c.up), func.sum(c.down))
@@ -189,6 +205,9 @@ class DaySummaries:
             )
             found.sketches = [bytes(u) for u in (await session.execute(users)).scalars()]
         return found
+
+
+_PERIODS: dict[tuple[str, str, dt.date, dt.date], tuple[float, Period]] = {}
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
