@@ -3,6 +3,7 @@ first/middle/last page under filters (query time), then whole pages through the 
 (server time per page: from the request entering the app to the response, rendering included).
 
     .venv/bin/python scripts/bench_admin.py [--rows 1000000] [--open 2000] [--backend sqlite|postgresql|both]
+        [--pages-only] [--keep DB]   (--keep: fill PostgreSQL database DB once, keep and reuse it)
 
 SQLite goes to a temporary file; PostgreSQL to a temporary database on LAODONG_TEST_PG
 (default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards.
