@@ -7,6 +7,7 @@ engine understood and what the bot remembers. Both hosts call it: the bot in-pro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
@@ -34,10 +35,14 @@ _COMMANDS = {
     "xoa": "delete",
     "dangky": "subscribe",
     "huy": "unsubscribe",
+    "ma": "ticket",
 }
 _KEYWORDS = {"menu": "menu", "tinh": "province", "nguoi": "human", "xoa": "delete", "huong dan": "menu"}
 _KEYWORDS |= {k: "subscribe" for k in ("dangky", "dang ky", "dang ky nhan thong bao", "nhan thong bao")}
 _KEYWORDS |= {k: "unsubscribe" for k in ("huy", "huy dang ky", "ngung nhan thong bao", "dung nhan thong bao")}
+# "ma K7M2QX" / "mã: k7m-2qx" typed without the slash (the folded view has spaces for the
+# punctuation): a ticket code holds a digit (bot/tickets.py).
+_TICKET = re.compile(r"ma ?([a-z0-9]{3}) ?([a-z0-9]{3})")
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
 _REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
@@ -62,6 +67,9 @@ def command_of(turn: Turn) -> tuple[str, str] | None:
         if name in _COMMANDS:
             return _COMMANDS[name], arg.strip()
         return None
+    ticket = _TICKET.fullmatch(turn.norm.folded.strip())
+    if ticket and any(c.isdigit() for c in ticket.group(1) + ticket.group(2)):
+        return "ticket", ticket.group(1) + ticket.group(2)
     keyword = _KEYWORDS.get(turn.norm.folded.strip())
     return (keyword, "") if keyword else None
 
@@ -326,6 +334,12 @@ class Responder:
         )
         return self._outcome(state, reply, "delete_confirm", "chitchat", "delete", confidence=1.0, answered=True)
 
+    def ticket(self, state: State, code: str) -> Outcome:
+        """`/ma [CODE]`: the bot fills in the request's status from the store (bot/tickets.py);
+        the text here is what a host without the store says."""
+        reply = Reply(text=self.kb.text("ticket_unavailable"))
+        return self._outcome(state, reply, "ticket", "chitchat", "ticket", confidence=1.0, answered=True, ticket=code)
+
     def delete(self, state: State, confirmed: bool) -> Outcome:
         if not confirmed:
             state.pending = None
@@ -414,6 +428,8 @@ class Responder:
                 return self.subscriptions.subscribe(state, arg)
             if name == "unsubscribe":
                 return self.subscriptions.unsubscribe(state)
+            if name == "ticket":
+                return self.ticket(state, arg)
         if pending.get("kind") == "handoff_question":
             return self.handoff(state, raw, intent="handoff_question")
         reading = self.context.read(raw)

@@ -79,6 +79,7 @@ class Outcome:
     # /dangky or /huy: {"action": "subscribe", "province", "topics"} or {"action": "unsubscribe"},
     # written by the bot once the message is recorded (actions/subscriptions.py, bot/announce/).
     subscription: dict[str, object] | None = None
+    ticket: str | None = None  # `/ma [CODE]`: the code asked about ("" for all); the bot looks it up
 
     def as_json(self) -> dict[str, Any]:
         """The `laodong ask --json` object of design.md §2."""

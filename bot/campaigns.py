@@ -23,7 +23,7 @@ from knowledge.model import KnowledgeBase
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Typed on Zalo or the web chat, these are commands or option numbers, never campaign codes.
-RESERVED_CODES = frozenset({"start", "help", "menu", "tinh", "nguoi", "canbo", "xoa", "huong-dan"})
+RESERVED_CODES = frozenset({"start", "help", "menu", "tinh", "nguoi", "canbo", "xoa", "ma", "huong-dan"})
 TYPED_CODE_CHANNELS = frozenset({"zalo", "web"})
 UNKNOWN = "unknown"
 CLICK = "click"

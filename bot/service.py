@@ -27,6 +27,7 @@ from bot.privacy import entering, load_or_create_key, pseudonym, redact
 from bot.settings import Settings
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
+from bot.tickets import TicketDesk, ticket_reply, with_code
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge, load_knowledge_files
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
 from nlu.normalize import Normalized, normalize
@@ -123,6 +124,7 @@ class BotService:
         self._journaled = journal is not None and journal.pending() > 0
         self.limiter = limiter  # per-user flood control (None: no limit, as in tests and the CLI)
         self.enterprises = enterprises or EnterpriseCache(store)  # the licensed list, reloaded when replaced
+        self.tickets = TicketDesk(store)  # handoff ticket codes (`/ma CODE`)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -221,6 +223,7 @@ class BotService:
             directory = await self.enterprises.current()
             outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
             outcome = with_contacts(brain.kb, outcome, norm.folded)  # where to go: the office's contact
+            outcome = await self._with_ticket(brain.kb, outcome, user_id)
         else:  # flooding: recorded, not understood; told once to slow down, then not answered
             text_back = brain.kb.text("slow_down") if first_refusal else ""
             outcome = Outcome(
@@ -261,6 +264,7 @@ class BotService:
             enterprise_name=outcome.enterprise_name[:300] if outcome.enterprise_name else None,
             received_at=received_at.isoformat(),
             urgent=outcome.urgent,
+            handoff_code=outcome.ticket if outcome.handoff_question is not None else None,
         )
         messages = render(outcome.reply) if render is not None else None
         if messages is not None and not messages:
@@ -318,6 +322,20 @@ class BotService:
             )
         except Exception as exc:  # the reply stands; the worker can send /dangky again
             log.error("subscription change not written: %s", type(exc).__name__)
+    async def _with_ticket(self, kb: KnowledgeBase, outcome: Outcome, user_id: str) -> Outcome:
+        """A new handoff gets its ticket code (told in the reply, kept in `ticket`); `/ma [CODE]`
+        gets the request's status, the worker's own only (bot/tickets.py)."""
+        if outcome.handoff_question is not None:
+            outcome, code = with_code(kb, outcome)
+            return replace(outcome, ticket=code)
+        if outcome.ticket is None:
+            return outcome
+        try:
+            return await ticket_reply(self.tickets, kb, outcome, user_id)
+        except Exception as exc:
+            if not database_down(exc):
+                raise
+            return outcome  # says the status cannot be looked up now
 
     async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:
         """Write the record; DuplicateMessage for a repeated platform update (the unique external id),

@@ -3,6 +3,7 @@ first/middle/last page under filters (query time), then whole pages through the 
 (server time per page: from the request entering the app to the response, rendering included).
 
     .venv/bin/python scripts/bench_admin.py [--rows 1000000] [--open 2000] [--backend sqlite|postgresql|both]
+        [--pages-only] [--keep DB]   (--keep: fill PostgreSQL database DB once, keep and reuse it)
 
 SQLite goes to a temporary file; PostgreSQL to a temporary database on LAODONG_TEST_PG
 (default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -30,7 +32,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
-from bot.admin.accounts import Accounts
+from bot.admin.accounts import AccountError, Accounts
 from bot.admin.filters import LogFilter
 from bot.admin.grouping import group_questions
 from bot.admin.queries import Dashboard
@@ -56,6 +58,52 @@ QUESTIONS = [
     "lao dong tro ve tim viec",
 ]
 RARE = "zyxwvut hiem gap"
+# What the bot could not answer is varied (≈3,000 wordings): the unanswered queue groups them.
+SUBJECTS = [
+    "chi phi di eps",
+    "bang lai xe",
+    "gia vang",
+    "gia tieu",
+    "thoi tiet ha noi",
+    "visa du lich han quoc",
+    "lam giay khai sinh",
+    "dang ky xe may",
+    "vay von ngan hang",
+    "hoc tieng duc",
+    "luong toi thieu dai loan",
+    "bao hiem y te cho con",
+    "sua nha tinh thuong",
+    "xuat canh sang uc",
+    "lao dong tu do",
+    "the can cuoc",
+    "ho chieu bi mat",
+    "tien dien thang nay",
+    "phi chuyen tien ve nuoc",
+    "ket qua xo so",
+    "bong da hom nay",
+    "nghi phep nam",
+    "thue thu nhap",
+    "doi bang lai quoc te",
+    "hop dong thu viec",
+    "tro cap thai san",
+    "vay tien lai suat thap",
+    "di hoc nghe o nhat",
+    "mua dat o que",
+    "cong an xa",
+    "ly hon",
+    "dat nen",
+    "giay phep lao dong",
+    "viec lam them buoi toi",
+    "gia ca phe",
+    "bao hiem xe",
+    "kham suc khoe di nhat",
+    "visa ky nang dac dinh",
+    "lao dong ve nuoc som",
+    "tien coc bi mat",
+]
+TAILS = ["bao nhieu", "o dau", "the nao", "can giay to gi", "mat bao lau", "co duoc khong", "la gi", "ai giai quyet"]
+FILLERS = ["", "cho em hoi", "ad oi", "xin hoi", "a", "vay", "nhe", "gap"]
+UNANSWERED_POOL = [" ".join(p for p in (f, s, t) if p) for s in SUBJECTS for t in TAILS for f in FILLERS]
 HANDOFF_EVERY = 45  # one inquiry in 45 asked for an official (≈ 22,000 of a million)
 OFFICIAL, PASSWORD = "bench.admin", "mat-khau-bench-du-dai-123"
 TARGET_MS = 300
@@ -71,7 +119,7 @@ def rows(n: int, users: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
         topic = rnd.choice(TOPICS)
         fallback = topic == "out_of_scope" or rnd.random() < 0.08
         answered = not fallback
-        text = RARE if i == n // 3 else rnd.choice(QUESTIONS)
+        text = RARE if i == n // 3 else rnd.choice(UNANSWERED_POOL if fallback else QUESTIONS)
         feedback = rnd.choice((1, 1, 1, -1)) if answered and rnd.random() < 0.05 else None
         yield (
             f"u{rnd.randrange(users):07d}",
@@ -235,7 +283,8 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
     await client.start_server()
     try:
         store = Store(url)
-        await Accounts(store).create_user(OFFICIAL, PASSWORD, "admin")
+        with contextlib.suppress(AccountError):  # a kept database (--keep) has it from the last run
+            await Accounts(store).create_user(OFFICIAL, PASSWORD, "admin")
         async with store.engine.connect() as conn:
             open_ids = [
                 int(i) for (i,) in await conn.execute(text("SELECT id FROM handoffs WHERE status = 'open' ORDER BY id"))
@@ -263,6 +312,12 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
             "inbox, province + waiting > 1 day": "/admin/handoffs?province=lao-cai&waiting=1d",
             "inbox, answered tab (≈10,000)": "/admin/handoffs?status=answered",
             "one request (handoff page)": f"/admin/handoffs/{open_ids[len(open_ids) // 2]}",
+            "unanswered, 90 days (grouped)": "/admin/unanswered",
+            "unanswered, 365 days, noise hidden": "/admin/unanswered?days=365&noise=hide",
+            "campaigns": "/admin/campaigns",
+            "enterprises": "/admin/enterprises",
+            "reports": "/admin/reports",
+            "audit log": "/admin/audit",
         }
         out = []
         for name, path in pages.items():
@@ -320,19 +375,23 @@ async def bench_sqlite(n: int, users: int, open_count: int, queries: bool) -> No
         report_pages("SQLite", n, await measure_pages(f"sqlite:///{path}", tmp, n))
 
 
-async def bench_postgres(n: int, users: int, open_count: int, queries: bool) -> None:
+async def bench_postgres(n: int, users: int, open_count: int, queries: bool, keep: str | None = None) -> None:
+    """On a temporary database (dropped after), or on `keep`: filled the first time, kept, reused."""
     import asyncpg
 
-    name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
+    name = keep or f"laodong_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql://", "postgres://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    exists = keep is not None and bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    if not exists:
+        await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     try:
         store = Store(url)
         await store.migrate()
         t = time.perf_counter()
-        await fill_postgres(url, n, users)
-        await add_handoffs(store, open_count)
+        if not exists:
+            await fill_postgres(url, n, users)
+            await add_handoffs(store, open_count)
         fill_s = time.perf_counter() - t
         try:
             if queries:
@@ -342,7 +401,8 @@ async def bench_postgres(n: int, users: int, open_count: int, queries: bool) -> 
         with tempfile.TemporaryDirectory() as tmp:
             report_pages("PostgreSQL", n, await measure_pages(url, tmp, n))
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep is None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
@@ -353,11 +413,12 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=2000, help="open handoffs (the newest)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--pages-only", action="store_true", help="skip the query-level log paging table")
+    parser.add_argument("--keep", metavar="DB", help="PostgreSQL: fill database DB once, keep it, reuse it")
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
         asyncio.run(bench_sqlite(args.rows, args.users, args.open, not args.pages_only))
     if args.backend in ("postgresql", "both"):
-        asyncio.run(bench_postgres(args.rows, args.users, args.open, not args.pages_only))
+        asyncio.run(bench_postgres(args.rows, args.users, args.open, not args.pages_only, args.keep))
 
 
 if __name__ == "__main__":

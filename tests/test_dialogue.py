@@ -68,9 +68,9 @@ async def test_unknown_question_is_admitted_and_can_go_to_an_official(service: B
     assert text == kb.text("fallback")
     assert "h:1" in options
     text, _, handled = await say(service, "có")
-    assert text == kb.text("handoff_created")
     [handoff] = await service.store.handoffs()
-    assert handoff.question == "giá vàng hôm nay bao nhiêu"
+    assert handoff.question == "giá vàng hôm nay bao nhiêu" and handoff.code
+    assert text == f"{kb.text('handoff_created')}\n\n{kb.text('handoff_code').format(code=handoff.code)}"
     records = await service.store.inquiries()
     assert [r.answered for r in records] == [False, True]
     assert records[1].handoff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # Okabe–Ito: distinguishable with the common kinds of colour blindness.
@@ -18,6 +18,7 @@ class Bar:
     width: float
     text: str
     lines: tuple[str, ...] = ()  # the label wrapped onto lines above the bar (phones); () beside it
+    href: str = ""  # where a click on the bar leads (the inquiry log filtered to it), under the admin root
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Rect:
     height: float
     color: str
     title: str
+    href: str = ""  # where a click on the column leads, under the admin root
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Dot:
     x: float
     y: float
     title: str
+    href: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +113,25 @@ def number(value: float) -> str:
 
 
 def bar_chart(
-    items: Sequence[tuple[str, float]], width: int = 440, row: int = 26, label_width: int = 150, color: str = PALETTE[0]
+    items: Sequence[tuple[str, float]],
+    width: int = 440,
+    row: int = 26,
+    label_width: int = 150,
+    color: str = PALETTE[0],
+    links: Sequence[str] = (),
 ) -> BarChart:
+    """Horizontal bars; `links[i]`, if given, is where a click on the i-th bar leads."""
     top = max((v for _label, v in items), default=0) or 1
     room = width - label_width - 60
     bars = [
-        Bar(label=label, value=v, y=i * row, width=max(1.0, room * v / top) if v else 0.0, text=number(v))
+        Bar(
+            label=label,
+            value=v,
+            y=i * row,
+            width=max(1.0, room * v / top) if v else 0.0,
+            text=number(v),
+            href=links[i] if i < len(links) else "",
+        )
         for i, (label, v) in enumerate(items)
     ]
     return BarChart(
@@ -138,16 +154,18 @@ def wrap_label(label: str, chars: int) -> tuple[str, ...]:
     return tuple(lines) or ("",)
 
 
-def labelled_bars(items: Sequence[tuple[str, float]], width: int = 360, color: str = PALETTE[0]) -> BarChart:
+def labelled_bars(
+    items: Sequence[tuple[str, float]], width: int = 360, color: str = PALETTE[0], links: Sequence[str] = ()
+) -> BarChart:
     """Bars for a phone: each label whole, wrapped on lines above its bar, the bar full width below."""
     top = max((v for _label, v in items), default=0) or 1
     room, chars, bar = width - 60, int(width / CHARS_PER_LINE_PX), 16
     bars, y = [], 0.0
-    for label, v in items:
+    for i, (label, v) in enumerate(items):
         lines = wrap_label(label, chars)
-        bars.append(
-            Bar(label=label, value=v, y=y, width=max(1.0, room * v / top) if v else 0.0, text=number(v), lines=lines)
-        )
+        width_v = max(1.0, room * v / top) if v else 0.0
+        href = links[i] if i < len(links) else ""
+        bars.append(Bar(label=label, value=v, y=y, width=width_v, text=number(v), lines=lines, href=href))
         y += LINE_HEIGHT * len(lines) + bar + 10
     return BarChart(width=width, height=max(26, round(y)), label_width=0, row=bar, bars=bars, color=color, above=True)
 
@@ -166,8 +184,10 @@ def stacked_columns(
     height: int = 260,
     colors: Sequence[str] = PALETTE,
     ticks: int = 8,
+    link: Callable[[int, int], str] | None = None,
 ) -> ColumnChart:
-    """Columns per label (day), stacked by series (topic); each series is (name, values per label)."""
+    """Columns per label (day), stacked by series (topic); each series is (name, values per label).
+    `link(label index, series index)`, if given, is where a click on that piece of a column leads."""
     left, bottom, top_pad = 44, 28, 8
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
@@ -183,9 +203,9 @@ def stacked_columns(
             h = plot_h * values[i] / top
             y -= h
             color = colors[k % len(colors)]
-            rects.append(
-                Rect(left + i * slot + (slot - bar_w) / 2, y, bar_w, h, color, f"{label} · {name}: {number(values[i])}")
-            )
+            title = f"{label} · {name}: {number(values[i])}"
+            href = link(i, k) if link is not None else ""
+            rects.append(Rect(left + i * slot + (slot - bar_w) / 2, y, bar_w, h, color, title, href))
     centres = [left + i * slot + slot / 2 for i in range(len(labels))]
     halves = (0, 0.5, 1) if (top / 2).is_integer() else (0, 1)
     y_ticks = [Tick(at=height - bottom - plot_h * f, text=number(top * f)) for f in halves]
@@ -194,7 +214,12 @@ def stacked_columns(
 
 
 def rate_line(
-    labels: Sequence[str], rates: Sequence[float | None], width: int = 1000, height: int = 200, ticks: int = 8
+    labels: Sequence[str],
+    rates: Sequence[float | None],
+    width: int = 1000,
+    height: int = 200,
+    ticks: int = 8,
+    links: Sequence[str] = (),
 ) -> LineChart:
     """A line of percentages (0–100) over labels; None where there is nothing to rate."""
     left, bottom, top_pad = 44, 28, 8
@@ -204,7 +229,7 @@ def rate_line(
     segments: list[str] = []
     dots: list[Dot] = []
     current: list[str] = []
-    for x, label, rate in zip(xs, labels, rates, strict=True):
+    for i, (x, label, rate) in enumerate(zip(xs, labels, rates, strict=True)):
         if rate is None:
             if current:
                 segments.append(" ".join(current))
@@ -212,7 +237,7 @@ def rate_line(
             continue
         y = height - bottom - plot_h * rate / 100
         current.append(f"{x:.1f},{y:.1f}")
-        dots.append(Dot(x, y, f"{label}: {rate:.0f}%"))
+        dots.append(Dot(x, y, f"{label}: {rate:.0f}%", links[i] if i < len(links) else ""))
     if current:
         segments.append(" ".join(current))
     y_ticks = [Tick(at=height - bottom - plot_h * f / 100, text=f"{f}%") for f in (0, 50, 100)]

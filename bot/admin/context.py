@@ -19,6 +19,7 @@ from bot.admin.charts import number
 from bot.admin.daycache import DayCache
 from bot.admin.filters import FILTER_FIELDS
 from bot.admin.queries import Dashboard
+from bot.admin.rollup import LIVE_SECONDS, DaySummaries
 from bot.admin.texts import Labels, to_local
 from bot.service import BotService
 from bot.settings import Settings
@@ -45,6 +46,8 @@ class AdminConfig:
     clock: Clock = utcnow
     kb_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one knowledge edit at a time
     days: DayCache = field(default_factory=DayCache)  # finished days' overview numbers
+    # Today's overview numbers, reused for half a minute (bot/admin/rollup.py LIVE_SECONDS).
+    today: DayCache = field(default_factory=lambda: DayCache(ttl_seconds=LIVE_SECONDS))
 
 
 ADMIN = web.AppKey("admin", AdminConfig)
@@ -107,7 +110,9 @@ def accounts_of(request: web.Request) -> Accounts:
 
 
 def board_of(request: web.Request) -> Dashboard:
-    return Dashboard(service_of(request).store, days=admin_of(request).days)
+    store = service_of(request).store
+    admin = admin_of(request)
+    return Dashboard(store, days=admin.days, summaries=DaySummaries(store, live=admin.today))
 
 
 def labels_of(request: web.Request) -> Labels:

@@ -25,6 +25,7 @@ class DayRows:
     places: tuple[tuple[str | None, str | None, str | None, Counts], ...] = ()  # channel, province, campaign
     entries: tuple[tuple[str, int], ...] = ()  # answered entries and how often
     warnings: int = 0
+    users: bytes = b""  # a HyperLogLog sketch of who asked (bot/admin/rollup.py), when kept
 
 
 class DayCache:

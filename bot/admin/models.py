@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.models import Base, BigId, Handoff, Inquiry, utcnow
@@ -16,6 +17,12 @@ LOG_FILTER_COLUMNS = ("topic", "channel", "province", "campaign", "answered", "o
 _inquiries = Inquiry.__table__
 LOG_INDEXES = tuple(Index(f"ix_inquiries_{c}_id", _inquiries.c[c], _inquiries.c.id) for c in LOG_FILTER_COLUMNS)
 HANDOFF_STATUS_INDEX = Index("ix_handoffs_status_id", Handoff.__table__.c.status, Handoff.__table__.c.id)
+# The unanswered queue walks what the bot could not answer, newest first (0011; PostgreSQL, whose
+# planner otherwise reads three months of the log by date to find them).
+UNANSWERED_PREDICATE = "outcome = 'fallback' AND answered IS false AND message_kind = 'text'"
+UNANSWERED_INDEX = Index(
+    "ix_inquiries_unanswered_id", _inquiries.c.id, postgresql_where=sql_text(UNANSWERED_PREDICATE)
+).ddl_if(dialect="postgresql")
 
 
 class AdminUser(Base):
@@ -95,7 +102,7 @@ class InquiryReview(Base):
     __tablename__ = "inquiry_reviews"
 
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
-    action: Mapped[str] = mapped_column(String(16))  # linked, handled
+    action: Mapped[str] = mapped_column(String(16))  # linked, handled, off_topic
     entry_id: Mapped[str | None] = mapped_column(String(96))
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -112,9 +119,40 @@ class OfficialReply(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    # The official's own words, without the message around them (0011): what `/ma CODE` shows.
+    answer: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     delivery: Mapped[str] = mapped_column(String(16))  # sent, failed, unsent (the request was closed first)
     # reply: an official's answer; notice: the bot telling the worker an official took the request.
     kind: Mapped[str] = mapped_column(String(16), default="reply", server_default="reply")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OverviewDay(Base):
+    """One finished local day summarised under one filter (bot/admin/rollup.py, 0011): when, and
+    a HyperLogLog sketch of who asked (no pseudonyms: registers of their hashes)."""
+
+    __tablename__ = "overview_days"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the filter's hash
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    users: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OverviewCount(Base):
+    """A finished day's counts under one filter, by one dimension's value: topic, channel,
+    province, campaign, entry (inquiries only) or warning (value "")."""
+
+    __tablename__ = "overview_counts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(96), primary_key=True)  # "" for none
+    n: Mapped[int] = mapped_column(Integer)
+    q: Mapped[int] = mapped_column(Integer)
+    a: Mapped[int] = mapped_column(Integer)
+    up: Mapped[int] = mapped_column(Integer)
+    down: Mapped[int] = mapped_column(Integer)

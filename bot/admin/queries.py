@@ -15,7 +15,8 @@ from bot.admin.daycache import Counts, DayCache, DayRows
 from bot.admin.filters import LogFilter, answered_question, is_question, local_day
 from bot.admin.grouping import Question
 from bot.admin.models import InquiryReview, OfficialReply
-from bot.admin.texts import as_utc, local_midnight, local_today
+from bot.admin.rollup import DaySummaries
+from bot.admin.texts import as_utc, local_midnight
 from bot.store.models import Campaign, CampaignEvent, Handoff, Inquiry, User, utcnow
 from bot.store.store import Store
 
@@ -212,16 +213,27 @@ def _counts() -> list[Any]:
     ]
 
 
-def _fold(rows: Iterable[tuple[Any, Sequence[Any]]]) -> list[Breakdown]:
-    """Add up `_counts()` rows per key, most inquiries first."""
+def _sums(rows: Iterable[tuple[Any, Sequence[int]]]) -> dict[Any, list[int]]:
+    """Add up `_counts()` rows (ints, _ints) per key; a year of days in a few milliseconds."""
     sums: dict[Any, list[int]] = {}
-    for key, values in rows:
-        acc = sums.setdefault(key, [0, 0, 0, 0, 0])
-        for i, v in enumerate(values):
-            acc[i] += int(v or 0)
+    for key, (n, q, a, up, down) in rows:
+        acc = sums.get(key)
+        if acc is None:
+            sums[key] = [n, q, a, up, down]
+        else:
+            acc[0] += n
+            acc[1] += q
+            acc[2] += a
+            acc[3] += up
+            acc[4] += down
+    return sums
+
+
+def _fold(rows: Iterable[tuple[Any, Sequence[int]]]) -> list[Breakdown]:
+    """Add up `_counts()` rows per key, most inquiries first."""
     found = [
         Breakdown(key=None if k is None else str(k), inquiries=n, questions=q, answered=a, up=up, down=down)
-        for k, (n, q, a, up, down) in sums.items()
+        for k, (n, q, a, up, down) in _sums(rows).items()
     ]
     return sorted(found, key=lambda b: (-b.inquiries, b.key or ""))
 
@@ -236,9 +248,7 @@ def _assemble(days: list[str], found: dict[str, DayRows], users: int, handoffs_o
     topic_by_day: dict[str, dict[str, int]] = {}
     per_day: list[tuple[Any, Counts]] = []
     per_topic: list[tuple[Any, Counts]] = []
-    channels: list[tuple[Any, Counts]] = []
-    provinces: list[tuple[Any, Counts]] = []
-    campaigns: list[tuple[Any, Counts]] = []
+    places: list[tuple[Any, Counts]] = []  # ((channel, province, campaign), counts), each day's
     entries: dict[str, int] = {}
     for d in days:
         rows = found.get(d, DayRows())
@@ -247,21 +257,19 @@ def _assemble(days: list[str], found: dict[str, DayRows], users: int, handoffs_o
             per_topic.append((topic, counts))
             if counts[1]:
                 topic_by_day.setdefault(str(topic), {})[d] = counts[1]
-        for channel, province, campaign, counts in rows.places:
-            channels.append((channel, counts))
-            provinces.append((province, counts))
-            campaigns.append((campaign, counts))
+        places += (((channel, province, campaign), counts) for channel, province, campaign, counts in rows.places)
         for entry, n in rows.entries:
             entries[entry] = entries.get(entry, 0) + n
     total = _fold((None, c) for _d, c in per_day)
+    placed = _sums(places).items()  # a few dozen places to fold by channel, province, campaign
     return Overview(
         days=days,
         by_day={b.key or "": b for b in _fold(per_day)},
         topic_by_day=topic_by_day,
         by_topic=_fold(per_topic),
-        by_channel=_fold(channels),
-        by_province=_fold(provinces),
-        by_campaign=_fold(campaigns),
+        by_channel=_fold((p[0], c) for p, c in placed),
+        by_province=_fold((p[1], c) for p, c in placed),
+        by_campaign=_fold((p[2], c) for p, c in placed),
         top_entries=sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))[:10],
         total=replace(total[0], users=users) if total else Breakdown(key=None),
         handoffs_open=handoffs_open,
@@ -279,9 +287,10 @@ def _breakdown(key: Any, values: Sequence[Any]) -> Breakdown:
 class Dashboard:
     """Read models of the inquiry log for the dashboard and the reports."""
 
-    def __init__(self, store: Store, days: DayCache | None = None) -> None:
+    def __init__(self, store: Store, days: DayCache | None = None, summaries: DaySummaries | None = None) -> None:
         self.store = store
         self.days = days  # finished days' overview numbers (bot/admin/daycache.py), if kept
+        self.summaries = summaries  # and in the database, shared by processes (bot/admin/rollup.py)
 
     @property
     def dialect(self) -> str:
@@ -446,30 +455,10 @@ class Dashboard:
         return query
 
     async def overview(self, f: LogFilter, days: Sequence[dt.date], today: dt.date | None = None) -> Overview:
-        """Everything the overview page charts, for the filtered period: per-day numbers (finished
-        days from the day cache when there is one, the rest in four scans) and the distinct askers."""
-        base = replace(f, start=None, end=None)
-        key = tuple(sorted(base.query().items()))
-        today_iso = (today or local_today(utcnow())).isoformat()
-        found: dict[str, DayRows] = {}
-        for d in days:
-            cached = self.days.get(key, d.isoformat()) if self.days is not None and d.isoformat() < today_iso else None
-            if cached is not None:
-                found[d.isoformat()] = cached
-        missing = [d for d in days if d.isoformat() not in found]
-        if missing:
-            fetched = await self._day_rows(replace(base, start=missing[0], end=missing[-1]))
-            for d in missing:
-                rows = fetched.get(d.isoformat(), DayRows())
-                found[d.isoformat()] = rows
-                if self.days is not None and d.isoformat() < today_iso:
-                    self.days.put(key, d.isoformat(), rows)
-        askers = select(Inquiry.user_id).where(*f.conditions()).distinct()
-        async with self.store.sessions() as session:
-            user_count = int(
-                (await session.scalar(select(func.count()).select_from(self._range_scan(askers, f).subquery()))) or 0
-            )
-        return _assemble([d.isoformat() for d in days], found, user_count, await self.open_handoffs())
+        """Everything the overview page charts, for the filtered period (bot/admin/overview_data.py)."""
+        from bot.admin.overview_data import read_overview  # it builds on this module
+
+        return await read_overview(self, f, days, today)
 
     async def _day_rows(self, f: LogFilter) -> dict[str, DayRows]:
         """The overview's numbers for each local day of the filter's dates, in four scans."""
@@ -692,6 +681,7 @@ class Dashboard:
             user_id=handoff.user_id,
             channel=handoff.channel,
             text=text,
+            answer=answer if kind == "reply" else None,
             author=author,
             delivery="sent" if delivered else "failed",
             kind=kind,

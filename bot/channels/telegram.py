@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-COMMANDS = ("start", "help", "tinh", "nguoi", "xoa", "dangky", "huy")
+COMMANDS = ("start", "help", "tinh", "nguoi", "xoa", "dangky", "huy", "ma")
 SHUTDOWN_GRACE = 10.0
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]

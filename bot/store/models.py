@@ -101,7 +101,10 @@ class Handoff(Base):
     """A worker's request to be answered by an official."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_status_urgent", "status", "urgent"),)
+    __table_args__ = (
+        Index("ix_handoffs_status_urgent", "status", "urgent"),
+        Index("ix_handoffs_code", "code"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
@@ -121,6 +124,8 @@ class Handoff(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(64))
     assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(64))
+    # The ticket code the worker was given (bot/tickets.py): `/ma CODE` shows them its status (0011).
+    code: Mapped[str | None] = mapped_column(String(8))
 
 
 class Erasure(Base):

@@ -110,6 +110,7 @@ class TurnRecord:
     outbox_messages: list[dict[str, Any]] | None = None
     outbox_lease: float = 0.0
     urgent: bool = False  # a worker abroad in trouble: a handoff made of this message is urgent
+    handoff_code: str | None = None  # the ticket code the worker was given for it (bot/tickets.py)
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -386,6 +387,7 @@ class Store:
                         created_at=now,
                         delivery_address=rec.handoff_address,
                         urgent=rec.urgent,
+                        code=rec.handoff_code,
                     )
                 )
             if rec.feedback_for is not None and rec.feedback is not None:

@@ -168,3 +168,19 @@ async def test_every_page_shows_how_many_requests_wait(dashboard: AdminSite) -> 
     for path in ("/admin/", "/admin/inquiries", "/admin/enterprises"):
         html = await (await dashboard.client.get(path)).text()
         assert 'Gặp cán bộ <span class="count" title="3 yêu cầu đang chờ">3</span>' in html, path
+
+
+async def test_the_pickup_notice_and_ma_code_tell_the_worker_who_has_it(dashboard: AdminSite) -> None:
+    await dashboard.service.handle(IncomingMessage(channel="telegram", user_ref="321", text="/nguoi xin visa"))
+    [handoff] = await dashboard.store.handoffs()
+    assert handoff.code
+    await dashboard.login("editor")
+    await dashboard.post(f"/admin/handoffs/{handoff.id}/take", {})
+    [notice] = dashboard.deliverer.sent
+    assert "Một cán bộ đã nhận câu hỏi của bạn" in notice.text and f"Mã yêu cầu: {handoff.code}." in notice.text
+    await dashboard.post(f"/admin/handoffs/{handoff.id}/reply", {"answer": "Bạn nộp hồ sơ ở Sở.", "then": "open"})
+    status = await dashboard.service.handle(
+        IncomingMessage(channel="telegram", user_ref="321", text=f"ma {handoff.code}")
+    )
+    text = status.outcome.reply.text
+    assert "cán bộ đang trả lời" in text and "Bạn nộp hồ sơ ở Sở." in text and "«xin visa»" in text

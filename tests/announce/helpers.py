@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from typing import cast
+
+from sqlalchemy import Table, insert
 
 from bot.admin.address import AddressCipher
 from bot.announce.models import Subscription
@@ -33,5 +35,5 @@ async def add_subscribers(
         )
     async with store.engine.begin() as conn:
         for i in range(0, len(users), 1000):
-            await conn.execute(insert(User.__table__), users[i : i + 1000])
-            await conn.execute(insert(Subscription.__table__), subs[i : i + 1000])
+            await conn.execute(insert(cast(Table, User.__table__)), users[i : i + 1000])
+            await conn.execute(insert(cast(Table, Subscription.__table__)), subs[i : i + 1000])

@@ -116,7 +116,10 @@ async def take(request: web.Request) -> web.StreamResponse:
     me = signed_in(request).username
     taken = await board_of(request).take(handoff.id, me, admin_of(request).clock())
     if taken.outcome == "taken":
-        notice = service_of(request).kb.text("handoff_taken").format(question=quoted(handoff))
+        kb = service_of(request).kb
+        notice = kb.text("handoff_taken").format(question=quoted(handoff))
+        if handoff.code:
+            notice += "\n" + kb.text("handoff_taken_code").format(code=handoff.code)
         delivered = await _send(request, handoff, notice)
         await board_of(request).record_reply(handoff, notice, notice, me, delivered, close=False, kind="notice")
         await audit(request, "take_handoff", f"handoff:{handoff.id}", delivered=delivered)

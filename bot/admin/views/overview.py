@@ -33,5 +33,5 @@ async def overview(request: web.Request) -> web.StreamResponse:
     """Charts of the chosen period: topics per day, answered rate, channels, campaigns, provinces."""
     f, days = period(request)
     data = await board_of(request).overview(f, days, today=local_today(admin_of(request).clock()))
-    charts = overview_charts(data, labels_of(request), service_of(request).kb)
+    charts = overview_charts(data, labels_of(request), service_of(request).kb, base=f.query())
     return render(request, "overview.html", f=f, data=data, charts=charts, choices=await filter_choices(request))
