@@ -195,17 +195,9 @@ class Responder:
         reply = Reply(text="\n\n".join(parts), options=options)
         return self._outcome(state, reply, "chitchat", "chitchat", intent, confidence=1.0, answered=True)
 
-    def topic_menu(
-        self,
-        state: State,
-        topic: str,
-        lead: str = "",
-        confidence: float = 1.0,
-        answered: bool = True,
-        question: str | None = None,
-    ) -> Outcome:
-        """List what the bot knows on a topic (the worker's province first)."""
-        entries = self.kb.by_topic(topic)
+    def topic_options(self, state: State, topic: str, leave_out: str = "") -> list[Option]:
+        """The entries of a topic as buttons, the worker's province and the national ones first."""
+        entries = [e for e in self.kb.by_topic(topic) if e.id != leave_out]
         preferred = {"national", state.province or ""}
         entries.sort(key=lambda e: (e.scope not in preferred, e.scope, e.title))
         seen_groups: set[str] = set()
@@ -216,7 +208,19 @@ class Responder:
             if e.group:
                 seen_groups.add(e.group)
             options.append(Option(label=e.title, payload=f"e:{e.id}"))
-        options = options[: self.policy.topic_menu_size]
+        return options[: self.policy.topic_menu_size]
+
+    def topic_menu(
+        self,
+        state: State,
+        topic: str,
+        lead: str = "",
+        confidence: float = 1.0,
+        answered: bool = True,
+        question: str | None = None,
+    ) -> Outcome:
+        """List what the bot knows on a topic (the worker's province first)."""
+        options = self.topic_options(state, topic)
         label = str(self.kb.responses["topics"][topic])
         text = self.kb.text("topic_intro").format(topic=label)
         if lead:

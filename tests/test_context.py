@@ -239,15 +239,38 @@ async def test_a_document_is_not_a_district(service: BotService) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "topic"), [("viec lam", "employment"), ("hoc nghe", "vocational"), ("xkld", "work_abroad")]
+    ("text", "topic", "entry"),
+    [
+        ("viec lam", "employment", "vn_so_noi_vu_viec_lam"),
+        ("hoc nghe", "vocational", "vn_giao_duc_nghe_nghiep_co_quan_moi"),
+        ("xkld", "work_abroad", "vn_di_lam_viec_nuoc_ngoai_hop_phap"),
+    ],
 )
-async def test_a_bare_topic_gets_what_the_bot_knows_on_it(
-    service: BotService, kb: KnowledgeBase, text: str, topic: str
+async def test_a_bare_topic_says_where_to_go_and_offers_the_rest(
+    service: BotService, kb: KnowledgeBase, text: str, topic: str, entry: str
 ) -> None:
     reply, options, handled = await say(service, text)
-    assert handled.outcome.kind == "topic_menu" and handled.outcome.topic == topic  # type: ignore[attr-defined]
+    assert handled.outcome.entry == entry and handled.outcome.topic == topic  # type: ignore[attr-defined]
     assert kb.text("not_in_plans") not in reply
-    assert options and all(kb.entries[p[2:]].topic == topic for p in options)
+    assert options and all(kb.entries[p[2:]].topic == topic and p[2:] != entry for p in options)
+
+
+@pytest.mark.parametrize(
+    ("topic_text", "place", "entry"),
+    [("hoc nghe", "kien giang", "kg_dao_tao_nghe"), ("tìm việc làm", "Rạch Giá", "kg_co_quan_viec_lam")],
+)
+async def test_a_place_after_a_bare_topic_gives_that_provinces_office(
+    service: BotService, topic_text: str, place: str, entry: str
+) -> None:
+    await say(service, topic_text)
+    _, _, handled = await say(service, place)
+    assert handled.outcome.entry == entry and handled.outcome.state.province == "kien-giang"  # type: ignore[attr-defined]
+
+
+async def test_a_place_after_the_legal_way_abroad_gives_that_provinces_office(service: BotService) -> None:
+    await say(service, "muốn đi làm nước ngoài theo hợp đồng thì hỏi cơ quan nào")
+    _, _, handled = await say(service, "lao cai")
+    assert handled.outcome.entry == "lc_co_quan_phu_trach"  # type: ignore[attr-defined]
 
 
 def test_a_turn_is_judged_on_the_keys_it_gives() -> None:
