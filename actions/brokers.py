@@ -615,9 +615,10 @@ class BrokerDesk:
         signs, warned, urgent = read_situation(self.rules, self.detector, norm)
         topic = und.topic if und is not None else None
         lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
-        # Asked for a person: hand over at once, flagged (a long story the engine reads as "human" — "gọi
-        # không ai bắt máy" — is a story: it gets its reply, which offers an official).
-        if (warned or urgent) and topic == "human" and len(norm.folded.split()) <= HANDOFF_WORDS:
+        # Asked for a person: hand over at once, flagged (a long story of trouble abroad the engine reads as
+        # "human" — "gọi không ai bắt máy" — is a story: it gets its reply, which offers an official).
+        short = len(norm.folded.split()) <= HANDOFF_WORDS
+        if topic == "human" and (warned or (urgent and short)):
             outcome = self.responder.handoff(state, question, urgent=urgent)
             return self._flag(outcome, warned, lookup)
         if urgent:
