@@ -82,7 +82,12 @@ class FollowUpDesk:
         if target is None or (previous.scope == "national" and target.scope != province):
             target = previous if previous.scope == "national" else target  # no plan of its own: the national one
         if target is not None:
-            return self.responder.answer(state, target, 1.0, question)
+            outcome = self.responder.answer(state, target, 1.0, question)
+            if self.rules.provincial.get(previous.id, {}).get(province) == target.id:
+                # a national question's own answer there: "đi làm nước ngoài hợp pháp" → "lào cai" stays work abroad
+                outcome.topic = previous.topic
+                state.last = {**(state.last or {}), "topic": previous.topic}
+            return outcome
         lead = self.kb.text("followup_not_in_province").format(province=name)
         return self.responder.topic_menu(
             state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question
