@@ -112,6 +112,12 @@ class FollowUpDesk:
         target = previous if more else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)
 
+    def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
+        """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
+        if entry.scope != "national" or not state.province or self.rules.read(question).province != state.province:
+            return entry
+        return self.local(entry, state.province)
+
     def local(self, entry: Entry, province: str | None) -> Entry:
         """A national entry's own counterpart in the worker's province (actions/context.yaml `provincial`)."""
         if entry.scope != "national" or not province:

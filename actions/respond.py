@@ -491,4 +491,9 @@ class Responder:
         ]
         if close and candidates[0].score < self.policy.clarify_ceiling:
             return self.clarify(state, [first, *close[: self.policy.max_options - 1]], und.topic, candidates[0].score)
+        own = self.followups.own_entry(state, first, question)
+        if own is not first:  # the province named with the question ("em ở Bắc Hà, mới đi Hàn về"): its own entry
+            outcome = self.answer_or_ask_province(state, own, candidates[0].score, question)
+            outcome.topic = und.topic  # on the topic asked
+            return outcome
         return self.answer_or_ask_province(state, first, candidates[0].score, question)
