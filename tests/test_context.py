@@ -459,3 +459,19 @@ async def test_a_relative_in_a_province_is_that_province(service: BotService) ->
 def test_every_plan_part_and_main_entry_exists(rules: ContextRules, kb: KnowledgeBase) -> None:
     assert check_context(rules, kb) == []
     assert rules.plan_parts and rules.main_by_topic
+
+
+def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hotline(kb: KnowledgeBase) -> None:
+    responder = Responder(kb, Policy.load())
+    text = "vợ em sang Đài Loan làm giúp việc, mười ngày nay gọi mãi không ai nghe máy, chủ nhà cũng không trả lời"
+    und = Understanding(
+        intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
+    )
+    outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
+    assert outcome.urgent and outcome.entry == responder.brokers.rules.urgent_entry
+
+
+async def test_a_province_named_with_a_national_question_gets_its_own_entry(service: BotService) -> None:
+    _, _, handled = await say(service, "em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc")
+    assert handled.outcome.entry == "lc_lao_dong_tro_ve"  # type: ignore[attr-defined]
+    assert handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
