@@ -156,7 +156,7 @@ class Responder:
         )
 
     def answer_or_ask_province(self, state: State, entry: Entry, confidence: float, question: str) -> Outcome:
-        if self.needs_province(entry, state):
+        if self.needs_province(entry, state) and not self.followups.plan_named(entry, question):
             state.pending = {"kind": "province", "entry": entry.id, "confidence": confidence, "question": question}
             reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
             return self._outcome(

@@ -475,3 +475,13 @@ async def test_a_province_named_with_a_national_question_gets_its_own_entry(serv
     _, _, handled = await say(service, "em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc")
     assert handled.outcome.entry == "lc_lao_dong_tro_ve"  # type: ignore[attr-defined]
     assert handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"), [("kế hoạch 280 nói gì vậy", "lc_ke_hoach_280"), ("ke hoach so 18 la gi", "kg_ke_hoach_tinh")]
+)
+async def test_a_plan_named_by_its_number_is_answered_without_asking_the_province(
+    service: BotService, text: str, entry: str
+) -> None:
+    _, _, handled = await say(service, text)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]

@@ -345,5 +345,5 @@ def test_money_trouble_at_home_is_no_scam_warning(rules: BrokerRules, detector: 
 def test_a_worker_not_gone_yet_is_warned_not_marked_urgent(
     rules: BrokerRules, detector: SituationDetector, text: str
 ) -> None:
-    signs, warned, urgent = read_situation(rules, detector, normalize(text))
+    _, warned, urgent = read_situation(rules, detector, normalize(text))
     assert warned and not urgent
