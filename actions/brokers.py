@@ -36,6 +36,8 @@ _LEADING_PUNCT = re.compile(r"^[(\[\"“‘]+")
 _REFERENCE = re.compile(r"\d[-/.]?[^\W\d_]|[^\W\d_][-/.]?\d|\d[-/]\d")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
+HANDOFF_WORDS = 12  # a message this long that asks for a person is handed over at once
+
 
 def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
     """A cue pattern of brokers.yaml as a regular expression over whole words of folded text."""
@@ -113,6 +115,8 @@ class BrokerRules:
     # worker abroad (a country, "bên này", an order …) and not back home or in the province.
     rule_question: Sign
     warning_context: Sign  # a word tying the message to going abroad or to a broker
+    settled: Sign  # the trouble is over (back home, an old story) or the worker is fine
+    domestic: Sign  # money or work trouble at home (a shop, a loan, a factory in the province)
     abroad: Sign
     trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
@@ -195,6 +199,8 @@ def _load_rules(path: Path) -> BrokerRules:
         urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
         rule_question=_sign("rule_question", warning.get("rule_question"), macros),
         warning_context=_sign("warning_context", warning.get("context"), macros),
+        settled=_sign("settled", warning.get("settled"), macros),
+        domestic=_sign("domestic", warning.get("domestic"), macros),
         abroad=_sign("abroad", urgent.get("abroad"), macros),
         trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=matching,
@@ -556,10 +562,13 @@ def read_situation(
     asks_rule = rules.rule_question.fires(norm.folded)
     # Nothing tying the message to going abroad or to a broker ("cho anh vay 10 triệu", "chủ vựa cá ở
     # Phú Quốc giữ căn cước"): trouble at home, a warning only when the model is nearly sure.
-    at_home = not rules.warning_context.fires(norm.folded)
+    at_home = not rules.warning_context.fires(norm.folded) or rules.domestic.fires(norm.folded)
+    # Back home, an old story, a relative abroad who is fine: only a model nearly sure warns.
+    settled = rules.settled.fires(norm.folded)
     needed = max(
         config.rule_question_threshold if asks_rule else 0.0,
         config.no_context_threshold if at_home else 0.0,
+        config.settled_threshold if settled else 0.0,
     )
     if reading.warning < floor or reading.warning < needed:
         signs = ()
@@ -571,6 +580,7 @@ def read_situation(
     urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
         reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
     )
+    urgent = urgent and (not settled or reading.urgent >= config.settled_urgent_threshold)
     # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
     warned = warned or (urgent and rules.urgent_plan.fires(norm.folded) and reading.warning >= config.cue_floor)
     return signs, warned, urgent
@@ -605,7 +615,10 @@ class BrokerDesk:
         signs, warned, urgent = read_situation(self.rules, self.detector, norm)
         topic = und.topic if und is not None else None
         lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
-        if (warned or urgent) and topic == "human":  # asked for a person: hand over at once, flagged
+        # Asked for a person: hand over at once, flagged (a long story of trouble abroad the engine reads as
+        # "human" — "gọi không ai bắt máy" — is a story: it gets its reply, which offers an official).
+        short = len(norm.folded.split()) <= HANDOFF_WORDS
+        if topic == "human" and (warned or (urgent and short)):
             outcome = self.responder.handoff(state, question, urgent=urgent)
             return self._flag(outcome, warned, lookup)
         if urgent:

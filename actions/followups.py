@@ -82,7 +82,12 @@ class FollowUpDesk:
         if target is None or (previous.scope == "national" and target.scope != province):
             target = previous if previous.scope == "national" else target  # no plan of its own: the national one
         if target is not None:
-            return self.responder.answer(state, target, 1.0, question)
+            outcome = self.responder.answer(state, target, 1.0, question)
+            if self.rules.provincial.get(previous.id, {}).get(province) == target.id:
+                # a national question's own answer there: "đi làm nước ngoài hợp pháp" → "lào cai" stays work abroad
+                outcome.topic = previous.topic
+                state.last = {**(state.last or {}), "topic": previous.topic}
+            return outcome
         lead = self.kb.text("followup_not_in_province").format(province=name)
         return self.responder.topic_menu(
             state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question
@@ -106,6 +111,31 @@ class FollowUpDesk:
             previous = self.rules.counterpart(previous, state.province, self.kb) or previous
         target = previous if more else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)
+
+    def plan_named(self, entry: Entry, question: str) -> bool:
+        """Whether the question names a number only this entry of its group holds ("kế hoạch 280 là gì"):
+        that plan's province is known, no need to ask it."""
+        numbers = {w for w in normalize(question).folded.split() if w.isdigit()}
+        if not numbers or not entry.group:
+            return False
+
+        def held(e: Entry) -> set[str]:
+            return numbers & {w for t in (e.title, *e.examples) for w in normalize(t).folded.split()}
+
+        others = [e for e in self.kb.by_group(entry.group) if e.id != entry.id]
+        return bool(held(entry)) and not any(held(e) for e in others)
+
+    def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
+        """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
+        if entry.scope != "national" or not state.province or self.rules.read(question).province != state.province:
+            return entry
+        return self.local(entry, state.province)
+
+    def local(self, entry: Entry, province: str | None) -> Entry:
+        """A national entry's own counterpart in the worker's province (actions/context.yaml `provincial`)."""
+        if entry.scope != "national" or not province:
+            return entry
+        return self.kb.entries.get(self.rules.provincial.get(entry.id, {}).get(province, "")) or entry
 
     def earlier_candidate(self, last: dict[str, object], province: str) -> Entry | None:
         """After a clarify, a fallback or a menu: the entry the previous question most likely meant,
@@ -136,6 +166,8 @@ class FollowUpDesk:
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
+        if self.responder.brokers.rules.settled.fires(normalize(question).folded):  # "về nước rồi thì tìm việc ở đâu"
+            return None
         asks_help = reading.contact or reading.papers or (reading.asks_steps and reading.length <= 2 * SHORT)
         if asks_help and not reading.switch_topic:  # "số hotline", "cần làm giấy tờ gì, liên hệ ai"
             return self.responder.brokers.trouble_abroad(state, question, normalize(question))
@@ -146,6 +178,16 @@ class FollowUpDesk:
         if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
             return self.responder.brokers.trouble_abroad(state, question, normalize(question))
         return None
+
+    def bare_topic(self, state: State, topic: str, question: str) -> Outcome:
+        """A topic named alone ("học nghề", "xkld", "tìm việc"): where to go for it (the topic's main entry,
+        for the worker's province when known), with the topic's other entries offered as buttons."""
+        main = self.rules.main_for_topic(topic, state.province, self.kb)
+        if main is None:
+            return self.responder.topic_menu(state, topic)
+        outcome = self.responder.answer(state, main, 1.0, question)
+        outcome.reply.options = self.responder.topic_options(state, topic, leave_out=outcome.entry or "")
+        return outcome
 
     def no_fees(self, state: State, topic: str, question: str, key: str = "no_fees") -> Outcome:
         """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is
@@ -195,8 +237,11 @@ class FollowUpDesk:
             if earlier is not None:  # after a clarify or a fallback: the previous question, there
                 state.province = reading.province
                 return self.responder.answer(state, earlier, 1.0, question)
-            if last.get("topic") in ENTRY_TOPICS:
+            if last.get("topic") in ENTRY_TOPICS:  # after a bare topic ("học nghề", "tìm việc"): its main entry there
                 state.province = reading.province
+                main = self.rules.main_for_topic(str(last["topic"]), reading.province, self.kb)
+                if main is not None and main.scope == reading.province:
+                    return self.responder.answer(state, main, 1.0, question)
                 return self.responder.topic_menu(state, str(last["topic"]))
             return self.responder.set_province(state, reading.province)
         if reading.province and previous is not None and self.restates(previous, reading):
@@ -208,14 +253,14 @@ class FollowUpDesk:
         if reading.cue == "steps" and previous is not None and reading.about and previous.topic not in reading.about:
             target = self.rules.steps_for_topic(reading.about[0], state.province, self.kb)  # "học ở đâu" after a target
             if target is not None:
-                return self.responder.answer_or_ask_province(state, target, 1.0, question)
+                return self.responder.answer_or_ask_province(state, self.local(target, state.province), 1.0, question)
         if reading.cue and previous is not None:
             return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
         more = reading.beside_more
         if previous is not None and more is not None and len(more) <= _RESTATED and more <= self._entry_words(previous):
             return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
         if reading.topic:
-            return self.responder.topic_menu(state, reading.topic)
+            return self.bare_topic(state, reading.topic, question)
         if previous is None or self.chatting(und) or self.sure(und):
             return None
         length = len(self.rules.tokens(question))

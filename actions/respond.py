@@ -170,7 +170,7 @@ class Responder:
         )
 
     def answer_or_ask_province(self, state: State, entry: Entry, confidence: float, question: str) -> Outcome:
-        if self.needs_province(entry, state):
+        if self.needs_province(entry, state) and not self.followups.plan_named(entry, question):
             state.pending = {"kind": "province", "entry": entry.id, "confidence": confidence, "question": question}
             reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
             return self._outcome(
@@ -212,17 +212,9 @@ class Responder:
         reply = Reply(text="\n\n".join(parts), options=options)
         return self._outcome(state, reply, "chitchat", "chitchat", intent, confidence=1.0, answered=True)
 
-    def topic_menu(
-        self,
-        state: State,
-        topic: str,
-        lead: str = "",
-        confidence: float = 1.0,
-        answered: bool = True,
-        question: str | None = None,
-    ) -> Outcome:
-        """List what the bot knows on a topic (the worker's province first)."""
-        entries = self.kb.by_topic(topic)
+    def topic_options(self, state: State, topic: str, leave_out: str = "") -> list[Option]:
+        """The entries of a topic as buttons, the worker's province and the national ones first."""
+        entries = [e for e in self.kb.by_topic(topic) if e.id != leave_out]
         preferred = {"national", state.province or ""}
         entries.sort(key=lambda e: (e.scope not in preferred, e.scope, e.title))
         seen_groups: set[str] = set()
@@ -233,7 +225,19 @@ class Responder:
             if e.group:
                 seen_groups.add(e.group)
             options.append(Option(label=e.title, payload=f"e:{e.id}"))
-        options = options[: self.policy.topic_menu_size]
+        return options[: self.policy.topic_menu_size]
+
+    def topic_menu(
+        self,
+        state: State,
+        topic: str,
+        lead: str = "",
+        confidence: float = 1.0,
+        answered: bool = True,
+        question: str | None = None,
+    ) -> Outcome:
+        """List what the bot knows on a topic (the worker's province first)."""
+        options = self.topic_options(state, topic)
         label = str(self.kb.responses["topics"][topic])
         text = self.kb.text("topic_intro").format(topic=label)
         if lead:
@@ -520,4 +524,9 @@ class Responder:
         ]
         if close and candidates[0].score < self.policy.clarify_ceiling:
             return self.clarify(state, [first, *close[: self.policy.max_options - 1]], und.topic, candidates[0].score)
+        own = self.followups.own_entry(state, first, question)
+        if own is not first:  # the province named with the question ("em ở Bắc Hà, mới đi Hàn về"): its own entry
+            outcome = self.answer_or_ask_province(state, own, candidates[0].score, question)
+            outcome.topic = und.topic  # on the topic asked
+            return outcome
         return self.answer_or_ask_province(state, first, candidates[0].score, question)

@@ -93,6 +93,8 @@ class DetectorConfig:
     rule_question_threshold: float = 0.9  # the warning threshold for a question about a rule or a word
     not_abroad_threshold: float = 0.95  # the urgent threshold when nothing places the worker abroad
     no_context_threshold: float = 0.8  # the warning threshold when nothing ties the message to going abroad
+    settled_threshold: float = 0.85  # the warning threshold when the trouble is over or the worker is fine
+    settled_urgent_threshold: float = 0.98  # the urgent threshold then
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
@@ -108,6 +110,8 @@ class DetectorConfig:
             rule_question_threshold=float(raw.get("rule_question_threshold", 0.9)),
             not_abroad_threshold=float(raw.get("not_abroad_threshold", 0.95)),
             no_context_threshold=float(raw.get("no_context_threshold", 0.8)),
+            settled_threshold=float(raw.get("settled_threshold", 0.85)),
+            settled_urgent_threshold=float(raw.get("settled_urgent_threshold", 0.98)),
         )
 
 

@@ -239,15 +239,38 @@ async def test_a_document_is_not_a_district(service: BotService) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "topic"), [("viec lam", "employment"), ("hoc nghe", "vocational"), ("xkld", "work_abroad")]
+    ("text", "topic", "entry"),
+    [
+        ("viec lam", "employment", "vn_so_noi_vu_viec_lam"),
+        ("hoc nghe", "vocational", "vn_giao_duc_nghe_nghiep_co_quan_moi"),
+        ("xkld", "work_abroad", "vn_di_lam_viec_nuoc_ngoai_hop_phap"),
+    ],
 )
-async def test_a_bare_topic_gets_what_the_bot_knows_on_it(
-    service: BotService, kb: KnowledgeBase, text: str, topic: str
+async def test_a_bare_topic_says_where_to_go_and_offers_the_rest(
+    service: BotService, kb: KnowledgeBase, text: str, topic: str, entry: str
 ) -> None:
     reply, options, handled = await say(service, text)
-    assert handled.outcome.kind == "topic_menu" and handled.outcome.topic == topic  # type: ignore[attr-defined]
+    assert handled.outcome.entry == entry and handled.outcome.topic == topic  # type: ignore[attr-defined]
     assert kb.text("not_in_plans") not in reply
-    assert options and all(kb.entries[p[2:]].topic == topic for p in options)
+    assert options and all(kb.entries[p[2:]].topic == topic and p[2:] != entry for p in options)
+
+
+@pytest.mark.parametrize(
+    ("topic_text", "place", "entry"),
+    [("hoc nghe", "kien giang", "kg_dao_tao_nghe"), ("tìm việc làm", "Rạch Giá", "kg_co_quan_viec_lam")],
+)
+async def test_a_place_after_a_bare_topic_gives_that_provinces_office(
+    service: BotService, topic_text: str, place: str, entry: str
+) -> None:
+    await say(service, topic_text)
+    _, _, handled = await say(service, place)
+    assert handled.outcome.entry == entry and handled.outcome.state.province == "kien-giang"  # type: ignore[attr-defined]
+
+
+async def test_a_place_after_the_legal_way_abroad_gives_that_provinces_office(service: BotService) -> None:
+    await say(service, "muốn đi làm nước ngoài theo hợp đồng thì hỏi cơ quan nào")
+    _, _, handled = await say(service, "lao cai")
+    assert handled.outcome.entry == "lc_co_quan_phu_trach"  # type: ignore[attr-defined]
 
 
 def test_a_turn_is_judged_on_the_keys_it_gives() -> None:
@@ -351,7 +374,7 @@ async def test_what_it_costs_stays_on_the_topic_and_gives_no_figure(service: Bot
         (
             "lào cai mỗi năm đưa bao nhiêu người đi làm nước ngoài",
             "sao tỉnh lại muốn vậy",
-            "lc_boi_duong_truoc_xuat_canh",
+            "lc_muc_tieu_chung",  # why the plan wants it: its general goal
             None,
         ),
         (
@@ -436,3 +459,29 @@ async def test_a_relative_in_a_province_is_that_province(service: BotService) ->
 def test_every_plan_part_and_main_entry_exists(rules: ContextRules, kb: KnowledgeBase) -> None:
     assert check_context(rules, kb) == []
     assert rules.plan_parts and rules.main_by_topic
+
+
+def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hotline(kb: KnowledgeBase) -> None:
+    responder = Responder(kb, Policy.load())
+    text = "vợ em sang Đài Loan làm giúp việc, mười ngày nay gọi mãi không ai nghe máy, chủ nhà cũng không trả lời"
+    und = Understanding(
+        intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
+    )
+    outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
+    assert outcome.urgent and outcome.entry == responder.brokers.rules.urgent_entry
+
+
+async def test_a_province_named_with_a_national_question_gets_its_own_entry(service: BotService) -> None:
+    _, _, handled = await say(service, "em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc")
+    assert handled.outcome.entry == "lc_lao_dong_tro_ve"  # type: ignore[attr-defined]
+    assert handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"), [("kế hoạch 280 nói gì vậy", "lc_ke_hoach_280"), ("ke hoach so 18 la gi", "kg_ke_hoach_tinh")]
+)
+async def test_a_plan_named_by_its_number_is_answered_without_asking_the_province(
+    service: BotService, text: str, entry: str
+) -> None:
+    _, _, handled = await say(service, text)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]

@@ -290,3 +290,60 @@ def test_situations_written_apart_from_the_stories_are_read_as_a_caseworker_woul
 ) -> None:
     _, warned, is_urgent = read_situation(rules, detector, normalize(text))
     assert (warned, is_urgent) == (warning, urgent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hồi trước em bị cò lừa mất tiền, giờ chỉ muốn học nghề may ở nhà",
+        "chồng em làm ở Đài Loan ba năm, lương đều, muốn hỏi về bảo hiểm khi về",
+        "em trốn ở lại Nhật mấy năm trước, đã tự nguyện về nước, giờ làm ruộng ở quê",
+        "con tôi bên Hàn vẫn khỏe, gửi tiền về đều, có phải khai thuế không",
+    ],
+)
+def test_a_trouble_that_is_over_or_a_relative_who_is_fine_raises_no_alarm(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert rules.settled.fires(normalize(text).folded)
+    assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mới về nước tháng trước, giờ có ông bảo nộp 50 triệu làm hồ sơ tên khác để đi lại",
+        "con tôi ở Hàn trước khỏe lắm mà tuần này gọi không được, chủ nói nó bỏ đi rồi",
+    ],
+)
+def test_a_new_trouble_after_a_settled_past_is_still_read(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert not rules.settled.fires(normalize(text).folded)
+    assert any(read_situation(rules, detector, normalize(text))[1:])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cho bạn cùng xóm vay 15 triệu rồi nó chặn số luôn",
+        "chơi hụi bị chủ hụi ôm tiền trốn mất",
+        "cửa hàng xe máy nhận cọc rồi không giao xe",
+    ],
+)
+def test_money_trouble_at_home_is_no_scam_warning(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
+    assert rules.domestic.fires(normalize(text).folded)
+    assert not read_situation(rules, detector, normalize(text))[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em chưa đi mà công ty giữ hộ chiếu, nói khi nào bay mới trả",
+        "có người lo visa du lịch sang Hàn rồi ở lại làm, em đang tính đi",
+    ],
+)
+def test_a_worker_not_gone_yet_is_warned_not_marked_urgent(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    _, warned, urgent = read_situation(rules, detector, normalize(text))
+    assert warned and not urgent
