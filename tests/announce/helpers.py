@@ -19,7 +19,8 @@ async def add_subscribers(
     """Each chat a worker subscribed on `channel` (its address encrypted with `key`'s cipher)."""
     cipher = AddressCipher(key)
     now = utcnow()
-    users, subs = [], []
+    users: list[dict[str, object]] = []
+    subs: list[dict[str, object]] = []
     for chat in chats:
         user_id = pseudonym(key, channel, chat)
         users.append({"id": user_id, "channel": channel, "province": province, "created_at": now, "last_seen_at": now})
