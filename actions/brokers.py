@@ -23,7 +23,7 @@ from nlu.normalize import Normalized, clean, fold, normalize
 from nlu.types import Understanding
 
 if TYPE_CHECKING:
-    from actions.respond import Responder
+    from actions.replies import Replies
     from actions.situations import SituationDetector
 
 RULES_FILE = Path(__file__).with_name("brokers.yaml")
@@ -584,7 +584,7 @@ def _date(value: dt.date | None) -> str:
 class BrokerDesk:
     """The broker actions: warn about warning signs, answer from the list of licensed enterprises."""
 
-    responder: Responder
+    responder: Replies  # the Responder that owns this desk (actions/replies.py)
     rules: BrokerRules = field(default_factory=BrokerRules.load)
     detector: SituationDetector | None = None  # the learned detector; None: the cue patterns alone
 

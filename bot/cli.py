@@ -22,6 +22,7 @@ from bot.settings import PublicUrlMissing, Settings
 from knowledge.check import check_knowledge
 from knowledge.model import load_knowledge
 from nlu.engine import EmbeddedEngine
+from nlu.normalize import fold_key
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -172,7 +173,7 @@ async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout:
 def _kb(args: argparse.Namespace, stdout: TextIO) -> int:
     kb = load_knowledge()
     if args.kb_command == "check":
-        problems = check_knowledge(kb)
+        problems = check_knowledge(kb, question_key=fold_key)
         for problem in problems:
             stdout.write(f"{problem}\n")
         examples = sum(len(e.examples) for e in kb.entries.values())

@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
 from actions.types import Outcome, Policy, Reply, State
-from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
+from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
@@ -114,7 +114,7 @@ class BotService:
         self.engine_factory = engine_factory  # what reload() trains; None: retrain an embedded engine
         self.detector_factory = detector_factory  # the situation detector reload() loads; None: trained here
         self._reload_lock = asyncio.Lock()
-        self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/admin/address.py)
+        self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/addresses.py)
         self._key = hash_key
         self.journal = journal
         self._journaled = journal is not None and journal.pending() > 0

@@ -151,9 +151,9 @@ def _add_examples(root: Path, entry_id: str, questions: Iterable[str]) -> Added:
     raw = next((e for e in data.get("entries") or [] if str(e.get("id")) == entry_id), None)
     if raw is None or [str(q) for q in raw.get("examples") or []] != [*entry.examples, *kept]:
         raise KnowledgeEditError(f"{entry.file}: the edit did not land in the examples of {entry_id!r}")
-    problems_before = set(check_knowledge(kb))
+    problems_before = set(check_knowledge(kb, question_key=fold_key))
     _atomic_write(path, after)
-    new_problems = set(check_knowledge(load_knowledge(root))) - problems_before
+    new_problems = set(check_knowledge(load_knowledge(root), question_key=fold_key)) - problems_before
     if new_problems:
         _atomic_write(path, before)
         raise KnowledgeEditError("; ".join(sorted(new_problems)))

@@ -14,10 +14,10 @@ from string import Template
 
 from aiohttp import web
 
+from bot.appkeys import CHANNELS, LANDING_LIMITS
 from bot.campaigns import CLICK, is_valid_code, telegram_link
-from bot.channels.hub import CHANNELS
 from bot.store.models import Campaign
-from bot.web.limits import LANDING_LIMITS, address_allowed
+from bot.web.limits import address_allowed
 
 TEMPLATE = Template(Path(__file__).with_name("landing.html").read_text(encoding="utf-8"))
 START_COOKIE = "ld_start"  # the campaign a web chat should start with (read by the web chat API)

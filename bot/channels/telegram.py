@@ -26,8 +26,16 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, TypeHandler, filters
 
 from actions.types import Reply
-from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
-from bot.channels.hub import CHANNELS
+from bot.channels.common import (
+    NOTHING,
+    ChannelStats,
+    Conversations,
+    Outbox,
+    SecretGuard,
+    pump_outbox,
+    stop,
+    webhook_body,
+)
 from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.channels.telegram_http import AiohttpRequest
@@ -241,11 +249,9 @@ class TelegramChannel:
         return False
 
 
-async def webhook(request: web.Request) -> web.Response:
+async def webhook(request: web.Request, channel: TelegramChannel | None, guard: SecretGuard) -> web.Response:
     """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
-    channels = request.app[CHANNELS]
-    channel = channels.telegram
-    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
+    body = await webhook_body(request, channel, SECRET_HEADER, guard)
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise

@@ -20,8 +20,16 @@ import aiohttp
 from aiohttp import web
 
 from actions.types import Reply
-from bot.channels.common import NOTHING, ChannelStats, Conversations, Outbox, pump_outbox, stop, webhook_body
-from bot.channels.hub import CHANNELS
+from bot.channels.common import (
+    NOTHING,
+    ChannelStats,
+    Conversations,
+    Outbox,
+    SecretGuard,
+    pump_outbox,
+    stop,
+    webhook_body,
+)
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
 from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.privacy import load_or_create_key
@@ -258,11 +266,9 @@ class ZaloChannel:
                     log.exception("Zalo event failed")
 
 
-async def webhook(request: web.Request) -> web.Response:
+async def webhook(request: web.Request, channel: ZaloChannel | None, guard: SecretGuard) -> web.Response:
     """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
-    channels = request.app[CHANNELS]
-    channel = channels.zalo
-    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
+    body = await webhook_body(request, channel, SECRET_HEADER, guard)
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise

@@ -11,16 +11,17 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.admin.app import setup_admin
+from bot.appkeys import CHAT_LIMITS, DELIVERERS, SERVICE, SETTINGS
 from bot.campaigns import attribute
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
+from bot.delivery import DelivererRegistry, take_web_replies
 from bot.service import BotService, IncomingMessage, build_service
 from bot.settings import Settings
-from bot.web.limits import CHAT_LIMITS, add_address_limits, address_allowed
+from bot.web.limits import add_address_limits, address_allowed
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SERVICE = web.AppKey("service", BotService)
-SETTINGS = web.AppKey("settings", Settings)
 CHAT_COOKIE = "ld_chat"
 MAX_BODY = 64 * 1024
 
@@ -105,8 +106,6 @@ async def chat_api(request: web.Request) -> web.Response:
 
 async def chat_updates(request: web.Request) -> web.Response:
     """Officials' replies this web chat has not shown yet (each is returned once)."""
-    from bot.admin.delivery import take_web_replies
-
     user = request.cookies.get(CHAT_COOKIE)
     if not user or len(user) > 64:
         return web.json_response({"messages": []})
@@ -119,6 +118,7 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
     """Build the web application; the service is built at start-up unless one is given."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[SETTINGS] = settings
+    app[DELIVERERS] = DelivererRegistry()  # officials' replies to workers: channels register theirs
     add_address_limits(app, settings)  # web chat and landing pages, per client address (bot/web/limits.py)
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -138,8 +138,6 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
     app.router.add_post("/api/chat", chat_api)
     app.router.add_get("/api/chat/updates", chat_updates)
     app.router.add_static("/static", STATIC_DIR)
-    from bot.admin.app import setup_admin  # the dashboard imports this module
-
     setup_admin(app, settings)  # the officials' dashboard at /admin (bot/admin)
     return app
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.appkeys import CHAT_LIMITS, LANDING_LIMITS
 from bot.flood import UserLimiter, make_address_limiter
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web.proxy import client_address
-
-CHAT_LIMITS = web.AppKey("chat_limits", UserLimiter)  # web chat messages per client address
-LANDING_LIMITS = web.AppKey("landing_limits", UserLimiter)  # campaign clicks counted per client address
 
 
 def add_address_limits(app: web.Application, settings: Settings) -> None:

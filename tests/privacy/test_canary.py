@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from actions.respond import Responder
 from actions.types import Policy
-from bot.channels import CHANNELS
+from bot.appkeys import CHANNELS
 from bot.flood import make_limiter
 from bot.journal import Journal
 from bot.service import BotService
