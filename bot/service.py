@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 import uuid
@@ -18,10 +19,12 @@ from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
 from actions.types import Outcome, Policy, Reply, State
 from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
+from bot.campaigns import attribution
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter, make_limiter
 from bot.journal import Journal
 from bot.privacy import entering, load_or_create_key, pseudonym, redact
+from bot.ratings import may_be_rating, typed_rating
 from bot.settings import Settings
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
@@ -60,6 +63,7 @@ class IncomingMessage:
     campaign: str | None = None
     province: str | None = None  # chosen outside the conversation (CLI --province, web chat)
     reply_to: str | None = None  # the platform chat to answer in (Telegram, Zalo): kept encrypted in the outbox
+    buttons: bool = True  # False: the platform shows none (Zalo), so options and ratings are typed as numbers
 
 
 Render = Callable[[Reply], list[dict[str, Any]]]  # a reply as the channel will send it (JSON-able)
@@ -176,24 +180,21 @@ class BotService:
     async def handle(self, msg: IncomingMessage, render: Render | None = None, outbox_lease: float = 60.0) -> Handled:
         """Answer one message and write its inquiry record (DuplicateMessage if its update was seen).
 
-        With `render` and the message's `reply_to`, the reply is rendered for the channel and kept
+        Everything the dialogue needs happens here, on one loaded state: campaign attribution,
+        a rating typed as a number, understanding, the actions' decision, the record. With
+        `render` and the message's `reply_to`, the reply is rendered for the channel and kept
         in the durable outbox with the record (same transaction), held `outbox_lease` seconds by
         this process before any other may send it.
         """
         started = time.perf_counter()
         received_at = utcnow()
+        brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
+        user_id = self.user_id(msg.channel, msg.user_ref)
+        stored_state = await self._stored_state(user_id)
+        msg = await self._read_in_context(msg, user_id, stored_state)
         # The boundary: cut, then redacted once; nothing below sees msg.text or msg.payload.
         text = entering(msg.text, MAX_STORED_CHARS)
         payload = entering(msg.payload, MAX_PAYLOAD_CHARS) if msg.payload else None
-        brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
-        user_id = self.user_id(msg.channel, msg.user_ref)
-        try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
-            stored_state = await self.store.load_state(user_id)
-        except Exception as exc:
-            if self.journal is None or not database_down(exc):
-                raise
-            log.warning("database unreachable: answering without the stored conversation state")
-            stored_state = {}
         state = State.from_dict(stored_state)
         if msg.province and msg.province in brain.kb.provinces:
             state.province = msg.province
@@ -201,38 +202,97 @@ class BotService:
         # Folding can join what the raw text kept apart ("a.b@gmail.com" → "a b gmail com"): redacted again.
         norm = Normalized(accented=redact(norm.accented), folded=redact(norm.folded))
         turn = Turn(kind=msg.kind, text=text, norm=norm, payload=payload)
+        outcome, understanding = await self._decide(brain, state, turn, user_id)
+        engine_name = understanding.engine if understanding else "none"
+        record = self._turn_record(msg, user_id, turn, state, outcome, engine_name, received_at)
+        messages = render(outcome.reply) if render is not None else None
+        self._queue(record, msg, messages, outbox_lease)
+        inquiry_id = await self._write(msg, record)
+        return Handled(
+            outcome=outcome,
+            inquiry_id=inquiry_id,
+            user_id=user_id,
+            engine=engine_name,
+            seconds=time.perf_counter() - started,
+            messages=messages,
+            queued=bool(inquiry_id) and record.outbox_address is not None,
+        )
+
+    async def _stored_state(self, user_id: str) -> dict[str, Any]:
+        """The user's conversation state; with the database down (and a journal), a fresh one."""
+        try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
+            return await self.store.load_state(user_id)
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
+                raise
+            log.warning("database unreachable: answering without the stored conversation state")
+            return {}
+
+    async def _read_in_context(self, msg: IncomingMessage, user_id: str, state: dict[str, Any]) -> IncomingMessage:
+        """The message as the dialogue reads it: the campaign it names (bot/campaigns.py), and on a
+        platform without buttons a "0"/"1" that rates the answer before (bot/ratings.py)."""
+        try:
+            if not msg.buttons and may_be_rating(msg.kind, msg.text):
+                rating = await typed_rating(self.store, user_id, state, msg.text)
+                return replace(msg, kind="button", payload=rating) if rating else msg
+            found = await attribution(self.store, msg.channel, msg.kind, msg.text)
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
+                raise
+            return msg  # answered as it came; the journal keeps the record
+        if found is None:
+            return msg
+        # The campaign's province for a user who has none yet; a province the user chose stays.
+        province = found.province if found.province and not state.get("province") else msg.province
+        return replace(msg, text=found.text, campaign=found.code, province=province)
+
+    async def _decide(
+        self, brain: Brain, state: State, turn: Turn, user_id: str
+    ) -> tuple[Outcome, Understanding | None]:
+        """The actions' outcome, and what the engine understood; a user sending too fast is
+        recorded, not understood: told once to slow down, then not answered."""
         allowed, first_refusal = await self.limiter.allow(user_id) if self.limiter else (True, False)
-        understanding = None
         if allowed:
             understanding = await self._understand(turn, brain)
             directory = await self.enterprises.current()
-            outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
-        else:  # flooding: recorded, not understood; told once to slow down, then not answered
-            text_back = brain.kb.text("slow_down") if first_refusal else ""
-            outcome = Outcome(
-                reply=Reply(text=text_back),
-                state=state,
-                kind="rate_limited",
-                topic="chitchat",
-                intent="rate_limited",
-                confidence=1.0,
-            )
-        engine_name = understanding.engine if understanding else "none"
-        record = TurnRecord(
+            return brain.responder.respond(state, turn, understanding, enterprises=directory), understanding
+        text_back = brain.kb.text("slow_down") if first_refusal else ""
+        outcome = Outcome(
+            reply=Reply(text=text_back),
+            state=state,
+            kind="rate_limited",
+            topic="chitchat",
+            intent="rate_limited",
+            confidence=1.0,
+        )
+        return outcome, None
+
+    def _turn_record(
+        self,
+        msg: IncomingMessage,
+        user_id: str,
+        turn: Turn,
+        state: State,
+        outcome: Outcome,
+        engine: str,
+        received_at: dt.datetime,
+    ) -> TurnRecord:
+        """The inquiry record of one turn (only redacted text goes in)."""
+        return TurnRecord(
             user_id=user_id,
             channel=msg.channel,
             state=outcome.state.to_dict(),
             province=outcome.state.province,
             message_kind=msg.kind,
-            text=text,
-            normalized=norm.folded[:MAX_STORED_CHARS],
+            text=turn.text,
+            normalized=turn.norm.folded[:MAX_STORED_CHARS],
             outcome=outcome.kind,
             topic=outcome.topic,
             intent=outcome.intent,
             entry_id=outcome.entry,
             confidence=outcome.confidence,
             answered=outcome.answered,
-            engine=engine_name,
+            engine=engine,
             reply_text=outcome.reply.text,
             # An idempotency key for every record, so a journaled record is written back once.
             external_id=msg.external_id or f"j-{uuid.uuid4().hex}",
@@ -248,14 +308,21 @@ class BotService:
             received_at=received_at.isoformat(),
             urgent=outcome.urgent,
         )
-        messages = render(outcome.reply) if render is not None else None
+
+    def _queue(
+        self, record: TurnRecord, msg: IncomingMessage, messages: list[dict[str, Any]] | None, lease: float
+    ) -> None:
+        """Put the rendered reply in the durable outbox with the record (or mark that none goes out)."""
         if messages is not None and not messages:
             record.delivery = "none"
         elif messages and msg.reply_to is not None:
             record.delivery = "pending"
             record.outbox_address = self.addresses.encrypt(msg.reply_to)
             record.outbox_messages = messages
-            record.outbox_lease = outbox_lease
+            record.outbox_lease = lease
+
+    async def _write(self, msg: IncomingMessage, record: TurnRecord) -> int:
+        """Write the record (the inquiry id); with the database down, to the journal (0)."""
         try:
             inquiry_id = await self._record(msg, record)
         except Exception as exc:
@@ -266,19 +333,10 @@ class BotService:
             unqueued = replace(record, outbox_address=None, outbox_messages=None, outbox_lease=0.0)
             self.journal.append(replace(unqueued, delivery=None) if record.delivery == "pending" else unqueued)
             self._journaled = True
-            inquiry_id = 0
-        else:
-            if self._journaled:
-                await self.flush_journal()
-        return Handled(
-            outcome=outcome,
-            inquiry_id=inquiry_id,
-            user_id=user_id,
-            engine=engine_name,
-            seconds=time.perf_counter() - started,
-            messages=messages,
-            queued=bool(inquiry_id) and record.outbox_address is not None,
-        )
+            return 0
+        if self._journaled:
+            await self.flush_journal()
+        return inquiry_id
 
     async def _record(self, msg: IncomingMessage, record: TurnRecord) -> int:
         """Write the record; DuplicateMessage for a repeated platform update (the unique external id),

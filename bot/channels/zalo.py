@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -31,7 +30,7 @@ from bot.channels.common import (
     webhook_body,
 )
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
-from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
+from bot.channels.render import ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.privacy import load_or_create_key
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
@@ -172,7 +171,13 @@ def incoming_event(event: Mapping[str, Any]) -> tuple[IncomingMessage, str] | No
     if kind == "image" and text.strip():
         kind = "text"  # a photo with a question under it: answer the question
     msg = IncomingMessage(
-        channel=CHANNEL, user_ref=str(user), text=text, kind=kind, external_id=_external_id(str(message_id))
+        channel=CHANNEL,
+        user_ref=str(user),
+        text=text,
+        kind=kind,
+        external_id=_external_id(str(message_id)),
+        reply_to=str(chat_id),
+        buttons=False,  # options and ratings come back typed as numbers
     )
     return msg, str(chat_id)
 
@@ -203,7 +208,6 @@ class ZaloChannel:
             self.stats.count("ignored")
             return
         msg, chat_id = parsed
-        msg = replace(await self.rating_by_number(msg), reply_to=chat_id)
         handled = await self.conversations.receive(msg, self.render, self.outbox_lease)
         if handled is None:
             return
@@ -224,20 +228,6 @@ class ZaloChannel:
     async def pump(self) -> int:
         """Send the durable replies no process is sending (after a crash, or to try again)."""
         return await self.outbox.pump(self.send_stored, self.outbox_lease)
-
-    async def rating_by_number(self, msg: IncomingMessage) -> IncomingMessage:
-        """Read "0"/"1" typed right after an answer as 👎/👍 ("1" picks option 1 if the answer listed any)."""
-        typed = msg.text.strip()
-        if msg.kind != "text" or typed not in ("0", "1"):
-            return msg
-        user_id = self.service.user_id(msg.channel, msg.user_ref)
-        state = await self.service.store.load_state(user_id)
-        if state.get("last_inquiry") is None or (typed == "1" and state.get("options")):
-            return msg
-        latest = await self.service.store.inquiries(user_id, limit=1)
-        if not latest or latest[-1].id != state["last_inquiry"]:
-            return msg  # the last reply was not the answer that asked for a rating
-        return replace(msg, kind="button", payload=FEEDBACK_UP if typed == "1" else FEEDBACK_DOWN)
 
     async def send(self, chat_id: str, texts: list[str]) -> None:
         """Send one reply's messages in order."""

@@ -13,7 +13,6 @@ from aiohttp import web
 
 from bot.admin.app import setup_admin
 from bot.appkeys import CHAT_LIMITS, DELIVERERS, SERVICE, SETTINGS
-from bot.campaigns import attribute
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
 from bot.delivery import DelivererRegistry, take_web_replies
@@ -95,7 +94,7 @@ async def chat_api(request: web.Request) -> web.Response:
         payload=payload[:64] if payload else None,
         province=province,
     )
-    handled = await service.handle(await attribute(service, message))
+    handled = await service.handle(message)
     response = web.json_response({"reply": reply_json(handled.outcome.reply, service.kb.text("feedback_prompt"))})
     if new_user:
         response.set_cookie(CHAT_COOKIE, str(user), httponly=True, samesite="Strict", max_age=365 * 86400)
