@@ -331,23 +331,27 @@ async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: Tex
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run one `laodong` command (argv without the program name; stdin and stdout default to the
+    process's); its exit code. Errors a user must read are raised as SystemExit with the message."""
     args = _parser().parse_args(argv)
     settings = Settings()
+    stdin = stdin if stdin is not None else sys.stdin
+    stdout = stdout if stdout is not None else sys.stdout
     if args.command == "kb":
-        return _kb(args, sys.stdout)
+        return _kb(args, stdout)
     if args.command == "nlu" and args.nlu_command == "train":
-        return _nlu_train(settings, sys.stdout)
+        return _nlu_train(settings, stdout)
     if args.command == "nlu":
-        return _nlu_export(args.dir, sys.stdout)
+        return _nlu_export(args.dir, stdout)
     if args.command == "ask":
         province = _check_province(settings, args.province)
         questions = [" ".join(args.question)] if args.question else None
         return asyncio.run(
-            _ask(settings, questions, province, args.json, sys.stdin, sys.stdout, conversation=args.conversation)
+            _ask(settings, questions, province, args.json, stdin, stdout, conversation=args.conversation)
         )
     if args.command == "chat":
-        return asyncio.run(_chat(settings, _check_province(settings, args.province), sys.stdin, sys.stdout))
+        return asyncio.run(_chat(settings, _check_province(settings, args.province), stdin, stdout))
     if args.command == "serve":
         from bot.web.app import run_server
 
@@ -367,17 +371,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_server(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
         return 0
     if args.command in ("telegram", "zalo"):
-        return asyncio.run(_set_webhook(settings, args.command, args.url, sys.stdout))
+        return asyncio.run(_set_webhook(settings, args.command, args.url, stdout))
     if args.command == "campaign":
-        return asyncio.run(_campaign(settings, args, sys.stdout))
+        return asyncio.run(_campaign(settings, args, stdout))
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "purge":
-        return asyncio.run(_purge(settings, args.older_than, sys.stdout))
+        return asyncio.run(_purge(settings, args.older_than, stdout))
     if args.command == "enterprises":
-        return asyncio.run(_enterprises(settings, args, sys.stdout))
+        return asyncio.run(_enterprises(settings, args, stdout))
     if args.command in ("admin", "report"):
-        return run_admin_command(settings, args)
+        return run_admin_command(settings, args, stdin, stdout)
     return 2
 
 
