@@ -3,7 +3,7 @@
 Pure functions over plain data. The cue patterns, the matching vocabulary and thresholds are in
 actions/brokers.yaml; what the bot says is in knowledge/responses.yaml (warning_*,
 enterprise_*) and in the knowledge entries it quotes. The enterprise list itself comes from
-the store (bot/enterprises.py builds an `EnterpriseDirectory` from the active list).
+the store (bot/enterprises/directory.py builds an `EnterpriseDirectory` from the active list).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class MatchingRules:
 
 @dataclass(frozen=True, slots=True)
 class ImportRules:
-    """How an official's list file is read (bot/enterprises.py)."""
+    """How an official's list file is read (bot/enterprises/listfile.py)."""
 
     headers: Mapping[str, frozenset[str]]
     statuses: Mapping[str, str]  # folded status text → active / suspended / revoked

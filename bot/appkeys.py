@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from bot.channels.hub import Channels
     from bot.delivery import DelivererRegistry
     from bot.flood import UserLimiter
+    from bot.redis_link import RedisLink
     from bot.service import BotService
     from bot.settings import Settings
 
 # The core, built at start-up from the settings.
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 SERVICE: web.AppKey[BotService] = web.AppKey("service")
+REDIS: web.AppKey[RedisLink] = web.AppKey("redis")  # this process's link to Redis, when LAODONG_REDIS_URL is set
 
 # Flood control per client address (bot/web/limits.py).
 CHAT_LIMITS: web.AppKey[UserLimiter] = web.AppKey("chat_limits")  # web chat messages per client address

@@ -16,8 +16,9 @@ from typing import TextIO
 from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
+from bot.building import build_service, models_dir
 from bot.conversations import answer_lines
-from bot.service import IncomingMessage, build_service, models_dir
+from bot.service import IncomingMessage
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.check import check_knowledge
 from knowledge.model import load_knowledge
@@ -199,43 +200,34 @@ def _kb(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 async def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
+    async with open_store(settings, migrate=False) as store:
         if args.db_command == "upgrade":
             await store.migrate()
         else:
             await store.downgrade(args.revision)
-    finally:
-        await store.close()
     return 0
 
 
 async def _purge(settings: Settings, days: int | None, stdout: TextIO) -> int:
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         count = await store.purge(dt.timedelta(days=days or settings.retention_days))
-    finally:
-        await store.close()
     stdout.write(f"purged {count} inquiries\n")
     return 0
 
 
 async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.campaigns import CampaignError, create_campaign, links, write_qr
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
     try:
         public = settings.public_root()  # checked first: a production campaign needs its public address
     except PublicUrlMissing as exc:
         raise SystemExit(f"laodong: {exc}") from None
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         if args.campaign_command == "list":
             for c in await store.campaign_stats():
                 stdout.write(f"{c.code}\t{c.name}\t{c.province or '-'}\t{c.clicks} clicks\t{c.users} users\t")
@@ -247,8 +239,6 @@ async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO
             found = await create_campaign(store, load_knowledge(), args.code, args.name, args.province)
         except CampaignError as exc:
             raise SystemExit(f"laodong: {exc}") from None
-    finally:
-        await store.close()
     campaign_links = links(found.code, public, settings.telegram_bot_username)
     png, svg = write_qr(campaign_links.web, Path(args.out) if args.out else settings.data_dir / "campaigns", found.code)
     stdout.write(f"campaign {found.code}: {found.name}" + (f" ({found.province})" if found.province else "") + "\n")
@@ -294,11 +284,9 @@ def _nlu_train(settings: Settings, stdout: TextIO) -> int:
 async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.enterprises import import_enterprises
     from bot.store.enterprises import active_list
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         if args.enterprises_command == "import":
             report = await import_enterprises(store, args.file, list_date=args.list_date)
             if args.json:
@@ -307,8 +295,6 @@ async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: Tex
                 stdout.write("\n".join(report.lines()) + "\n")
             return 0 if report.ok else 1
         found = await active_list(store)
-    finally:
-        await store.close()
     if found is None:
         if not args.json:
             stdout.write("no enterprise list loaded (laodong enterprises import FILE)\n")

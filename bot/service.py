@@ -17,21 +17,19 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
-from actions.types import Outcome, Policy, Reply, State
+from actions.types import Outcome, Reply, State
 from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
 from bot.campaigns import attribution
 from bot.enterprises import EnterpriseCache
-from bot.flood import UserLimiter, make_limiter
+from bot.flood import UserLimiter
 from bot.journal import Journal
-from bot.privacy import entering, load_or_create_key, pseudonym, redact
+from bot.privacy import entering, pseudonym, redact
 from bot.ratings import may_be_rating, typed_rating
-from bot.settings import Settings
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
 from nlu.normalize import Normalized, normalize
-from nlu.rasa_client import FallbackEngine, RasaEngine
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +155,9 @@ class BotService:
         else:  # an outside engine (Rasa) is retrained by its own pipeline
             engine = self.engine
         detector = self.detector_factory(kb) if self.detector_factory is not None else None
-        return Brain(kb, engine, Responder(kb, self.responder.policy, detector=detector))
+        old = self.responder  # the rules the composition root loaded stay; only the knowledge changes
+        responder = Responder(kb, old.policy, brokers=old.brokers.rules, detector=detector, context=old.context)
+        return Brain(kb, engine, responder)
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
         """The encrypted chat id an official's reply goes to (Telegram, Zalo), for a new handoff."""
@@ -367,57 +367,3 @@ class BotService:
         written = await self.journal.replay(self.store)
         self._journaled = self.journal.pending() > 0
         return written
-
-
-def models_dir(settings: Settings) -> Path:
-    """Where trained models are kept (nlu/artefact.py files, one per knowledge and code version)."""
-    return settings.data_dir / "models"
-
-
-def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
-    """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
-    if settings.nlu == "rasa" and not settings.rasa_url:
-        raise ValueError("LAODONG_NLU=rasa needs LAODONG_RASA_URL (e.g. http://127.0.0.1:5005)")
-    rasa: RasaEngine | None = None
-
-    def build(kb: KnowledgeBase) -> NluEngine:
-        nonlocal rasa
-        embedded = EmbeddedEngine.load_or_train(kb, models_dir(settings))
-        if settings.nlu != "rasa" or not settings.rasa_url:
-            return embedded
-        rasa = rasa.with_knowledge(kb) if rasa else RasaEngine(kb, settings.rasa_url, settings.rasa_token)
-        return FallbackEngine(rasa, embedded, settings.rasa_timeout)
-
-    return build
-
-
-async def build_service(settings: Settings, limit_users: bool = False) -> BotService:
-    """The composition root: knowledge, engine, actions and store, from settings.
-
-    `limit_users` turns on per-user flood control (the server; not `laodong ask`, whose stdin
-    mode puts many questions as one user).
-    """
-    kb = load_knowledge()
-    factory = engine_factory(settings)
-    engine = factory(kb)
-
-    def detectors(kb: KnowledgeBase) -> SituationDetector:
-        return SituationDetector.load_or_train(kb, models_dir(settings))
-
-    store = Store(settings.database_url, pool_size=settings.db_pool_size)
-    await store.migrate()
-    key = load_or_create_key(settings.hash_key, settings.data_dir)
-    service = BotService(
-        kb,
-        engine,
-        Responder(kb, Policy.load(), detector=detectors(kb)),
-        store,
-        key,
-        Journal(settings.data_dir / "journal"),
-        engine_factory=factory,
-        detector_factory=detectors,
-        enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
-        limiter=make_limiter(settings) if limit_users else None,
-    )
-    await service.flush_journal()  # records a previous process could not write
-    return service

@@ -168,3 +168,25 @@ def test_imports_follow_the_flow(graph: Graph) -> None:
         if target.split(".")[0] in FORBIDDEN.get(module.split(".")[0], frozenset())
     ]
     assert not against, "imports against design.md §1:\n" + "\n".join(against)
+
+
+def test_the_readme_map_names_every_package() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## How it is built")
+    block = readme[readme.index("```", start) : readme.index("```", readme.index("```", start) + 3)]
+    packages = sorted(
+        init.parent.relative_to(ROOT).as_posix()
+        for package in PACKAGES
+        for init in (ROOT / package).rglob("__init__.py")
+        if "versions" not in init.parts
+    )
+    missing = [p for p in packages if f"{p}/" not in block and f" {p.rsplit('/', 1)[-1]}/" not in block]
+    assert not missing, f"README's 'How it is built' does not name: {missing}"
+
+
+def test_the_channel_adapters_only_translate(graph: Graph) -> None:
+    # Campaigns, ratings and state are the core's (BotService.handle): an adapter reaching the
+    # store or the campaigns would be deciding the dialogue itself.
+    for adapter in ("bot.channels.telegram", "bot.channels.zalo"):
+        reached = {t for t in graph[adapter] if t.startswith(("bot.store", "bot.campaigns", "bot.ratings"))}
+        assert not reached, f"{adapter} imports {sorted(reached)}"

@@ -16,6 +16,7 @@ from bot.appkeys import CHANNELS, DELIVERERS
 from bot.channels import landing, telegram, zalo
 from bot.channels.hub import Channels
 from bot.delivery import Delivery
+from bot.redis_link import RedisLink
 from bot.service import BotService
 from bot.settings import Settings
 
@@ -45,8 +46,11 @@ async def channel_stats(request: web.Request) -> web.Response:
     return web.json_response({name: {"on": running[name], **stats.as_dict()} for name, stats in channels.stats.items()})
 
 
-def setup_channels(app: web.Application, settings: Settings, service_key: web.AppKey[BotService]) -> Channels:
-    """Add the webhook and landing routes the settings turn on, and run the channels with the app."""
+def setup_channels(
+    app: web.Application, settings: Settings, service_key: web.AppKey[BotService], redis: RedisLink | None = None
+) -> Channels:
+    """Add the webhook and landing routes the settings turn on, and run the channels with the app
+    (their send pacing shared with other processes through `redis`, if given)."""
     channels = Channels(settings=settings)
     app[CHANNELS] = channels
 
@@ -72,11 +76,11 @@ def setup_channels(app: web.Application, settings: Settings, service_key: web.Ap
         async with AsyncExitStack() as stack:
             if telegram.enabled(settings):
                 channels.telegram = await stack.enter_async_context(
-                    telegram.running(settings, service, channels.clock, channels.stats["telegram"])
+                    telegram.running(settings, service, channels.clock, channels.stats["telegram"], redis)
                 )
             if zalo.enabled(settings):
                 channels.zalo = await stack.enter_async_context(
-                    zalo.running(settings, service, channels.clock, channels.stats["zalo"])
+                    zalo.running(settings, service, channels.clock, channels.stats["zalo"], redis)
                 )
             yield
         channels.telegram = channels.zalo = None

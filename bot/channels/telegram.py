@@ -40,6 +40,7 @@ from bot.channels.ratelimit import Clock, LoopClock, TelegramRateLimiter, make_p
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.channels.telegram_http import AiohttpRequest
 from bot.privacy import load_or_create_key
+from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from knowledge.model import load_knowledge
@@ -270,8 +271,11 @@ async def webhook(request: web.Request, channel: TelegramChannel | None, guard: 
     return web.json_response({"ok": True})
 
 
-def build_application(settings: Settings, clock: Clock, polling: bool = False) -> TelegramApp:
-    """The PTB Application for our token and Bot API root, with our rate limiter; no Updater for webhooks."""
+def build_application(
+    settings: Settings, clock: Clock, polling: bool = False, redis: RedisLink | None = None
+) -> TelegramApp:
+    """The PTB Application for our token and Bot API root, with our rate limiter (its slots shared
+    through `redis`, if given); no Updater for webhooks."""
     assert settings.telegram_token
     api = settings.telegram_api_url.rstrip("/")
     # PTB logs every Bot API call's parameters and answer (messages' text) at DEBUG: never.
@@ -281,7 +285,7 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
         settings.telegram_rate_per_chat,
         settings.telegram_rate_overall,
         clock,
-        settings.redis_url,
+        redis,
         f"{settings.redis_prefix}telegram:",
         load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )
@@ -300,10 +304,10 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
 
 @asynccontextmanager
 async def running(
-    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats, redis: RedisLink | None = None
 ) -> AsyncIterator[TelegramChannel]:
     """Run the Telegram channel for the life of the web app: webhook, or polling if asked."""
-    application = build_application(settings, clock, polling=settings.telegram_polling)
+    application = build_application(settings, clock, polling=settings.telegram_polling, redis=redis)
     channel = TelegramChannel(service, application, settings.telegram_secret, stats, settings.outbox_lease_seconds)
     if settings.telegram_polling:
         await application.initialize()

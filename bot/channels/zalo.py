@@ -32,6 +32,7 @@ from bot.channels.common import (
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, make_pacer, paced
 from bot.channels.render import ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.privacy import load_or_create_key
+from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 
@@ -272,14 +273,14 @@ async def webhook(request: web.Request, channel: ZaloChannel | None, guard: Secr
 
 @asynccontextmanager
 async def running(
-    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats, redis: RedisLink | None = None
 ) -> AsyncIterator[ZaloChannel]:
     """Run the Zalo channel for the life of the web app: webhook, or polling if asked."""
     pacer = make_pacer(
         settings.zalo_rate_per_chat,
         settings.zalo_rate_overall,
         clock,
-        settings.redis_url,
+        redis,
         f"{settings.redis_prefix}zalo:",
         load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )

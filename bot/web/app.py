@@ -12,11 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.admin.app import setup_admin
-from bot.appkeys import CHAT_LIMITS, DELIVERERS, SERVICE, SETTINGS
+from bot.appkeys import CHAT_LIMITS, DELIVERERS, REDIS, SERVICE, SETTINGS
+from bot.building import build_service
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
 from bot.delivery import DelivererRegistry, take_web_replies
-from bot.service import BotService, IncomingMessage, build_service
+from bot.redis_link import RedisLink
+from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from bot.web.limits import add_address_limits, address_allowed
 
@@ -114,15 +116,30 @@ async def chat_updates(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, service: BotService | None = None) -> web.Application:
-    """Build the web application; the service is built at start-up unless one is given."""
+    """The composition root: build the web application and what its parts share, from settings.
+
+    One Redis link (when LAODONG_REDIS_URL is set) serves the flood limits and the send pacing;
+    one registry takes the channels' deliverers of officials' replies. The service is built at
+    start-up unless one is given.
+    """
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[SETTINGS] = settings
     app[DELIVERERS] = DelivererRegistry()  # officials' replies to workers: channels register theirs
-    add_address_limits(app, settings)  # web chat and landing pages, per client address (bot/web/limits.py)
+    redis = RedisLink(settings.redis_url) if settings.redis_url else None  # opened on first use
+    if redis is not None:
+        app[REDIS] = redis
+
+    async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+        yield
+        if redis is not None:
+            await redis.close()  # last: everything that uses it has stopped
+
+    app.cleanup_ctx.append(redis_ctx)
+    add_address_limits(app, settings, redis)  # web chat and landing pages, per client address (bot/web/limits.py)
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = service is None
-        app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True)
+        app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True, redis=redis)
         yield
         if owned:
             await app[SERVICE].close()
@@ -131,7 +148,7 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
                 await limiter.close()  # a shared limiter's Redis client
 
     app.cleanup_ctx.append(service_ctx)
-    setup_channels(app, settings, SERVICE)  # Telegram and Zalo webhooks, campaign pages (bot/channels)
+    setup_channels(app, settings, SERVICE, redis)  # Telegram and Zalo webhooks, campaign pages (bot/channels)
     app.router.add_get("/", chat_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/chat", chat_api)

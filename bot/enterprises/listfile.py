@@ -1,33 +1,21 @@
-"""The official list of licensed enterprises: import from CSV or Excel, and the in-memory copy.
-
-`import_enterprises` is what `laodong enterprises import` and the dashboard's upload call: it
-reads a .csv (UTF-8) or .xlsx file with English or Vietnamese headers, checks every row,
-reports each rejected row with its reason, and — if any row is valid — replaces the active
-list in one transaction. `EnterpriseCache` keeps the active list in memory for the bot and
-reloads it when a newer list becomes active.
-"""
+"""The official list file of licensed enterprises: read a .csv (UTF-8) or .xlsx with English or
+Vietnamese headers and check every row, each rejected row with its reason (PROBLEMS codes)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import logging
-import math
 import re
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from actions.brokers import STATUSES, BrokerRules, Enterprise, EnterpriseDirectory, ImportRules, MatchingRules, name_key
+from actions.brokers import STATUSES, BrokerRules, ImportRules, name_key
 from bot.store import enterprises as db
-from bot.store.store import Store
 from nlu.normalize import clean, normalize
-
-log = logging.getLogger(__name__)
 
 COLUMNS = ("name", "licence_no", "licence_date", "status", "list_date")
 REQUIRED = ("name", "licence_no", "licence_date", "status")
@@ -115,54 +103,6 @@ class Rejected:
     @property
     def reason(self) -> str:
         return "; ".join(str(p) for p in self.problems)
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """What an import did."""
-
-    source: str
-    list_id: int | None = None  # the new active list; None: nothing changed
-    list_date: dt.date | None = None
-    imported: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    problem: Problem | None = None  # why nothing was imported, when nothing was
-    pending: bool = False  # staged for an official to confirm (the dashboard), not active yet
-
-    @property
-    def ok(self) -> bool:
-        return self.list_id is not None
-
-    @property
-    def error(self) -> str | None:
-        return str(self.problem) if self.problem else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "list_id": self.list_id,
-            "list_date": self.list_date.isoformat() if self.list_date else None,
-            "imported": self.imported,
-            "rejected": [{"row": r.row, "reason": r.reason} for r in self.rejected],
-            "ignored_columns": self.ignored_columns,
-            "error": self.error,
-        }
-
-    def lines(self) -> list[str]:
-        """The report as an official reads it (CLI)."""
-        if self.ok:
-            head = f"imported {self.imported} enterprises from {self.source}"
-            head += f" (list of {self.list_date}, list #{self.list_id})"
-        else:
-            head = f"nothing imported from {self.source}: {self.error}; the current list is unchanged"
-        out = [head]
-        if self.ignored_columns:
-            out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
-        if self.rejected:
-            out.append(f"rejected {len(self.rejected)} rows:")
-            out += [f"  row {r.row}: {r.reason}" for r in self.rejected]
-        return out
 
 
 def _fold(value: object) -> str:
@@ -355,163 +295,3 @@ def parse_rows(
             valid.append(r.row)
     rejected.sort(key=lambda r: r.row)
     return valid, list_date, rejected, ignored
-
-
-async def import_enterprises(
-    store: Store,
-    path_or_bytes: str | Path | bytes,
-    filename: str | None = None,
-    list_date: dt.date | None = None,
-    rules: BrokerRules | None = None,
-    cache: EnterpriseCache | None = None,
-    stage: bool = False,
-    uploaded_by: str | None = None,
-) -> ImportReport:
-    """Check an official list file and make it the active list (nothing changes if no row is valid).
-
-    `path_or_bytes` is a path, or the uploaded bytes with their `filename` (.csv or .xlsx).
-    `list_date` overrides the file's list_date column. Give the bot's `cache` to reload at once.
-    With `stage` the valid rows are only stored, for an official to compare and confirm
-    (`confirm_list`); the active list stays as it is.
-    """
-    rules = rules or BrokerRules.load()
-    if isinstance(path_or_bytes, bytes):
-        if not filename:
-            raise ValueError("uploaded bytes need their filename (.csv or .xlsx)")
-        data = path_or_bytes
-    else:
-        path = Path(path_or_bytes)
-        filename = filename or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return ImportReport(source=filename, problem=Problem.of("unreadable", detail=exc.strerror or exc))
-    report = ImportReport(source=Path(filename).name)
-    try:
-        table = read_table(data, filename, rules.importing)
-        valid, report.list_date, report.rejected, report.ignored_columns = parse_rows(table, rules, list_date)
-    except ListFileError as exc:
-        report.problem = exc.problem
-        return report
-    if not valid:
-        report.problem = Problem.of("no_valid_rows")
-        return report
-    if report.list_date is None:
-        report.problem = Problem.of("no_list_date")
-        return report
-    if stage:
-        report.list_id = await db.stage_list(store, report.list_date, report.source, valid, uploaded_by)
-        report.pending = True
-    else:
-        report.list_id = await db.replace_list(store, report.list_date, report.source, valid)
-    report.imported = len(valid)
-    if cache is not None and not stage:
-        cache.invalidate()
-    log.info(
-        "enterprise list #%s: %d rows imported, %d rejected", report.list_id, report.imported, len(report.rejected)
-    )
-    return report
-
-
-class Listed(Protocol):
-    """What a comparison reads of an enterprise row."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def licence_no(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ListDiff:
-    """How a newer list differs from an older one, matched by licence number."""
-
-    added: list[Listed]
-    removed: list[Listed]
-    changed: list[tuple[Listed, Listed]]  # (old, new): the status (or the name) changed
-    unchanged: int
-
-
-def compare(old: Iterable[Listed], new: Iterable[Listed]) -> ListDiff:
-    """Added, removed and changed enterprises between two lists (by licence number, case-blind)."""
-    before = {r.licence_no.casefold(): r for r in old}
-    after = {r.licence_no.casefold(): r for r in new}
-    changed = [
-        (before[k], r)
-        for k, r in after.items()
-        if k in before and (before[k].status != r.status or before[k].name != r.name)
-    ]
-    return ListDiff(
-        added=[r for k, r in after.items() if k not in before],
-        removed=[r for k, r in before.items() if k not in after],
-        changed=changed,
-        unchanged=sum(1 for k in after if k in before) - len(changed),
-    )
-
-
-async def confirm_list(store: Store, list_id: int, cache: EnterpriseCache | None = None) -> bool:
-    """Make a staged (or an earlier) list the active one; False if there is no such list."""
-    done = await db.activate_list(store, list_id)
-    if done and cache is not None:
-        cache.invalidate()
-    return done
-
-
-async def load_directory(store: Store, rules: MatchingRules) -> EnterpriseDirectory:
-    """The active list as the actions match against it (empty, not loaded, when none was imported)."""
-    found = await db.active_list(store)
-    if found is None:
-        return EnterpriseDirectory.empty(rules)
-    current, rows = found
-    return EnterpriseDirectory(
-        [Enterprise(r.name, r.licence_no, r.licence_date, r.status, current.list_date) for r in rows],
-        rules,
-        list_id=int(current.id),
-        list_date=current.list_date,
-    )
-
-
-class EnterpriseCache:
-    """The active list in memory; a cheap check of the active list's id at most every `refresh_seconds`."""
-
-    def __init__(
-        self,
-        store: Store,
-        rules: MatchingRules | None = None,
-        refresh_seconds: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.store = store
-        self.rules = rules or BrokerRules.load().matching
-        self.refresh_seconds = refresh_seconds
-        self._clock = clock
-        self._directory: EnterpriseDirectory | None = None
-        self._next_check = -math.inf
-
-    def invalidate(self) -> None:
-        """Check the store on the next message (after an import in this process)."""
-        self._next_check = -math.inf
-
-    async def current(self) -> EnterpriseDirectory | None:
-        """The active list (None if the store cannot say: the check is then skipped, not guessed)."""
-        now = self._clock()
-        if self._directory is not None and now < self._next_check:
-            return self._directory
-        try:
-            latest = await db.active_list_id(self.store)
-            if self._directory is None or latest != self._directory.list_id:
-                self._directory = await load_directory(self.store, self.rules)
-        except Exception as exc:  # the database is down: answer with the copy held (or without), retry later
-            log.warning("could not read the enterprise list: %s", exc.__class__.__name__)
-        self._next_check = now + self.refresh_seconds
-        return self._directory
-
-
-def directory_from(enterprises: Iterable[Enterprise], rules: MatchingRules | None = None) -> EnterpriseDirectory:
-    """A directory straight from plain enterprises (tests, benchmarks)."""
-    items = list(enterprises)
-    return EnterpriseDirectory(items, rules or BrokerRules.load().matching, list_id=0 if items else None)
