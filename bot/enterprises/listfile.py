@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,74 +216,66 @@ class _Row:
     list_date: dt.date | None
 
 
-def parse_rows(
-    rows: Sequence[Sequence[Any]], rules: BrokerRules, list_date: dt.date | None = None
-) -> tuple[list[db.EnterpriseRow], dt.date | None, list[Rejected], list[str]]:
-    """(valid rows, the list's date, rejected rows, ignored columns) of a table."""
-    header, columns, ignored = find_header(rows, rules.importing)
-    statuses = {_fold(k): v for k, v in rules.importing.statuses.items()}
-    rejected: list[Rejected] = []
-    parsed: list[_Row] = []
-    seen_licences: dict[str, int] = {}
-    data_rows = rows[header + 1 :]
-    if len(data_rows) > rules.importing.max_rows:
-        raise ListFileError("too_many_rows", max=rules.importing.max_rows)
-    for offset, row in enumerate(data_rows):
-        number = header + offset + 2
+def _name_problems(name: str, key: str) -> list[Problem]:
+    if not name:
+        return [Problem.of("name_empty")]
+    if len(name) > MAX_NAME:
+        return [Problem.of("name_long", max=MAX_NAME)]
+    return [] if key else [Problem.of("name_legal_only", name=name)]
 
-        def cell(col: str, row: Sequence[Any] = row) -> Any:
-            position = columns.get(col)
-            return row[position] if position is not None and position < len(row) else None
 
-        if all(_cell_text(v) == "" for v in row):
-            continue
-        problems: list[Problem] = []
-        name = _cell_text(cell("name"))
-        key = name_key(name, rules.matching) if name else ""
-        if not name:
-            problems.append(Problem.of("name_empty"))
-        elif len(name) > MAX_NAME:
-            problems.append(Problem.of("name_long", max=MAX_NAME))
-        elif not key:
-            problems.append(Problem.of("name_legal_only", name=name))
-        licence = _cell_text(cell("licence_no"))
-        if not licence:
-            problems.append(Problem.of("licence_empty"))
-        elif len(licence) > MAX_LICENCE:
-            problems.append(Problem.of("licence_long", max=MAX_LICENCE))
-        elif licence.casefold() in seen_licences:
-            problems.append(Problem.of("licence_twice", licence=licence, row=seen_licences[licence.casefold()]))
-        licence_date: dt.date | None = None
-        try:
-            licence_date = parse_date(cell("licence_date"))
-        except DateProblem as exc:
-            problems.append(Problem.of(f"licence_date_{exc.kind}", text=exc.text))
-        raw_status = _cell_text(cell("status"))
-        status = statuses.get(_fold(raw_status)) if raw_status else None
-        if status is None:
-            known = ", ".join(STATUSES)
-            problems.append(
-                Problem.of("status_unknown", status=raw_status, known=known)
-                if raw_status
-                else Problem.of("status_empty")
-            )
-        row_list_date: dt.date | None = None
-        if "list_date" in columns and _cell_text(cell("list_date")):
-            try:
-                row_list_date = parse_date(cell("list_date"))
-            except DateProblem as exc:
-                problems.append(Problem.of(f"list_date_{exc.kind}", text=exc.text))
-        if problems:
-            rejected.append(Rejected(number, tuple(problems)))
-            continue
-        assert status is not None
-        seen_licences[licence.casefold()] = number
-        parsed.append(_Row(number, db.EnterpriseRow(name, key, licence, licence_date, status), row_list_date))
+def _licence_problems(licence: str, seen: dict[str, int]) -> list[Problem]:
+    if not licence:
+        return [Problem.of("licence_empty")]
+    if len(licence) > MAX_LICENCE:
+        return [Problem.of("licence_long", max=MAX_LICENCE)]
+    if licence.casefold() in seen:
+        return [Problem.of("licence_twice", licence=licence, row=seen[licence.casefold()])]
+    return []
+
+
+def _date(value: object, field: str, problems: list[Problem]) -> dt.date | None:
+    """The date in a cell; a problem noted (and None) if it is not one."""
+    try:
+        return parse_date(value)
+    except DateProblem as exc:
+        problems.append(Problem.of(f"{field}_{exc.kind}", text=exc.text))
+        return None
+
+
+def _check_row(
+    cell: Callable[[str], Any], number: int, rules: BrokerRules, statuses: dict[str, str], seen: dict[str, int]
+) -> _Row | Rejected:
+    """One data row, checked: the enterprise it lists, or why it is left out."""
+    name = _cell_text(cell("name"))
+    key = name_key(name, rules.matching) if name else ""
+    licence = _cell_text(cell("licence_no"))
+    problems = _name_problems(name, key) + _licence_problems(licence, seen)
+    licence_date = _date(cell("licence_date"), "licence_date", problems)
+    raw_status = _cell_text(cell("status"))
+    status = statuses.get(_fold(raw_status)) if raw_status else None
+    if status is None:
+        known = ", ".join(STATUSES)
+        problems.append(
+            Problem.of("status_unknown", status=raw_status, known=known) if raw_status else Problem.of("status_empty")
+        )
+    list_date = _date(cell("list_date"), "list_date", problems) if _cell_text(cell("list_date")) else None
+    if problems or status is None:
+        return Rejected(number, tuple(problems))
+    seen[licence.casefold()] = number
+    return _Row(number, db.EnterpriseRow(name, key, licence, licence_date, status), list_date)
+
+
+def _settle_dates(
+    parsed: list[_Row], list_date: dt.date | None
+) -> tuple[list[db.EnterpriseRow], dt.date | None, list[Rejected]]:
+    """The list's date (the official's, else the rows' most common) and the rows that agree with it."""
     override = list_date is not None  # the official's date wins over the file's column
     if list_date is None:
         dates = Counter(r.list_date for r in parsed if r.list_date is not None)
         list_date = max(dates.items(), key=lambda kv: (kv[1], kv[0]))[0] if dates else None
     valid: list[db.EnterpriseRow] = []
+    rejected: list[Rejected] = []
     for r in parsed:
         if not override and r.list_date is not None and r.list_date != list_date:
             rejected.append(
@@ -293,5 +285,34 @@ def parse_rows(
             rejected.append(Rejected(r.number, (Problem.of("licence_after_list", date=r.row.licence_date),)))
         else:
             valid.append(r.row)
-    rejected.sort(key=lambda r: r.row)
+    return valid, list_date, rejected
+
+
+def parse_rows(
+    rows: Sequence[Sequence[Any]], rules: BrokerRules, list_date: dt.date | None = None
+) -> tuple[list[db.EnterpriseRow], dt.date | None, list[Rejected], list[str]]:
+    """(valid rows, the list's date, rejected rows, ignored columns) of a table."""
+    header, columns, ignored = find_header(rows, rules.importing)
+    statuses = {_fold(k): v for k, v in rules.importing.statuses.items()}
+    data_rows = rows[header + 1 :]
+    if len(data_rows) > rules.importing.max_rows:
+        raise ListFileError("too_many_rows", max=rules.importing.max_rows)
+    rejected: list[Rejected] = []
+    parsed: list[_Row] = []
+    seen_licences: dict[str, int] = {}
+    for offset, row in enumerate(data_rows):
+
+        def cell(col: str, row: Sequence[Any] = row) -> Any:
+            position = columns.get(col)
+            return row[position] if position is not None and position < len(row) else None
+
+        if all(_cell_text(v) == "" for v in row):
+            continue
+        checked = _check_row(cell, header + offset + 2, rules, statuses, seen_licences)
+        if isinstance(checked, Rejected):
+            rejected.append(checked)
+        else:
+            parsed.append(checked)
+    valid, list_date, late = _settle_dates(parsed, list_date)
+    rejected = sorted(rejected + late, key=lambda r: r.row)
     return valid, list_date, rejected, ignored
