@@ -3,7 +3,7 @@
 Pure functions over plain data. The cue patterns, the matching vocabulary and thresholds are in
 actions/brokers.yaml; what the bot says is in knowledge/responses.yaml (warning_*,
 enterprise_*) and in the knowledge entries it quotes. The enterprise list itself comes from
-the store (bot/enterprises.py builds an `EnterpriseDirectory` from the active list).
+the store (bot/enterprises/directory.py builds an `EnterpriseDirectory` from the active list).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from nlu.normalize import Normalized, clean, fold, normalize
 from nlu.types import Understanding
 
 if TYPE_CHECKING:
-    from actions.respond import Responder
+    from actions.replies import Replies
     from actions.situations import SituationDetector
 
 RULES_FILE = Path(__file__).with_name("brokers.yaml")
@@ -90,7 +90,7 @@ class MatchingRules:
 
 @dataclass(frozen=True, slots=True)
 class ImportRules:
-    """How an official's list file is read (bot/enterprises.py)."""
+    """How an official's list file is read (bot/enterprises/listfile.py)."""
 
     headers: Mapping[str, frozenset[str]]
     statuses: Mapping[str, str]  # folded status text → active / suspended / revoked
@@ -594,7 +594,7 @@ def _date(value: dt.date | None) -> str:
 class BrokerDesk:
     """The broker actions: warn about warning signs, answer from the list of licensed enterprises."""
 
-    responder: Responder
+    responder: Replies  # the Responder that owns this desk (actions/replies.py)
     rules: BrokerRules = field(default_factory=BrokerRules.load)
     detector: SituationDetector | None = None  # the learned detector; None: the cue patterns alone
 

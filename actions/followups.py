@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from actions.brokers import BrokerDesk
 from actions.context import ContextRules, Reading
 from actions.types import Outcome, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
@@ -15,7 +16,7 @@ from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Understanding
 
 if TYPE_CHECKING:
-    from actions.respond import Responder
+    from actions.replies import Replies
 
 SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
 _RESTATED = 3  # words beside a place that may restate the previous subject
@@ -27,8 +28,9 @@ _OVERLAP = 0.5  # share of its asking words a related entry's examples must hold
 class FollowUpDesk:
     """Follow-ups for one Responder: the same question elsewhere, its steps, a related entry."""
 
-    def __init__(self, responder: Responder, rules: ContextRules) -> None:
+    def __init__(self, responder: Replies, rules: ContextRules, brokers: BrokerDesk) -> None:
         self.responder = responder
+        self.brokers = brokers  # trouble abroad and its hotline
         self.rules = rules
         self._vocabulary: dict[str, frozenset[str]] = {}
 
@@ -166,17 +168,17 @@ class FollowUpDesk:
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
-        if self.responder.brokers.rules.settled.fires(normalize(question).folded):  # "về nước rồi thì tìm việc ở đâu"
+        if self.brokers.rules.settled.fires(normalize(question).folded):  # "về nước rồi thì tìm việc ở đâu"
             return None
         asks_help = reading.contact or reading.papers or (reading.asks_steps and reading.length <= 2 * SHORT)
         if asks_help and not reading.switch_topic:  # "số hotline", "cần làm giấy tờ gì, liên hệ ai"
-            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
+            return self.brokers.trouble_abroad(state, question, normalize(question))
         if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
             return None
         if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
-            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
+            return self.brokers.trouble_abroad(state, question, normalize(question))
         if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
-            return self.responder.brokers.trouble_abroad(state, question, normalize(question))
+            return self.brokers.trouble_abroad(state, question, normalize(question))
         return None
 
     def bare_topic(self, state: State, topic: str, question: str) -> Outcome:
@@ -217,7 +219,7 @@ class FollowUpDesk:
         if part is not None and brief and reading.province in (None, part.scope):  # "chỉ tiêu?"
             return self.responder.answer(state, part, 1.0, question)
         if reading.contact and brief and topic in ENTRY_TOPICS and kind != "warning":  # "số điện thoại"
-            if previous is not None and previous.id == self.responder.brokers.rules.urgent_entry:
+            if previous is not None and previous.id == self.brokers.rules.urgent_entry:
                 return self.responder.answer(state, previous, 1.0, question)  # the hotline it gave
             return self.no_fees(state, topic, question, "no_contact")
         if reading.country and previous is not None:  # "nhật được ko": the plans say nothing by country

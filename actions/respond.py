@@ -91,7 +91,7 @@ class Responder:
         detector = detector or SituationDetector.for_kb(kb)
         self.brokers = BrokerDesk(self, brokers or BrokerRules.load(), detector)
         self.context = context or ContextRules.load()  # places, follow-up cues, bare topics (actions/context.yaml)
-        self.followups = FollowUpDesk(self, self.context)
+        self.followups = FollowUpDesk(self, self.context, self.brokers)
         self.subscriptions = SubscriptionDesk(self)  # /dangky, /huy (actions/subscriptions.py)
 
     # --- building blocks -------------------------------------------------------------

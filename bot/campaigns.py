@@ -9,14 +9,13 @@ with a province sets the province of a user who has not got one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.privacy import redact
-from bot.service import BotService, IncomingMessage
 from bot.store.models import Campaign
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase
@@ -103,33 +102,37 @@ async def create_campaign(store: Store, kb: KnowledgeBase, code: str, name: str,
     return found
 
 
-def _typed_code(msg: IncomingMessage) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """The campaign a message names, and the message as it is answered."""
+
+    code: str
+    text: str  # "/start CODE": a code typed alone is answered as the start it stands for
+    province: str | None  # the campaign's province, if it has one
+
+
+def _typed_code(channel: str, kind: str, text: str) -> str | None:
     """A word typed on Zalo or the web chat that may be a campaign code (checked against the store)."""
-    if msg.channel not in TYPED_CODE_CHANNELS or msg.kind != "text":
+    if channel not in TYPED_CODE_CHANNELS or kind != "text":
         return None
-    word = msg.text.strip()
+    word = text.strip()
     if len(word) < 3 or word.isdigit() or word.lower() in RESERVED_CODES or not is_valid_code(word):
         return None
     return word
 
 
-async def attribute(service: BotService, msg: IncomingMessage) -> IncomingMessage:
-    """Attach the campaign a `/start CODE` (or, on Zalo and web, a code typed alone) names."""
-    store = service.store
-    payload = start_payload(msg.text) if msg.kind == "text" else None
+async def attribution(store: Store, channel: str, kind: str, text: str) -> Attribution | None:
+    """The campaign a `/start CODE` (or, on Zalo and web, a code typed alone) names; None for
+    none. An unknown `/start` code is counted for the campaign report (redacted)."""
+    payload = start_payload(text) if kind == "text" else None
     if payload:
         campaign = await store.campaign(payload) if is_valid_code(payload) else None
         if campaign is None:  # greeted as usual; the code is kept for the campaign report
-            await store.campaign_event(redact(payload[:64]), UNKNOWN, msg.channel)
-            return msg
-        text = msg.text
-    else:
-        typed = _typed_code(msg) if payload is None else None
-        campaign = await store.campaign(typed, ignore_case=True) if typed else None
-        if campaign is None:  # a bare /start, or a word that is no campaign code
-            return msg
-        text = f"/start {campaign.code}"  # answered as the start it stands for
-    state = await store.load_state(service.user_id(msg.channel, msg.user_ref))
-    # The campaign's province for a user who has none yet; a province the user chose stays.
-    province = campaign.province if campaign.province and not state.get("province") else msg.province
-    return replace(msg, text=text, campaign=campaign.code, province=province)
+            await store.campaign_event(redact(payload[:64]), UNKNOWN, channel)
+            return None
+        return Attribution(campaign.code, text, campaign.province)
+    typed = _typed_code(channel, kind, text) if payload is None else None
+    campaign = await store.campaign(typed, ignore_case=True) if typed else None
+    if campaign is None:  # a bare /start, or a word that is no campaign code
+        return None
+    return Attribution(campaign.code, f"/start {campaign.code}", campaign.province)

@@ -17,10 +17,11 @@ from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
 from bot.announce.cli import add_commands as add_announce_commands
+from bot.building import build_service, models_dir
 from bot.conversations import answer_lines
 from bot.kbcli import add_commands as add_kb_commands
 from bot.kbcli import run as run_kb_command
-from bot.service import IncomingMessage, build_service, models_dir
+from bot.service import IncomingMessage
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.model import load_knowledge
 from nlu.engine import EmbeddedEngine
@@ -169,46 +170,37 @@ async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout:
 
 
 async def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
+    async with open_store(settings, migrate=False) as store:
         if args.db_command == "upgrade":
             await store.migrate()
         else:
             await store.downgrade(args.revision)
-    finally:
-        await store.close()
     return 0
 
 
 async def _purge(settings: Settings, days: int | None, stdout: TextIO) -> int:
     from bot.announce.store import purge as purge_announcements
     from bot.store.models import utcnow
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         count = await store.purge(dt.timedelta(days=days or settings.retention_days))
         await purge_announcements(store, utcnow() - dt.timedelta(days=days or settings.retention_days))
-    finally:
-        await store.close()
     stdout.write(f"purged {count} inquiries\n")
     return 0
 
 
 async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.campaigns import CampaignError, create_campaign, links, write_qr
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
     try:
         public = settings.public_root()  # checked first: a production campaign needs its public address
     except PublicUrlMissing as exc:
         raise SystemExit(f"laodong: {exc}") from None
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         if args.campaign_command == "list":
             for c in await store.campaign_stats():
                 stdout.write(f"{c.code}\t{c.name}\t{c.province or '-'}\t{c.clicks} clicks\t{c.users} users\t")
@@ -220,8 +212,6 @@ async def _campaign(settings: Settings, args: argparse.Namespace, stdout: TextIO
             found = await create_campaign(store, load_knowledge(), args.code, args.name, args.province)
         except CampaignError as exc:
             raise SystemExit(f"laodong: {exc}") from None
-    finally:
-        await store.close()
     campaign_links = links(found.code, public, settings.telegram_bot_username)
     png, svg = write_qr(campaign_links.web, Path(args.out) if args.out else settings.data_dir / "campaigns", found.code)
     stdout.write(f"campaign {found.code}: {found.name}" + (f" ({found.province})" if found.province else "") + "\n")
@@ -267,11 +257,9 @@ def _nlu_train(settings: Settings, stdout: TextIO) -> int:
 async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     from bot.enterprises import import_enterprises
     from bot.store.enterprises import active_list
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         if args.enterprises_command == "import":
             report = await import_enterprises(store, args.file, list_date=args.list_date)
             if args.json:
@@ -280,8 +268,6 @@ async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: Tex
                 stdout.write("\n".join(report.lines()) + "\n")
             return 0 if report.ok else 1
         found = await active_list(store)
-    finally:
-        await store.close()
     if found is None:
         if not args.json:
             stdout.write("no enterprise list loaded (laodong enterprises import FILE)\n")
@@ -304,23 +290,27 @@ async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: Tex
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run one `laodong` command (argv without the program name; stdin and stdout default to the
+    process's); its exit code. Errors a user must read are raised as SystemExit with the message."""
     args = _parser().parse_args(argv)
     settings = Settings()
+    stdin = stdin if stdin is not None else sys.stdin
+    stdout = stdout if stdout is not None else sys.stdout
     if args.command == "kb":
-        return run_kb_command(settings, args, sys.stdout)
+        return run_kb_command(settings, args, stdout)
     if args.command == "nlu" and args.nlu_command == "train":
-        return _nlu_train(settings, sys.stdout)
+        return _nlu_train(settings, stdout)
     if args.command == "nlu":
-        return _nlu_export(args.dir, sys.stdout)
+        return _nlu_export(args.dir, stdout)
     if args.command == "ask":
         province = _check_province(settings, args.province)
         questions = [" ".join(args.question)] if args.question else None
         return asyncio.run(
-            _ask(settings, questions, province, args.json, sys.stdin, sys.stdout, conversation=args.conversation)
+            _ask(settings, questions, province, args.json, stdin, stdout, conversation=args.conversation)
         )
     if args.command == "chat":
-        return asyncio.run(_chat(settings, _check_province(settings, args.province), sys.stdin, sys.stdout))
+        return asyncio.run(_chat(settings, _check_province(settings, args.province), stdin, stdout))
     if args.command == "serve":
         from bot.web.app import run_server
 
@@ -340,21 +330,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_server(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
         return 0
     if args.command in ("telegram", "zalo"):
-        return asyncio.run(_set_webhook(settings, args.command, args.url, sys.stdout))
+        return asyncio.run(_set_webhook(settings, args.command, args.url, stdout))
     if args.command == "campaign":
-        return asyncio.run(_campaign(settings, args, sys.stdout))
+        return asyncio.run(_campaign(settings, args, stdout))
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "purge":
-        return asyncio.run(_purge(settings, args.older_than, sys.stdout))
+        return asyncio.run(_purge(settings, args.older_than, stdout))
     if args.command == "enterprises":
-        return asyncio.run(_enterprises(settings, args, sys.stdout))
+        return asyncio.run(_enterprises(settings, args, stdout))
     if args.command in ("admin", "report"):
-        return run_admin_command(settings, args)
+        return run_admin_command(settings, args, stdin, stdout)
     if args.command == "announce":
         from bot.announce.cli import run as run_announce
 
-        return run_announce(settings, args, sys.stdout, sys.stderr)
+        return run_announce(settings, args, stdout, sys.stderr)
     return 2
 
 

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.redis_link import RedisLink, shared_link
+from bot.redis_link import RedisLink
 from bot.settings import Settings
 
 
@@ -121,19 +121,19 @@ class RedisUserLimiter(UserLimiter):
         await self.link.close()
 
 
-def make_limiter(settings: Settings) -> UserLimiter:
-    """Flood control in this process, or shared through Redis when LAODONG_REDIS_URL is set."""
-    if not settings.redis_url:
+def make_limiter(settings: Settings, redis: RedisLink | None) -> UserLimiter:
+    """Flood control in this process, or shared through Redis given the process's link to it."""
+    if redis is None:
         return UserLimiter(settings.user_rate, settings.user_burst)
-    return RedisUserLimiter(
-        settings.user_rate, settings.user_burst, shared_link(settings.redis_url), settings.redis_prefix
-    )
+    return RedisUserLimiter(settings.user_rate, settings.user_burst, redis, settings.redis_prefix)
 
 
-def make_address_limiter(settings: Settings, rate: float, burst: int, kind: str) -> UserLimiter:
+def make_address_limiter(
+    settings: Settings, redis: RedisLink | None, rate: float, burst: int, kind: str
+) -> UserLimiter:
     """Flood control per client address (`kind`: what it limits, part of the Redis key), for
     requests that carry no user (web chat without a cookie, landing pages). Callers key it by a
     keyed hash of the address, never the address itself."""
-    if not settings.redis_url:
+    if redis is None:
         return UserLimiter(rate, burst)
-    return RedisUserLimiter(rate, burst, shared_link(settings.redis_url), f"{settings.redis_prefix}{kind}:")
+    return RedisUserLimiter(rate, burst, redis, f"{settings.redis_prefix}{kind}:")

@@ -24,6 +24,7 @@ from bot.store.store import Store
 from knowledge.check import check_knowledge
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeError, load_knowledge_files
 from knowledge.snapshot import Files, blob_hash, changes, read_tree, tree_hash
+from nlu.normalize import fold_key
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def check_files(files: Files) -> list[str]:
         for doc in kb.documents.values()
         if doc.content == ""
     ]
-    return problems + check_knowledge(kb)
+    return problems + check_knowledge(kb, question_key=fold_key)
 
 
 async def current_version(store: Store) -> int | None:

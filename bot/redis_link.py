@@ -2,7 +2,8 @@
 
 The flood limiter (bot/flood.py) and the send pacers (bot/channels/ratelimit.py) run short Lua
 scripts here, each atomic in Redis. The client is opened lazily on the running event loop, one
-per process for all of them (`shared_link`), and closed on shutdown. Redis must never stop the
+per process for all of them (made by the composition root, `bot.web.app.create_app`, and passed
+to each), and closed on shutdown. Redis must never stop the
 bot answering: a call Redis does not answer returns None and the caller falls back on its own
 process memory for that call; a warning is logged at most once a minute, and Redis is tried
 again after a short pause.
@@ -133,14 +134,3 @@ class RedisLink:
         self._scripts = {}
         if client is not None and loop is asyncio.get_running_loop():
             await client.aclose()
-
-
-_links: dict[str, RedisLink] = {}
-
-
-def shared_link(url: str) -> RedisLink:
-    """This process's link to the Redis at `url`: one client for the flood limiter and every pacer."""
-    link = _links.get(url)
-    if link is None:
-        link = _links[url] = RedisLink(url)
-    return link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 import uuid
@@ -16,22 +17,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from actions.respond import Responder, Turn, command_of
 from actions.situations import SituationDetector
-from actions.types import Outcome, Policy, Reply, State
-from bot.admin.address import ADDRESSED_CHANNELS, AddressCipher
+from actions.types import Outcome, Reply, State
+from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
+from bot.campaigns import attribution
 from bot.contacts import with_contacts
 from bot.enterprises import EnterpriseCache
-from bot.flood import UserLimiter, make_limiter
+from bot.flood import UserLimiter
 from bot.journal import Journal
-from bot.kbstore import ensure_published
-from bot.privacy import entering, load_or_create_key, pseudonym, redact
-from bot.settings import Settings
+from bot.privacy import entering, pseudonym, redact
+from bot.ratings import may_be_rating, typed_rating
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
 from bot.tickets import TicketDesk, ticket_reply, with_code
-from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge, load_knowledge_files
+from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine, NluEngine, Understanding
 from nlu.normalize import Normalized, normalize
-from nlu.rasa_client import FallbackEngine, RasaEngine
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class IncomingMessage:
     campaign: str | None = None
     province: str | None = None  # chosen outside the conversation (CLI --province, web chat)
     reply_to: str | None = None  # the platform chat to answer in (Telegram, Zalo): kept encrypted in the outbox
+    buttons: bool = True  # False: the platform shows none (Zalo), so options and ratings are typed as numbers
 
 
 Render = Callable[[Reply], list[dict[str, Any]]]  # a reply as the channel will send it (JSON-able)
@@ -118,7 +119,7 @@ class BotService:
         self.detector_factory = detector_factory  # the situation detector reload() loads; None: trained here
         self._reload_lock = asyncio.Lock()
         self.knowledge_version: int | None = None  # the published version served (bot/kbfollow.py), if any
-        self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/admin/address.py)
+        self.addresses = AddressCipher(hash_key)  # handoff delivery addresses (bot/addresses.py)
         self._key = hash_key
         self.journal = journal
         self._journaled = journal is not None and journal.pending() > 0
@@ -168,7 +169,9 @@ class BotService:
             detector: SituationDetector | None = self.responder.brokers.detector
         else:
             detector = self.detector_factory(kb) if self.detector_factory is not None else None
-        return Brain(kb, engine, Responder(kb, self.responder.policy, detector=detector))
+        old = self.responder  # the rules the composition root loaded stay; only the knowledge changes
+        responder = Responder(kb, old.policy, brokers=old.brokers.rules, detector=detector, context=old.context)
+        return Brain(kb, engine, responder)
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
         """The encrypted chat id an official's reply goes to (Telegram, Zalo), for a new handoff."""
@@ -191,24 +194,21 @@ class BotService:
     async def handle(self, msg: IncomingMessage, render: Render | None = None, outbox_lease: float = 60.0) -> Handled:
         """Answer one message and write its inquiry record (DuplicateMessage if its update was seen).
 
-        With `render` and the message's `reply_to`, the reply is rendered for the channel and kept
+        Everything the dialogue needs happens here, on one loaded state: campaign attribution,
+        a rating typed as a number, understanding, the actions' decision, the record. With
+        `render` and the message's `reply_to`, the reply is rendered for the channel and kept
         in the durable outbox with the record (same transaction), held `outbox_lease` seconds by
         this process before any other may send it.
         """
         started = time.perf_counter()
         received_at = utcnow()
+        brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
+        user_id = self.user_id(msg.channel, msg.user_ref)
+        stored_state = await self._stored_state(user_id)
+        msg = await self._read_in_context(msg, user_id, stored_state)
         # The boundary: cut, then redacted once; nothing below sees msg.text or msg.payload.
         text = entering(msg.text, MAX_STORED_CHARS)
         payload = entering(msg.payload, MAX_PAYLOAD_CHARS) if msg.payload else None
-        brain = self._brain  # one generation of knowledge and engine for the whole message (reload())
-        user_id = self.user_id(msg.channel, msg.user_ref)
-        try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
-            stored_state = await self.store.load_state(user_id)
-        except Exception as exc:
-            if self.journal is None or not database_down(exc):
-                raise
-            log.warning("database unreachable: answering without the stored conversation state")
-            stored_state = {}
         state = State.from_dict(stored_state)
         if msg.province and msg.province in brain.kb.provinces:
             state.province = msg.province
@@ -216,40 +216,101 @@ class BotService:
         # Folding can join what the raw text kept apart ("a.b@gmail.com" → "a b gmail com"): redacted again.
         norm = Normalized(accented=redact(norm.accented), folded=redact(norm.folded))
         turn = Turn(kind=msg.kind, text=text, norm=norm, payload=payload)
+        outcome, understanding = await self._decide(brain, state, turn, user_id)
+        engine_name = understanding.engine if understanding else "none"
+        record = self._turn_record(msg, user_id, turn, state, outcome, engine_name, received_at)
+        messages = render(outcome.reply) if render is not None else None
+        self._queue(record, msg, messages, outbox_lease)
+        inquiry_id = await self._write(msg, record)
+        if outcome.subscription is not None and inquiry_id:
+            await self._subscription(msg, user_id, outcome.subscription)
+        return Handled(
+            outcome=outcome,
+            inquiry_id=inquiry_id,
+            user_id=user_id,
+            engine=engine_name,
+            seconds=time.perf_counter() - started,
+            messages=messages,
+            queued=bool(inquiry_id) and record.outbox_address is not None,
+        )
+
+    async def _stored_state(self, user_id: str) -> dict[str, Any]:
+        """The user's conversation state; with the database down (and a journal), a fresh one."""
+        try:  # a repeated platform update is caught by the unique (channel, external_id) at record time
+            return await self.store.load_state(user_id)
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
+                raise
+            log.warning("database unreachable: answering without the stored conversation state")
+            return {}
+
+    async def _read_in_context(self, msg: IncomingMessage, user_id: str, state: dict[str, Any]) -> IncomingMessage:
+        """The message as the dialogue reads it: the campaign it names (bot/campaigns.py), and on a
+        platform without buttons a "0"/"1" that rates the answer before (bot/ratings.py)."""
+        try:
+            if not msg.buttons and may_be_rating(msg.kind, msg.text):
+                rating = await typed_rating(self.store, user_id, state, msg.text)
+                return replace(msg, kind="button", payload=rating) if rating else msg
+            found = await attribution(self.store, msg.channel, msg.kind, msg.text)
+        except Exception as exc:
+            if self.journal is None or not database_down(exc):
+                raise
+            return msg  # answered as it came; the journal keeps the record
+        if found is None:
+            return msg
+        # The campaign's province for a user who has none yet; a province the user chose stays.
+        province = found.province if found.province and not state.get("province") else msg.province
+        return replace(msg, text=found.text, campaign=found.code, province=province)
+
+    async def _decide(
+        self, brain: Brain, state: State, turn: Turn, user_id: str
+    ) -> tuple[Outcome, Understanding | None]:
+        """The actions' outcome, and what the engine understood; a user sending too fast is
+        recorded, not understood: told once to slow down, then not answered."""
         allowed, first_refusal = await self.limiter.allow(user_id) if self.limiter else (True, False)
-        understanding = None
         if allowed:
             understanding = await self._understand(turn, brain)
             directory = await self.enterprises.current()
             outcome = brain.responder.respond(state, turn, understanding, enterprises=directory)
-            outcome = with_contacts(brain.kb, outcome, norm.folded)  # where to go: the office's contact
-            outcome = await self._with_ticket(brain.kb, outcome, user_id)
-        else:  # flooding: recorded, not understood; told once to slow down, then not answered
-            text_back = brain.kb.text("slow_down") if first_refusal else ""
-            outcome = Outcome(
-                reply=Reply(text=text_back),
-                state=state,
-                kind="rate_limited",
-                topic="chitchat",
-                intent="rate_limited",
-                confidence=1.0,
-            )
-        engine_name = understanding.engine if understanding else "none"
-        record = TurnRecord(
+            outcome = with_contacts(brain.kb, outcome, turn.norm.folded)  # where to go: the office's contact
+            return await self._with_ticket(brain.kb, outcome, user_id), understanding
+        text_back = brain.kb.text("slow_down") if first_refusal else ""
+        outcome = Outcome(
+            reply=Reply(text=text_back),
+            state=state,
+            kind="rate_limited",
+            topic="chitchat",
+            intent="rate_limited",
+            confidence=1.0,
+        )
+        return outcome, None
+
+    def _turn_record(
+        self,
+        msg: IncomingMessage,
+        user_id: str,
+        turn: Turn,
+        state: State,
+        outcome: Outcome,
+        engine: str,
+        received_at: dt.datetime,
+    ) -> TurnRecord:
+        """The inquiry record of one turn (only redacted text goes in)."""
+        return TurnRecord(
             user_id=user_id,
             channel=msg.channel,
             state=outcome.state.to_dict(),
             province=outcome.state.province,
             message_kind=msg.kind,
-            text=text,
-            normalized=norm.folded[:MAX_STORED_CHARS],
+            text=turn.text,
+            normalized=turn.norm.folded[:MAX_STORED_CHARS],
             outcome=outcome.kind,
             topic=outcome.topic,
             intent=outcome.intent,
             entry_id=outcome.entry,
             confidence=outcome.confidence,
             answered=outcome.answered,
-            engine=engine_name,
+            engine=engine,
             reply_text=outcome.reply.text,
             # An idempotency key for every record, so a journaled record is written back once.
             external_id=msg.external_id or f"j-{uuid.uuid4().hex}",
@@ -266,14 +327,21 @@ class BotService:
             urgent=outcome.urgent,
             handoff_code=outcome.ticket if outcome.handoff_question is not None else None,
         )
-        messages = render(outcome.reply) if render is not None else None
+
+    def _queue(
+        self, record: TurnRecord, msg: IncomingMessage, messages: list[dict[str, Any]] | None, lease: float
+    ) -> None:
+        """Put the rendered reply in the durable outbox with the record (or mark that none goes out)."""
         if messages is not None and not messages:
             record.delivery = "none"
         elif messages and msg.reply_to is not None:
             record.delivery = "pending"
             record.outbox_address = self.addresses.encrypt(msg.reply_to)
             record.outbox_messages = messages
-            record.outbox_lease = outbox_lease
+            record.outbox_lease = lease
+
+    async def _write(self, msg: IncomingMessage, record: TurnRecord) -> int:
+        """Write the record (the inquiry id); with the database down, to the journal (0)."""
         try:
             inquiry_id = await self._record(msg, record)
         except Exception as exc:
@@ -284,21 +352,10 @@ class BotService:
             unqueued = replace(record, outbox_address=None, outbox_messages=None, outbox_lease=0.0)
             self.journal.append(replace(unqueued, delivery=None) if record.delivery == "pending" else unqueued)
             self._journaled = True
-            inquiry_id = 0
-        else:
-            if self._journaled:
-                await self.flush_journal()
-            if outcome.subscription is not None and inquiry_id:
-                await self._subscription(msg, user_id, outcome.subscription)
-        return Handled(
-            outcome=outcome,
-            inquiry_id=inquiry_id,
-            user_id=user_id,
-            engine=engine_name,
-            seconds=time.perf_counter() - started,
-            messages=messages,
-            queued=bool(inquiry_id) and record.outbox_address is not None,
-        )
+            return 0
+        if self._journaled:
+            await self.flush_journal()
+        return inquiry_id
 
     async def _subscription(self, msg: IncomingMessage, user_id: str, change: dict[str, Any]) -> None:
         """Write a /dangky or /huy (bot/announce/store.py): the chat address encrypted, erased on /huy."""
@@ -322,6 +379,7 @@ class BotService:
             )
         except Exception as exc:  # the reply stands; the worker can send /dangky again
             log.error("subscription change not written: %s", type(exc).__name__)
+
     async def _with_ticket(self, kb: KnowledgeBase, outcome: Outcome, user_id: str) -> Outcome:
         """A new handoff gets its ticket code (told in the reply, kept in `ticket`); `/ma [CODE]`
         gets the request's status, the worker's own only (bot/tickets.py)."""
@@ -371,59 +429,3 @@ class BotService:
 def _learned_from(kb: KnowledgeBase) -> tuple[tuple[object, ...], ...]:
     """What the engine and the situation detector are trained on: each entry's id, topic, title, examples."""
     return tuple((e.id, e.topic, e.title, e.examples) for e in kb.entries.values())
-
-
-def models_dir(settings: Settings) -> Path:
-    """Where trained models are kept (nlu/artefact.py files, one per knowledge and code version)."""
-    return settings.data_dir / "models"
-
-
-def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
-    """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
-    if settings.nlu == "rasa" and not settings.rasa_url:
-        raise ValueError("LAODONG_NLU=rasa needs LAODONG_RASA_URL (e.g. http://127.0.0.1:5005)")
-    rasa: RasaEngine | None = None
-
-    def build(kb: KnowledgeBase) -> NluEngine:
-        nonlocal rasa
-        embedded = EmbeddedEngine.load_or_train(kb, models_dir(settings))
-        if settings.nlu != "rasa" or not settings.rasa_url:
-            return embedded
-        rasa = rasa.with_knowledge(kb) if rasa else RasaEngine(kb, settings.rasa_url, settings.rasa_token)
-        return FallbackEngine(rasa, embedded, settings.rasa_timeout)
-
-    return build
-
-
-async def build_service(settings: Settings, limit_users: bool = False) -> BotService:
-    """The composition root: knowledge, engine, actions and store, from settings.
-
-    `limit_users` turns on per-user flood control (the server; not `laodong ask`, whose stdin
-    mode puts many questions as one user).
-    """
-    store = Store(settings.database_url, pool_size=settings.db_pool_size)
-    await store.migrate()
-    version, files = await ensure_published(store)
-    kb = load_knowledge_files(files)
-    factory = engine_factory(settings)
-    engine = factory(kb)
-
-    def detectors(kb: KnowledgeBase) -> SituationDetector:
-        return SituationDetector.load_or_train(kb, models_dir(settings))
-
-    key = load_or_create_key(settings.hash_key, settings.data_dir)
-    service = BotService(
-        kb,
-        engine,
-        Responder(kb, Policy.load(), detector=detectors(kb)),
-        store,
-        key,
-        Journal(settings.data_dir / "journal"),
-        engine_factory=factory,
-        detector_factory=detectors,
-        enterprises=EnterpriseCache(store, refresh_seconds=settings.enterprise_refresh_seconds),
-        limiter=make_limiter(settings) if limit_users else None,
-    )
-    service.knowledge_version = version.id
-    await service.flush_journal()  # records a previous process could not write
-    return service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from knowledge.model import (
@@ -16,7 +16,6 @@ from knowledge.model import (
     Entry,
     KnowledgeBase,
 )
-from nlu.normalize import fold_key
 
 MAX_ANSWER_CHARS = 800
 MAX_FIRST_SCREEN_WORDS = 60  # the first paragraph answers the question on one phone screen
@@ -233,15 +232,19 @@ def _check_contacts(kb: KnowledgeBase) -> Iterable[str]:
         seen.add((c.province, c.office))
 
 
-def check_knowledge(kb: KnowledgeBase) -> list[str]:
-    """Every problem in the knowledge base; an empty list means it is fit to serve."""
+def check_knowledge(kb: KnowledgeBase, *, question_key: Callable[[str], str]) -> list[str]:
+    """Every problem in the knowledge base; an empty list means it is fit to serve.
+
+    `question_key` maps an example question to what the NLU reads of it (nlu.normalize.fold_key,
+    passed in: knowledge imports nothing of ours); two examples with one key are duplicates.
+    """
     problems = list(kb.problems)
     seen_examples: dict[str, str] = {}
     groups: dict[tuple[str, str], str] = {}
     for entry in kb.entries.values():
         problems.extend(_check_entry(kb, entry))
         for q in (*entry.examples,):
-            key = fold_key(q)
+            key = question_key(q)
             if not key:
                 problems.append(f"{entry.file} {entry.id}: blank example question")
             elif key in seen_examples and seen_examples[key] != entry.id:

@@ -13,6 +13,7 @@ from bot.service import BotService
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase, load_knowledge
 from nlu.engine import EmbeddedEngine
+from tests.cli import run
 from tests.pg import temporary_database
 from tests.redisdb import RedisNamespace, redis_namespace
 
@@ -27,6 +28,16 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def engine(kb: KnowledgeBase) -> EmbeddedEngine:
     return EmbeddedEngine.train(kb)
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir's models/, trained once by `laodong ask` (the embedded NLU and the situation
+    detector), for in-process command tests to link into their own data dirs (tests/cli.py)."""
+    data = tmp_path_factory.mktemp("trained")
+    done = run({"LAODONG_DATA_DIR": str(data), "LAODONG_DATABASE_URL": f"sqlite:///{data / 'x.db'}"}, "ask", "xkld")
+    assert done.returncode == 0, done.stderr
+    return data / "models"
 
 
 @pytest.fixture

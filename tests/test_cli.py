@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from knowledge.model import TOPICS
+from tests.cli import Done, link_models, run
 
-ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_KEYS = {
     *("topic", "intent", "entry", "confidence", "answer", "sources", "options"),
     *("warning", "enterprise", "urgent"),
@@ -20,22 +17,15 @@ CONTRACT_KEYS = {
 }
 
 
-def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "LAODONG_DATA_DIR": str(tmp_path / "var"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture(autouse=True)
+def models(trained_models: Path, tmp_path: Path) -> None:
+    link_models(trained_models, tmp_path / "var")
+
+
+def laodong(tmp_path: Path, *args: str, stdin: str | None = None) -> Done:
+    """`laodong ARGS` in this process, on a database and data dir of the test's own."""
+    env = {"LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "LAODONG_DATA_DIR": str(tmp_path / "var")}
+    return run(env, *args, stdin=stdin or "")
 
 
 def test_ask_answers_in_vietnamese_with_its_source(tmp_path: Path) -> None:

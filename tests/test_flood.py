@@ -112,9 +112,8 @@ async def test_shared_buckets_expire_once_full_again(
 async def test_a_flooding_user_of_a_shared_limiter_is_recorded_but_not_answered(
     kb: KnowledgeBase, engine: EmbeddedEngine, store: Store, redis_ns: RedisNamespace
 ) -> None:
-    limiter = make_limiter(
-        Settings(_env_file=None, redis_url=redis_ns.url, redis_prefix=redis_ns.prefix, user_burst=3)  # type: ignore[call-arg]
-    )
+    settings = Settings(_env_file=None, redis_url=redis_ns.url, redis_prefix=redis_ns.prefix, user_burst=3)  # type: ignore[call-arg]
+    limiter = make_limiter(settings, RedisLink(redis_ns.url))
     assert isinstance(limiter, RedisUserLimiter)
     service = BotService(kb, engine, Responder(kb, Policy.load()), store, b"k", limiter=limiter)
     try:
@@ -130,5 +129,5 @@ async def test_a_flooding_user_of_a_shared_limiter_is_recorded_but_not_answered(
 
 
 def test_without_a_redis_url_the_limiter_is_the_process_own() -> None:
-    limiter = make_limiter(Settings(_env_file=None))  # type: ignore[call-arg]
+    limiter = make_limiter(Settings(_env_file=None), None)  # type: ignore[call-arg]
     assert type(limiter) is UserLimiter

@@ -11,12 +11,13 @@ import yaml
 
 from knowledge.check import canonical_number, check_knowledge
 from knowledge.model import ENTRY_TOPICS, SCOPES, KnowledgeBase, load_knowledge
+from nlu.normalize import fold_key
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 def test_shipped_knowledge_base_passes_its_checks(kb: KnowledgeBase) -> None:
-    assert check_knowledge(kb) == []
+    assert check_knowledge(kb, question_key=fold_key) == []
 
 
 def test_shipped_knowledge_base_covers_every_topic_and_province(kb: KnowledgeBase) -> None:
@@ -72,7 +73,7 @@ def _knowledge_with(tmp_path: Path, *entries: dict[str, Any]) -> KnowledgeBase:
 
 
 def test_a_well_formed_entry_passes(tmp_path: Path) -> None:
-    assert check_knowledge(_knowledge_with(tmp_path, _entry())) == []
+    assert check_knowledge(_knowledge_with(tmp_path, _entry()), question_key=fold_key) == []
 
 
 @pytest.mark.parametrize(
@@ -104,14 +105,14 @@ def test_a_well_formed_entry_passes(tmp_path: Path) -> None:
 def test_checker_refuses_what_a_worker_must_not_be_told(
     tmp_path: Path, overrides: dict[str, Any], complaint: str
 ) -> None:
-    problems = check_knowledge(_knowledge_with(tmp_path, _entry(**overrides)))
+    problems = check_knowledge(_knowledge_with(tmp_path, _entry(**overrides)), question_key=fold_key)
     assert any(complaint in p for p in problems), problems
 
 
 def test_a_short_first_screen_with_details_after_passes(tmp_path: Path) -> None:
     details = " ".join(["Kế hoạch cũng muốn người lao động được bồi dưỡng trước khi xuất cảnh."] * 5)
     entry = _entry(answer=f"Lào Cai phấn đấu mỗi năm đưa khoảng 200 người đi làm việc ở nước ngoài.\n\n{details}")
-    assert check_knowledge(_knowledge_with(tmp_path, entry)) == []
+    assert check_knowledge(_knowledge_with(tmp_path, entry), question_key=fold_key) == []
 
 
 def test_the_reorganisation_entries_may_name_the_former_office(tmp_path: Path) -> None:
@@ -119,25 +120,25 @@ def test_the_reorganisation_entries_may_name_the_former_office(tmp_path: Path) -
         answer="Từ 1/3/2025, Sở Lao động - Thương binh và Xã hội không còn; việc làm nay do Sở Nội vụ phụ trách.",
         sources=[{"doc": "sapxep-2025", "section": "Sở"}],
     )
-    assert check_knowledge(_knowledge_with(tmp_path, entry)) == []
+    assert check_knowledge(_knowledge_with(tmp_path, entry), question_key=fold_key) == []
 
 
 def test_the_office_change_note_is_checked_against_the_2025_notes(tmp_path: Path) -> None:
     kb = _knowledge_with(tmp_path, _entry())
     kb.responses["office_change"] = {"note": "Sở cũ không còn từ 1/4/2025; nay do {offices}.", "offices": ["Sở Nội vụ"]}
-    problems = check_knowledge(kb)
+    problems = check_knowledge(kb, question_key=fold_key)
     assert any("must name the former office" in p for p in problems)
     assert any("figure '1/4/2025'" in p for p in problems)
     del kb.responses["office_change"]
-    assert any("missing 'office_change'" in p for p in check_knowledge(kb))
+    assert any("missing 'office_change'" in p for p in check_knowledge(kb, question_key=fold_key))
 
 
 def test_checker_refuses_duplicate_ids_and_example_questions(tmp_path: Path) -> None:
     twin = _entry(examples=["Câu Một", "khac hai", "khac ba", "khac bon", "khac nam"])
-    problems = check_knowledge(_knowledge_with(tmp_path, _entry(), twin))
+    problems = check_knowledge(_knowledge_with(tmp_path, _entry(), twin), question_key=fold_key)
     assert any("duplicate id" in p for p in problems)
     other = _entry(id="lc_khac", examples=["cau mot", "khac hai", "khac ba", "khac bon", "khac nam"])
-    problems = check_knowledge(_knowledge_with(tmp_path / "b", _entry(), other))
+    problems = check_knowledge(_knowledge_with(tmp_path / "b", _entry(), other), question_key=fold_key)
     assert any("duplicates one of lc_thu" in p for p in problems)
 
 
@@ -146,4 +147,4 @@ def test_dates_in_the_sources_count_in_any_written_form(tmp_path: Path) -> None:
         answer="Kế hoạch ban hành ngày 21/6/2023, Sở Nội vụ nhận việc từ 1/3/2025.",
         sources=[{"doc": "lc-280-2023", "section": "đầu văn bản"}, {"doc": "sapxep-2025", "section": "Sở"}],
     )
-    assert check_knowledge(_knowledge_with(tmp_path, entry)) == []
+    assert check_knowledge(_knowledge_with(tmp_path, entry), question_key=fold_key) == []

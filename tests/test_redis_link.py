@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels.ratelimit import RedisPacer
 from bot.flood import RedisUserLimiter
-from bot.redis_link import RedisLink, shared_link
+from bot.redis_link import RedisLink
 from tests.fakes.clock import FakeClock
 from tests.redisdb import RedisNamespace
 from tests.tcp_proxy import TcpProxy
@@ -108,8 +108,7 @@ def test_a_malformed_redis_url_fails_at_start_up() -> None:
 
 @pytest.mark.redis
 async def test_one_client_per_process_opened_on_first_use_and_closed(redis_ns: RedisNamespace) -> None:
-    link = shared_link(redis_ns.url)
-    assert shared_link(redis_ns.url) is link  # the flood limiter and every pacer share it
+    link = RedisLink(redis_ns.url)  # the composition root makes one; the flood limiter and every pacer share it
     assert link._client is None  # nothing opened before the first call
     limiter = RedisUserLimiter(rate=1, burst=1, link=link, prefix=redis_ns.prefix)
     pacer = RedisPacer(1, 30, FakeClock(), link, f"{redis_ns.prefix}telegram:")

@@ -12,7 +12,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from bot.service import build_service
+from bot.building import build_service
 from bot.settings import Settings
 from bot.store import store as store_module
 from bot.store.store import MIGRATIONS_DIR, Store, script_heads

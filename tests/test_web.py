@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.redis_link import shared_link
+from bot.appkeys import REDIS
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web.app import create_app
@@ -105,7 +105,7 @@ async def test_a_server_with_redis_shares_flood_control_and_closes_its_client(
     (key,) = [k for k in keys if k.startswith(f"{redis_ns.prefix}flood:")]  # the web user's bucket, counted in Redis
     (by_address,) = [k for k in keys if k != key]  # … and the address's, under a keyed hash of it
     assert by_address.startswith(f"{redis_ns.prefix}chat-addr:") and "127.0.0.1" not in by_address
-    link = shared_link(redis_ns.url)
+    link = client.app[REDIS]  # the one link the composition root made
     assert link._client is not None
     await client.close()  # the app shuts down
     assert link._client is None

@@ -5,19 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, require_session
-from bot.admin.context import (
-    ADMIN,
-    OPEN_REQUESTS,
-    PREFIX,
-    SIGNED_IN,
-    STATIC_DIR,
-    AdminConfig,
-    Handler,
-    board_of,
-    load_or_create_secret,
-    template_environment,
-)
-from bot.admin.delivery import deliverers
+from bot.admin.config import PREFIX, STATIC_DIR, AdminConfig, load_or_create_secret, template_environment
+from bot.admin.context import Handler, board_of
 from bot.admin.views import (
     announcements,
     audit,
@@ -34,6 +23,7 @@ from bot.admin.views import (
     unanswered,
     users,
 )
+from bot.appkeys import ADMIN, OPEN_REQUESTS, SIGNED_IN
 from bot.settings import Settings
 
 FEATURES = (
@@ -97,7 +87,7 @@ async def to_dashboard(request: web.Request) -> web.StreamResponse:
 
 
 def setup_admin(app: web.Application, settings: Settings) -> AdminConfig:
-    """Mount the dashboard on the web app, with the registry channels deliver officials' replies through."""
+    """Mount the dashboard on the web app."""
     config = AdminConfig(
         settings=settings,
         secret=load_or_create_secret(settings),
@@ -105,7 +95,6 @@ def setup_admin(app: web.Application, settings: Settings) -> AdminConfig:
         proxies=settings.proxy_networks,
     )
     app[ADMIN] = config
-    deliverers(app)
     app.router.add_get(PREFIX, to_dashboard)  # before the sub-app, which would take "/admin" too
     app.add_subapp(PREFIX, create_admin_app())
     return config

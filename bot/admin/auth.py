@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -12,12 +11,13 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from bot.admin.accounts import role_allows
-from bot.admin.context import MAX_ID, PREFIX, SIGNED_IN, Handler, accounts_of, admin_of, render
+from bot.admin.config import PREFIX
+from bot.admin.context import MAX_ID, Handler, accounts_of, admin_of, render
+from bot.admin.csrf import LOGIN_COOKIE, csrf_token
+from bot.appkeys import NEW_LOGIN_COOKIE, SIGNED_IN
 
 SESSION_COOKIE = "ld_admin"
-LOGIN_COOKIE = "ld_admin_login"  # a random value the login form's CSRF token is bound to
 CSRF_FIELD = "_csrf"
-NEW_LOGIN_COOKIE = web.RequestKey("admin_new_login_cookie", str)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -41,20 +41,6 @@ def requires(role: str) -> Callable[[Handler], Handler]:
         return checked
 
     return wrap
-
-
-def _sign(request: web.Request, purpose: str, value: str) -> str:
-    secret = admin_of(request).secret
-    return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_token(request: web.Request) -> str:
-    """The token forms on this page must send back: bound to the session, or before sign-in to
-    the login cookie."""
-    signed = request.get(SIGNED_IN)
-    if signed is not None:
-        return _sign(request, "csrf", signed.session_id)
-    return _sign(request, "login", request.get(NEW_LOGIN_COOKIE) or request.cookies.get(LOGIN_COOKIE) or "")
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:

@@ -59,37 +59,29 @@ def _actor() -> str:
 
 async def create_user(settings: Settings, username: str, role: str, password: str, stdout: TextIO) -> int:
     from bot.admin.accounts import AccountError, Accounts
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         accounts = Accounts(store)
         try:
             user = await accounts.create_user(username, password, role)
         except AccountError as exc:
             raise SystemExit(f"laodong: {exc}") from None
         await accounts.audit(_actor(), "user_create", f"user:{user.username}", {"role": role})
-    finally:
-        await store.close()
     stdout.write(f"created {role} {user.username}\n")
     return 0
 
 
 async def unlock(settings: Settings, name: str, address: bool, stdout: TextIO) -> int:
     from bot.admin.accounts import Accounts
-    from bot.store.store import Store
+    from bot.store.opening import open_store
 
     kind = "ip" if address else "user"
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         accounts = Accounts(store)
         lifted = await accounts.lift_lock(kind, name)
         if lifted:
             await accounts.audit(_actor(), "login_unlock", f"{kind}:{name[:64]}")
-    finally:
-        await store.close()
     stdout.write(f"{'unlocked' if lifted else 'not locked'}: {name}\n")
     return 0
 
@@ -100,7 +92,7 @@ async def write_report(settings: Settings, args: argparse.Namespace, stdout: Tex
     from bot.admin.reports import monthly_report, report_bytes
     from bot.admin.texts import Labels, parse_month
     from bot.store.models import utcnow
-    from bot.store.store import Store
+    from bot.store.opening import open_store
     from knowledge.model import load_knowledge
 
     try:
@@ -110,15 +102,11 @@ async def write_report(settings: Settings, args: argparse.Namespace, stdout: Tex
     kb = load_knowledge()
     if args.province is not None and args.province not in kb.provinces:
         raise SystemExit(f"laodong: unknown province {args.province!r}; use one of: {', '.join(kb.provinces)}")
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
+    async with open_store(settings) as store:
         report = await monthly_report(Dashboard(store), kb, Labels.for_kb(kb), args.month, args.province, utcnow())
         body = await asyncio.to_thread(report_bytes, report, args.format)
         detail = {"province": args.province, "format": args.format, "output": str(args.output)}
         await Accounts(store).audit(_actor(), "report", f"month:{args.month}", detail)
-    finally:
-        await store.close()
     Path(args.output).write_bytes(body)
     stdout.write(f"{report.title}: {args.output}\n")
     return 0

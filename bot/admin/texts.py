@@ -92,7 +92,7 @@ class Labels:
         return str(self.data["button"]).format(label=chosen)
 
     def problem(self, code: str, values: Iterable[tuple[str, str]]) -> str:
-        """An enterprise-list problem in Vietnamese (bot/enterprises.py PROBLEMS codes)."""
+        """An enterprise-list problem in Vietnamese (bot/enterprises/listfile.py PROBLEMS codes)."""
         wording = self.data["enterprise_problems"].get(code)
         return str(wording).format(**dict(values)) if wording else code
 

@@ -14,7 +14,7 @@ from bot.store.models import Base, BigId, utcnow
 class Subscription(Base):
     """A worker who asked for announcements (/dangky), known by the keyed hash like everywhere else.
 
-    `address` is the platform chat id, Fernet-encrypted as a handoff's (bot/admin/address.py); it
+    `address` is the platform chat id, Fernet-encrypted as a handoff's (bot/addresses.py); it
     is erased when the worker stops (/huy: the row stays, cancelled, for the counts) and the row
     goes with the user on /xoa and purge (cascade). The web chat needs no address: it collects
     announcements when it polls.

@@ -12,15 +12,17 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
-from bot.admin.delivery import Delivery, deliverers
 from bot.announce.sender import Sender, sending
 from bot.announce.transport import Transport
+from bot.appkeys import CHANNELS, DELIVERERS
 from bot.channels import landing, telegram, zalo
-from bot.channels.hub import CHANNELS, Channels
+from bot.channels.hub import Channels
+from bot.delivery import Delivery
+from bot.redis_link import RedisLink
 from bot.service import BotService
 from bot.settings import Settings
 
-__all__ = ["CHANNELS", "Channels", "setup_channels"]
+__all__ = ["Channels", "setup_channels"]
 
 
 class OfficialReplies:
@@ -46,19 +48,29 @@ async def channel_stats(request: web.Request) -> web.Response:
     return web.json_response({name: {"on": running[name], **stats.as_dict()} for name, stats in channels.stats.items()})
 
 
-def setup_channels(app: web.Application, settings: Settings, service_key: web.AppKey[BotService]) -> Channels:
-    """Add the webhook and landing routes the settings turn on, and run the channels with the app."""
+def setup_channels(
+    app: web.Application, settings: Settings, service_key: web.AppKey[BotService], redis: RedisLink | None = None
+) -> Channels:
+    """Add the webhook and landing routes the settings turn on, and run the channels with the app
+    (their send pacing shared with other processes through `redis`, if given)."""
     channels = Channels(settings=settings)
     app[CHANNELS] = channels
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        return await telegram.webhook(request, channels.telegram, channels.secret_guard())
+
+    async def zalo_webhook(request: web.Request) -> web.Response:
+        return await zalo.webhook(request, channels.zalo, channels.secret_guard())
+
     if telegram.enabled(settings) and not settings.telegram_polling:
-        app.router.add_post("/telegram/webhook", telegram.webhook)
+        app.router.add_post("/telegram/webhook", telegram_webhook)
     if zalo.enabled(settings) and not settings.zalo_polling:
-        app.router.add_post("/zalo/webhook", zalo.webhook)
+        app.router.add_post("/zalo/webhook", zalo_webhook)
     app.router.add_get("/c/{code}", landing.landing)
     app.router.add_get("/c/{code}/web", landing.start_web_chat)
     app.router.add_get("/healthz/channels", channel_stats)
     for name in ("telegram", "zalo"):
-        deliverers(app).register(name, OfficialReplies(channels, name))
+        app[DELIVERERS].register(name, OfficialReplies(channels, name))
 
     async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
         service = app[service_key]
@@ -66,11 +78,11 @@ def setup_channels(app: web.Application, settings: Settings, service_key: web.Ap
         async with AsyncExitStack() as stack:
             if telegram.enabled(settings):
                 channels.telegram = await stack.enter_async_context(
-                    telegram.running(settings, service, channels.clock, channels.stats["telegram"])
+                    telegram.running(settings, service, channels.clock, channels.stats["telegram"], redis)
                 )
             if zalo.enabled(settings):
                 channels.zalo = await stack.enter_async_context(
-                    zalo.running(settings, service, channels.clock, channels.stats["zalo"])
+                    zalo.running(settings, service, channels.clock, channels.stats["zalo"], redis)
                 )
             transports: dict[str, Transport] = {}
             if channels.telegram is not None:

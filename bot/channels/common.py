@@ -16,7 +16,6 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
-from bot.campaigns import attribute
 from bot.channels.ratelimit import Clock
 from bot.service import BotService, DuplicateMessage, Handled, IncomingMessage, Render
 from bot.store.store import OutboxClaim
@@ -174,7 +173,7 @@ class ChannelStats:
 
 
 class Conversations:
-    """The channel-neutral step: campaign attribution, then the core answers and records once."""
+    """The channel-neutral step: the core answers and records once (it attributes campaigns itself)."""
 
     def __init__(self, service: BotService, stats: ChannelStats) -> None:
         self.service = service
@@ -187,7 +186,7 @@ class Conversations:
         `render`); None for an update the platform delivered before."""
         self.stats.count("received")
         try:
-            return await self.service.handle(await attribute(self.service, msg), render, outbox_lease)
+            return await self.service.handle(msg, render, outbox_lease)
         except DuplicateMessage:
             self.stats.count("duplicate")
             return None

@@ -56,6 +56,3 @@ class Channels:
         for channel in (self.telegram, self.zalo):
             if channel is not None:
                 await channel.outbox.drain()
-
-
-CHANNELS = web.AppKey("channels", Channels)

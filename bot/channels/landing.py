@@ -7,6 +7,7 @@ the web chat entry sets a short-lived cookie that the web chat's first /start tu
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,14 +15,20 @@ from string import Template
 
 from aiohttp import web
 
+from bot.appkeys import CHANNELS, LANDING_LIMITS
 from bot.campaigns import CLICK, is_valid_code, telegram_link
-from bot.channels.hub import CHANNELS
 from bot.store.models import Campaign
-from bot.web.limits import LANDING_LIMITS, address_allowed
+from bot.web.limits import address_allowed
 
-TEMPLATE = Template(Path(__file__).with_name("landing.html").read_text(encoding="utf-8"))
+TEMPLATE_FILE = Path(__file__).with_name("landing.html")
 START_COOKIE = "ld_start"  # the campaign a web chat should start with (read by the web chat API)
 START_COOKIE_AGE = 3600
+
+
+@functools.cache
+def page_template() -> Template:
+    """The page's HTML template, read on the first visit (nothing is read at import)."""
+    return Template(TEMPLATE_FILE.read_text(encoding="utf-8"))
 
 
 def _entry(label: str, href: str | None = None, note: str = "") -> str:
@@ -42,7 +49,7 @@ def render_landing(
     entries.append(_entry(texts["zalo"], zalo_url, zalo_note))
     entries.append(_entry(texts["web"], f"/c/{code}/web" if code else "/"))
     heading = texts["campaign"].format(name=campaign.name) if campaign else ""
-    return TEMPLATE.substitute(
+    return page_template().substitute(
         title=html.escape(texts["title"]),
         intro=html.escape(texts["intro"]),
         campaign=f'<p class="msg bot">{html.escape(heading)}</p>' if heading else "",

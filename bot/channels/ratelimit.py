@@ -21,7 +21,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.privacy import redis_id
-from bot.redis_link import RedisLink, shared_link
+from bot.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
@@ -228,17 +228,17 @@ class RedisPacer(Pacer):
 
 
 def make_pacer(
-    per_chat: float, overall: float, clock: Clock, redis_url: str | None, prefix: str, key: bytes = b""
+    per_chat: float, overall: float, clock: Clock, redis: RedisLink | None, prefix: str, key: bytes = b""
 ) -> Pacer:
-    """A Pacer for this process, or, with a Redis URL, one whose slots every process shares.
+    """A Pacer for this process, or, given the process's link to Redis, one whose slots every process shares.
 
     Moments booked in Redis are compared across processes, so the loop's monotonic clock gives
     way to wall-clock time there (a test's fake clock is kept).
     """
-    if not redis_url:
+    if redis is None:
         return Pacer(per_chat, overall, clock)
     shared_clock = WallClock() if isinstance(clock, LoopClock) else clock
-    return RedisPacer(per_chat, overall, shared_clock, shared_link(redis_url), prefix, key)
+    return RedisPacer(per_chat, overall, shared_clock, redis, prefix, key)
 
 
 async def paced(

@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 
 from actions.types import Reply
+from bot.ratings import FEEDBACK_DOWN, FEEDBACK_UP
 from knowledge.model import KnowledgeBase
 
 TELEGRAM_TEXT_LIMIT = 4096
 ZALO_TEXT_LIMIT = 2000
 CALLBACK_DATA_LIMIT = 64  # bytes
-FEEDBACK_UP = "f:1"
-FEEDBACK_DOWN = "f:0"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
 

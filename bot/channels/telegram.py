@@ -32,16 +32,17 @@ from bot.channels.common import (
     ChannelStats,
     Conversations,
     Outbox,
+    SecretGuard,
     pump_outbox,
     stop,
     transient,
     webhook_body,
 )
-from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import BROADCAST, Clock, LoopClock, TelegramRateLimiter, make_pacer, telegram_retry_after
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
 from bot.channels.telegram_http import AiohttpRequest
 from bot.privacy import load_or_create_key
+from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from knowledge.model import load_knowledge
@@ -276,11 +277,9 @@ class TelegramChannel:
         return False
 
 
-async def webhook(request: web.Request) -> web.Response:
+async def webhook(request: web.Request, channel: TelegramChannel | None, guard: SecretGuard) -> web.Response:
     """Take one update from Telegram: check the secret, parse, answer (the reply goes out after)."""
-    channels = request.app[CHANNELS]
-    channel = channels.telegram
-    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
+    body = await webhook_body(request, channel, SECRET_HEADER, guard)
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise
@@ -299,8 +298,11 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def build_application(settings: Settings, clock: Clock, polling: bool = False) -> TelegramApp:
-    """The PTB Application for our token and Bot API root, with our rate limiter; no Updater for webhooks."""
+def build_application(
+    settings: Settings, clock: Clock, polling: bool = False, redis: RedisLink | None = None
+) -> TelegramApp:
+    """The PTB Application for our token and Bot API root, with our rate limiter (its slots shared
+    through `redis`, if given); no Updater for webhooks."""
     assert settings.telegram_token
     api = settings.telegram_api_url.rstrip("/")
     # PTB logs every Bot API call's parameters and answer (messages' text) at DEBUG: never.
@@ -310,7 +312,7 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
         settings.telegram_rate_per_chat,
         settings.telegram_rate_overall,
         clock,
-        settings.redis_url,
+        redis,
         f"{settings.redis_prefix}telegram:",
         load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )
@@ -329,10 +331,10 @@ def build_application(settings: Settings, clock: Clock, polling: bool = False) -
 
 @asynccontextmanager
 async def running(
-    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats, redis: RedisLink | None = None
 ) -> AsyncIterator[TelegramChannel]:
     """Run the Telegram channel for the life of the web app: webhook, or polling if asked."""
-    application = build_application(settings, clock, polling=settings.telegram_polling)
+    application = build_application(settings, clock, polling=settings.telegram_polling, redis=redis)
     channel = TelegramChannel(service, application, settings.telegram_secret, stats, settings.outbox_lease_seconds)
     if settings.telegram_polling:
         await application.initialize()

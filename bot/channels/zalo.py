@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -26,15 +25,16 @@ from bot.channels.common import (
     ChannelStats,
     Conversations,
     Outbox,
+    SecretGuard,
     pump_outbox,
     stop,
     transient,
     webhook_body,
 )
-from bot.channels.hub import CHANNELS
 from bot.channels.ratelimit import Clock, LoopClock, Pacer, broadcast, make_pacer, paced
-from bot.channels.render import FEEDBACK_DOWN, FEEDBACK_UP, ZALO_TEXT_LIMIT, split_text, zalo_messages
+from bot.channels.render import ZALO_TEXT_LIMIT, split_text, zalo_messages
 from bot.privacy import load_or_create_key
+from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 
@@ -191,7 +191,13 @@ def incoming_event(event: Mapping[str, Any]) -> tuple[IncomingMessage, str] | No
     if kind == "image" and text.strip():
         kind = "text"  # a photo with a question under it: answer the question
     msg = IncomingMessage(
-        channel=CHANNEL, user_ref=str(user), text=text, kind=kind, external_id=_external_id(str(message_id))
+        channel=CHANNEL,
+        user_ref=str(user),
+        text=text,
+        kind=kind,
+        external_id=_external_id(str(message_id)),
+        reply_to=str(chat_id),
+        buttons=False,  # options and ratings come back typed as numbers
     )
     return msg, str(chat_id)
 
@@ -222,7 +228,6 @@ class ZaloChannel:
             self.stats.count("ignored")
             return
         msg, chat_id = parsed
-        msg = replace(await self.rating_by_number(msg), reply_to=chat_id)
         handled = await self.conversations.receive(msg, self.render, self.outbox_lease)
         if handled is None:
             return
@@ -243,20 +248,6 @@ class ZaloChannel:
     async def pump(self) -> int:
         """Send the durable replies no process is sending (after a crash, or to try again)."""
         return await self.outbox.pump(self.send_stored, self.outbox_lease)
-
-    async def rating_by_number(self, msg: IncomingMessage) -> IncomingMessage:
-        """Read "0"/"1" typed right after an answer as 👎/👍 ("1" picks option 1 if the answer listed any)."""
-        typed = msg.text.strip()
-        if msg.kind != "text" or typed not in ("0", "1"):
-            return msg
-        user_id = self.service.user_id(msg.channel, msg.user_ref)
-        state = await self.service.store.load_state(user_id)
-        if state.get("last_inquiry") is None or (typed == "1" and state.get("options")):
-            return msg
-        latest = await self.service.store.inquiries(user_id, limit=1)
-        if not latest or latest[-1].id != state["last_inquiry"]:
-            return msg  # the last reply was not the answer that asked for a rating
-        return replace(msg, kind="button", payload=FEEDBACK_UP if typed == "1" else FEEDBACK_DOWN)
 
     async def send(self, chat_id: str, texts: list[str]) -> None:
         """Send one reply's messages in order."""
@@ -289,11 +280,9 @@ class ZaloChannel:
                     log.exception("Zalo event failed")
 
 
-async def webhook(request: web.Request) -> web.Response:
+async def webhook(request: web.Request, channel: ZaloChannel | None, guard: SecretGuard) -> web.Response:
     """Take one event from Zalo: check the secret, parse, answer (the reply goes out after)."""
-    channels = request.app[CHANNELS]
-    channel = channels.zalo
-    body = await webhook_body(request, channel, SECRET_HEADER, channels.secret_guard())
+    body = await webhook_body(request, channel, SECRET_HEADER, guard)
     if isinstance(body, web.Response):
         return body
     assert channel is not None  # webhook_body answered 404 otherwise
@@ -307,14 +296,14 @@ async def webhook(request: web.Request) -> web.Response:
 
 @asynccontextmanager
 async def running(
-    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats
+    settings: Settings, service: BotService, clock: Clock, stats: ChannelStats, redis: RedisLink | None = None
 ) -> AsyncIterator[ZaloChannel]:
     """Run the Zalo channel for the life of the web app: webhook, or polling if asked."""
     pacer = make_pacer(
         settings.zalo_rate_per_chat,
         settings.zalo_rate_overall,
         clock,
-        settings.redis_url,
+        redis,
         f"{settings.redis_prefix}zalo:",
         load_or_create_key(settings.hash_key, settings.data_dir),  # chat ids hashed in Redis key names
     )

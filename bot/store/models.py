@@ -116,7 +116,7 @@ class Handoff(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Where to send the official's reply (the platform chat id), encrypted; cleared when the
-    # handoff is closed, and gone with the row when the user deletes their data (bot/admin/delivery.py).
+    # handoff is closed, and gone with the row when the user deletes their data (bot/delivery.py).
     delivery_address: Mapped[str | None] = mapped_column(Text)
     # A worker already abroad in trouble (actions/brokers.py trouble_abroad): first in the inbox.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -152,7 +152,7 @@ class ErasedUpdate(Base):
 class OutboxMessage(Base):
     """A reply not yet sent: written with its inquiry, deleted (address and text) once sent or given up.
 
-    `address` is the platform chat id, encrypted like a handoff's (bot/admin/address.py);
+    `address` is the platform chat id, encrypted like a handoff's (bot/addresses.py);
     `messages` the rendered reply (text, buttons, parse mode). A process sending it holds it
     until `claimed_until`; after that, any process (a restarted one too) may claim it.
     """

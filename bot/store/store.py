@@ -97,7 +97,7 @@ class TurnRecord:
     feedback: int | None = None
     delete_user: bool = False
     remember_inquiry: bool = False  # the reply asks for feedback: feedback goes to this inquiry
-    handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/admin/address.py)
+    handoff_address: str | None = None  # encrypted chat id for the official's reply (bot/addresses.py)
     warning: bool = False  # a warning sign of an illegal broker or scam: a possible fraud report
     enterprise_name: str | None = None  # the company the message named, if any
     received_at: str | None = None  # ISO time the message came in (journaled records keep theirs)

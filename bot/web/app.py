@@ -12,18 +12,19 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.campaigns import attribute
+from bot.admin.app import setup_admin
+from bot.appkeys import CHAT_LIMITS, DELIVERERS, FOLLOWER, REDIS, SERVICE, SETTINGS
+from bot.building import build_service
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
+from bot.delivery import DelivererRegistry, take_web_replies
 from bot.kbfollow import KnowledgeFollower
-from bot.service import BotService, IncomingMessage, build_service
+from bot.redis_link import RedisLink
+from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
-from bot.web.limits import CHAT_LIMITS, add_address_limits, address_allowed
+from bot.web.limits import add_address_limits, address_allowed
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SERVICE = web.AppKey("service", BotService)
-SETTINGS = web.AppKey("settings", Settings)
-FOLLOWER = web.AppKey("knowledge_follower", KnowledgeFollower)
 CHAT_COOKIE = "ld_chat"
 MAX_BODY = 64 * 1024
 
@@ -105,7 +106,7 @@ async def chat_api(request: web.Request) -> web.Response:
         payload=payload[:64] if payload else None,
         province=province,
     )
-    handled = await service.handle(await attribute(service, message))
+    handled = await service.handle(message)
     response = web.json_response({"reply": reply_json(handled.outcome.reply, service.kb.text("feedback_prompt"))})
     if new_user:
         response.set_cookie(CHAT_COOKIE, str(user), httponly=True, samesite="Strict", max_age=365 * 86400)
@@ -116,7 +117,6 @@ async def chat_api(request: web.Request) -> web.Response:
 
 async def chat_updates(request: web.Request) -> web.Response:
     """Officials' replies and announcements this web chat has not shown yet (each returned once)."""
-    from bot.admin.delivery import take_web_replies
     from bot.announce.render import announcement_text
     from bot.announce.store import take_web
 
@@ -131,14 +131,30 @@ async def chat_updates(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, service: BotService | None = None) -> web.Application:
-    """Build the web application; the service is built at start-up unless one is given."""
+    """The composition root: build the web application and what its parts share, from settings.
+
+    One Redis link (when LAODONG_REDIS_URL is set) serves the flood limits and the send pacing;
+    one registry takes the channels' deliverers of officials' replies. The service is built at
+    start-up unless one is given.
+    """
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[SETTINGS] = settings
-    add_address_limits(app, settings)  # web chat and landing pages, per client address (bot/web/limits.py)
+    app[DELIVERERS] = DelivererRegistry()  # officials' replies to workers: channels register theirs
+    redis = RedisLink(settings.redis_url) if settings.redis_url else None  # opened on first use
+    if redis is not None:
+        app[REDIS] = redis
+
+    async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+        yield
+        if redis is not None:
+            await redis.close()  # last: everything that uses it has stopped
+
+    app.cleanup_ctx.append(redis_ctx)
+    add_address_limits(app, settings, redis)  # web chat and landing pages, per client address (bot/web/limits.py)
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = service is None
-        app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True)
+        app[SERVICE] = service if service is not None else await build_service(settings, limit_users=True, redis=redis)
         app[FOLLOWER] = KnowledgeFollower(app[SERVICE], settings.kb_poll_seconds)  # the published knowledge
         await app[FOLLOWER].start()
         yield
@@ -150,14 +166,12 @@ def create_app(settings: Settings, service: BotService | None = None) -> web.App
                 await limiter.close()  # a shared limiter's Redis client
 
     app.cleanup_ctx.append(service_ctx)
-    setup_channels(app, settings, SERVICE)  # Telegram and Zalo webhooks, campaign pages (bot/channels)
+    setup_channels(app, settings, SERVICE, redis)  # Telegram and Zalo webhooks, campaign pages (bot/channels)
     app.router.add_get("/", chat_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/chat", chat_api)
     app.router.add_get("/api/chat/updates", chat_updates)
     app.router.add_static("/static", STATIC_DIR)
-    from bot.admin.app import setup_admin  # the dashboard imports this module
-
     setup_admin(app, settings)  # the officials' dashboard at /admin (bot/admin)
     return app
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.appkeys import CHAT_LIMITS, LANDING_LIMITS
 from bot.flood import UserLimiter, make_address_limiter
+from bot.redis_link import RedisLink
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web.proxy import client_address
 
-CHAT_LIMITS = web.AppKey("chat_limits", UserLimiter)  # web chat messages per client address
-LANDING_LIMITS = web.AppKey("landing_limits", UserLimiter)  # campaign clicks counted per client address
 
-
-def add_address_limits(app: web.Application, settings: Settings) -> None:
-    """Put the per-address limiters on the app (closed with it)."""
-    app[CHAT_LIMITS] = make_address_limiter(settings, settings.address_rate, settings.address_burst, "chat-addr")
-    app[LANDING_LIMITS] = make_address_limiter(settings, settings.landing_rate, settings.landing_burst, "landing-addr")
+def add_address_limits(app: web.Application, settings: Settings, redis: RedisLink | None) -> None:
+    """Put the per-address limiters on the app (closed with it), shared through `redis` if given."""
+    chat = make_address_limiter(settings, redis, settings.address_rate, settings.address_burst, "chat-addr")
+    landing = make_address_limiter(settings, redis, settings.landing_rate, settings.landing_burst, "landing-addr")
+    app[CHAT_LIMITS], app[LANDING_LIMITS] = chat, landing
 
     async def close(app: web.Application) -> None:
         for limits in (app[CHAT_LIMITS], app[LANDING_LIMITS]):

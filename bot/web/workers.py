@@ -18,7 +18,7 @@ import time
 from types import FrameType
 
 from bot.settings import Settings
-from bot.store.store import Store
+from bot.store.opening import open_store
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,8 @@ def start(command: list[str]) -> subprocess.Popen[bytes]:
 
 
 async def _migrate(settings: Settings) -> None:
-    store = Store(settings.database_url)
-    try:
-        await store.migrate()
-    finally:
-        await store.close()
+    async with open_store(settings):
+        pass  # brought to the latest schema once, before the workers start
 
 
 def check(settings: Settings) -> None:

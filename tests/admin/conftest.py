@@ -20,8 +20,8 @@ from actions.respond import Responder
 from actions.types import Policy
 from bot.admin import accounts as accounts_module
 from bot.admin.accounts import Accounts
-from bot.admin.context import ADMIN
-from bot.admin.delivery import DELIVERERS, Delivery
+from bot.appkeys import ADMIN, DELIVERERS
+from bot.delivery import Delivery
 from bot.service import BotService
 from bot.settings import Settings
 from bot.store.models import Inquiry

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,8 +11,8 @@ from yarl import URL
 from bot.admin.accounts import FAILURES_PER_USERNAME, Accounts, hash_password, verify_password
 from bot.admin.models import AdminSession, AdminUser, AuditEntry
 from tests.admin.conftest import PASSWORD, AdminSite, csrf_of
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import Done
+from tests.cli import run as laodong
 
 
 async def audit_actions(site: AdminSite) -> list[str]:
@@ -156,17 +154,8 @@ async def test_admins_manage_users_and_every_change_is_audited(dashboard: AdminS
 def test_create_user_from_the_command_line(tmp_path: Path) -> None:
     env = {"LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "LAODONG_DATA_DIR": str(tmp_path / "var")}
 
-    def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "admin", "create-user", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={"PATH": "/usr/bin:/bin", **env},
-            cwd=ROOT,
-            timeout=120,
-            check=False,
-        )
+    def run(*args: str, stdin: str) -> Done:
+        return laodong(env, "admin", "create-user", *args, stdin=stdin)
 
     done = run("chi.lan", "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.admin.queries import Dashboard
+from bot.appkeys import SETTINGS
 from bot.campaigns import CLICK
-from bot.web.app import SETTINGS
 from tests.admin.conftest import AdminSite, turn
 
 

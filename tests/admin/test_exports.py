@@ -6,8 +6,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +20,8 @@ from bot.admin.texts import LOCAL_TZ, Labels
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase
 from tests.admin.conftest import AdminSite, set_created_at, turn
+from tests.cli import Done, link_models, run
 
-ROOT = Path(__file__).resolve().parents[2]
 INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
 
@@ -154,23 +152,12 @@ async def test_the_report_downloads_from_the_dashboard(dashboard: AdminSite) -> 
     assert ("report", "month:2026-03") in await audit_actions(dashboard.store)
 
 
-def test_the_report_command(tmp_path: Path) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
-        "LAODONG_DATA_DIR": str(tmp_path),
-    }
+def test_the_report_command(tmp_path: Path, trained_models: Path) -> None:
+    env = {"LAODONG_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "LAODONG_DATA_DIR": str(tmp_path)}
+    link_models(trained_models, tmp_path)
 
-    def laodong(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=120,
-            check=False,
-        )
+    def laodong(*args: str) -> Done:
+        return run(env, *args)
 
     assert laodong("ask", "di xkld nhat can gi").returncode == 0
     month = dt.datetime.now(LOCAL_TZ).strftime("%Y-%m")

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.admin.accounts import FAILURES_PER_ADDRESS, Accounts
-from bot.admin.context import ADMIN
 from bot.admin.models import AuditEntry
+from bot.appkeys import ADMIN
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web.app import create_app

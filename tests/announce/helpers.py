@@ -6,7 +6,7 @@ from typing import cast
 
 from sqlalchemy import Table, insert
 
-from bot.admin.address import AddressCipher
+from bot.addresses import AddressCipher
 from bot.announce.models import Subscription
 from bot.privacy import pseudonym
 from bot.store.models import User, utcnow

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.channels import CHANNELS, Channels
+from bot.appkeys import CHANNELS
+from bot.channels import Channels
 from bot.cli import main
 from bot.service import BotService
 from bot.settings import Settings

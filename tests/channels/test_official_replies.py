@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.admin.delivery import DELIVERERS, Delivery
+from bot.appkeys import DELIVERERS
+from bot.delivery import Delivery
 from tests.channels.conftest import Bot, StartBot
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Hashable
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
+from bot.appkeys import REDIS
 from bot.channels.ratelimit import (
     LoopClock,
     Pacer,
@@ -19,7 +20,7 @@ from bot.channels.ratelimit import (
     telegram_retry_after,
 )
 from bot.privacy import redis_id
-from bot.redis_link import RedisLink, shared_link
+from bot.redis_link import RedisLink
 from tests.channels.conftest import StartBot
 from tests.fakes import telegram as fake_tg
 from tests.fakes import zalo as fake_zl
@@ -179,12 +180,12 @@ async def test_a_429_in_one_process_holds_the_others_back(
     assert all(0 < ttl <= 6000 for ttl in ttls.values())  # nothing outlives what it holds back (+1 s)
 
 
-def test_a_redis_url_makes_the_pacer_shared_and_on_wall_clock_time() -> None:
+def test_a_redis_link_makes_the_pacer_shared_and_on_wall_clock_time() -> None:
     assert type(make_pacer(1, 30, LoopClock(), None, "p:")) is Pacer
-    shared = make_pacer(1, 30, LoopClock(), "redis://127.0.0.1:6379/0", "p:")
+    shared = make_pacer(1, 30, LoopClock(), RedisLink("redis://127.0.0.1:6379/0"), "p:")
     assert isinstance(shared, RedisPacer) and isinstance(shared.clock, WallClock)
     fake = FakeClock()
-    assert make_pacer(1, 30, fake, "redis://127.0.0.1:6379/0", "p:").clock is fake
+    assert make_pacer(1, 30, fake, RedisLink("redis://127.0.0.1:6379/0"), "p:").clock is fake
 
 
 @pytest.mark.redis
@@ -204,7 +205,7 @@ async def test_with_redis_both_channels_book_their_sends_there_and_close_on_shut
         f"{p}zalo:pace:next",
         f"{p}zalo:pace:chat:{redis_id(b'test', 'zl-lan')}",
     }
-    link = shared_link(redis_ns.url)
+    link = bot.client.app[REDIS]  # the one link the composition root made
     assert link._client is not None
     await bot.client.close()  # the app stops: the channels close their pacers
     assert link._client is None

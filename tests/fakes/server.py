@@ -59,6 +59,7 @@ class FakeBotApi:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.refused: list[tuple[str, dict[str, Any]]] = []  # (the platform's error, the call) it refused
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._script: dict[str, deque[Scripted]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
@@ -92,6 +93,11 @@ class FakeBotApi:
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
+
+    def accepted(self, method: str) -> list[dict[str, Any]]:
+        """The calls of `method` the platform took (not those it refused as over its limits)."""
+        refused = {id(params) for _, params in self.refused}
+        return [params for params in self.calls_of(method) if id(params) not in refused]
 
     async def params(self, request: web.Request) -> dict[str, Any]:
         raise NotImplementedError

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.limits import telegram_refusal
 from tests.fakes.server import FakeBotApi
 
 TOKEN = "123456:TEST-token"
@@ -25,7 +26,7 @@ def too_many_requests(retry_after: int) -> dict[str, Any]:
 
 
 class FakeTelegram(FakeBotApi):
-    """Telegram's Bot API, as far as laodong uses it."""
+    """Telegram's Bot API, as far as laodong uses it; refuses what Telegram would (tests/fakes/limits.py)."""
 
     def __init__(self, token: str = TOKEN) -> None:
         super().__init__(token)
@@ -46,13 +47,17 @@ class FakeTelegram(FakeBotApi):
 
     @property
     def sent(self) -> list[dict[str, Any]]:
-        """The messages the bot sent (sendMessage parameters), in order."""
-        return self.calls_of("sendMessage")
+        """The messages the bot sent and Telegram took (sendMessage parameters), in order."""
+        return self.accepted("sendMessage")
 
     async def answer(self, method: str, params: dict[str, Any]) -> web.Response:
         if method == "getMe":
             return ok(BOT_USER)
         if method == "sendMessage":
+            refusal = telegram_refusal(params)
+            if refusal is not None:
+                self.refused.append((refusal, params))
+                return web.json_response({"ok": False, "error_code": 400, "description": refusal}, status=400)
             chat = {"id": int(params["chat_id"]), "type": "private", "first_name": "Lan"}
             message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat}
             return ok({**message, "text": params.get("text", "")})

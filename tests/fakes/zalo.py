@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.limits import zalo_refusal
 from tests.fakes.server import FakeBotApi
 
 TOKEN = "1234567890:zalo-TEST-token"
@@ -23,7 +24,8 @@ def too_many_requests(retry_after: int) -> dict[str, Any]:
 
 
 class FakeZalo(FakeBotApi):
-    """Zalo's Bot API, as far as laodong uses it (getUpdates returns one event at a time)."""
+    """Zalo's Bot API, as far as laodong uses it (getUpdates returns one event at a time); refuses
+    what Zalo would (tests/fakes/limits.py)."""
 
     def __init__(self, token: str = TOKEN) -> None:
         super().__init__(token)
@@ -35,12 +37,17 @@ class FakeZalo(FakeBotApi):
 
     @property
     def sent(self) -> list[dict[str, Any]]:
-        return self.calls_of("sendMessage")
+        """The messages the bot sent and Zalo took (sendMessage parameters), in order."""
+        return self.accepted("sendMessage")
 
     async def answer(self, method: str, params: dict[str, Any]) -> web.Response:
         if method == "getMe":
             return ok({"id": "987", "account_name": "bot.trolaodong", "display_name": "Trợ lý Lao động"})
         if method == "sendMessage":
+            refusal = zalo_refusal(params)
+            if refusal is not None:
+                self.refused.append((refusal, params))
+                return web.json_response({"ok": False, "error_code": 400, "description": refusal})
             return ok({"message_id": f"bot-{next(self._message_ids)}", "date": int(time.time() * 1000)})
         if method == "getUpdates":
             update = await self.next_update(float(params.get("timeout", 0) or 0))

@@ -24,7 +24,7 @@ from bot.admin.overview_data import computed_days
 from bot.admin.queries import Dashboard
 from bot.admin.rollup import DaySummaries
 from bot.admin.texts import local_today
-from bot.channels import CHANNELS
+from bot.appkeys import CHANNELS, REDIS
 from bot.flood import make_limiter
 from bot.journal import Journal
 from bot.service import BotService
@@ -84,8 +84,8 @@ async def test_no_personal_number_is_kept_in_clear_anywhere(
     settings = channel_settings(
         service, tmp_path, fake_telegram, fake_zalo, redis_url=redis_ns.url, redis_prefix=redis_ns.prefix
     )
-    service.limiter = make_limiter(settings)
     app = create_app(settings, service=service)
+    service.limiter = make_limiter(settings, app[REDIS])  # the app's own link to Redis
     app[CHANNELS].clock = FakeClock()
     client = await aiohttp_client(app)
     web_user = await aiohttp_client(create_app(settings, service=service))  # a second web chat (own cookie)

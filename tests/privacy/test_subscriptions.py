@@ -13,7 +13,7 @@ import pytest
 from actions.respond import Responder
 from actions.types import Policy
 from bot.announce import store as announcements
-from bot.channels import CHANNELS
+from bot.appkeys import CHANNELS
 from bot.service import BotService
 from bot.store.store import Store
 from bot.web.app import create_app

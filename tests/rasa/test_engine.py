@@ -9,7 +9,8 @@ import pytest
 
 from actions.respond import Responder
 from actions.types import Policy
-from bot.service import BotService, IncomingMessage, build_service, engine_factory
+from bot.building import build_service, engine_factory
+from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase

@@ -23,8 +23,9 @@ from actions.brokers import BrokerRules, EnterpriseDirectory
 from actions.rasa_bridge import button_payload
 from actions.respond import Responder, Turn
 from actions.types import Policy, State
+from bot.building import build_service
 from bot.evaluate import load_questions
-from bot.service import BotService, IncomingMessage, build_service
+from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from knowledge.model import KnowledgeBase
 from nlu.normalize import normalize

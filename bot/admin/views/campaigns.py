@@ -9,10 +9,9 @@ from aiohttp import web
 from bot.admin.auth import requires
 from bot.admin.context import audit, board_of, render, see_other, service_of
 from bot.admin.present import funnel_chart
+from bot.appkeys import CHANNELS, SETTINGS
 from bot.campaigns import RESERVED_CODES, CampaignError, CampaignLinks, create_campaign, is_valid_code, links
-from bot.channels.hub import CHANNELS
 from bot.settings import PublicUrlMissing
-from bot.web.app import SETTINGS
 
 routes = web.RouteTableDef()
 

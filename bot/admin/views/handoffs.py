@@ -16,9 +16,10 @@ from bot.admin.context import (
     service_of,
     signed_in,
 )
-from bot.admin.delivery import DELIVERERS, Delivery
 from bot.admin.queries import ASSIGNED_CHOICES, WAITING, InboxFilter
 from bot.admin.views.choices import filter_choices
+from bot.appkeys import DELIVERERS
+from bot.delivery import Delivery
 from bot.store.models import Handoff
 
 routes = web.RouteTableDef()

@@ -14,8 +14,8 @@ from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, int_param, labels_of, render, see_other, service_of, signed_in
 from bot.admin.kbdrafts import Draft, decide, get_draft, laid_over, open_drafts, publish_draft, save_draft
 from bot.admin.texts import local_today
+from bot.appkeys import FOLLOWER
 from bot.kbstore import PublishError, check_files, current, history, publish, rollback, version_files
-from bot.web.app import FOLLOWER
 from knowledge.edit import EntryEditError, change_entry, clean_text
 from knowledge.model import Entry, load_knowledge_files
 from nlu.normalize import fold_key

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.admin.auth import LOGIN_COOKIE, SESSION_COOKIE, ensure_login_cookie, public, set_cookie
-from bot.admin.context import PREFIX, accounts_of, audit, client_ip, render
+from bot.admin.auth import SESSION_COOKIE, ensure_login_cookie, public, set_cookie
+from bot.admin.config import PREFIX
+from bot.admin.context import accounts_of, audit, client_ip, render
+from bot.admin.csrf import LOGIN_COOKIE
 
 routes = web.RouteTableDef()
 

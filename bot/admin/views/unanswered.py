@@ -18,8 +18,8 @@ from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, board_of, int_param, render, see_other, service_of, signed_in
 from bot.admin.curation import TeachError, teach
 from bot.admin.grouping import Question, QuestionGroup, group_questions
+from bot.appkeys import FOLLOWER
 from bot.service import BotService
-from bot.web.app import FOLLOWER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

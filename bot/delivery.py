@@ -1,8 +1,9 @@
 """Sending an official's reply to a worker on their own channel.
 
-Channel adapters plug in by registering a `Deliverer` for their channel on the web app:
+The web app holds one `DelivererRegistry` (made by the composition root, `bot.web.app.create_app`);
+channel adapters plug in by registering a `Deliverer` for their channel:
 
-    deliverers(app).register("telegram", my_telegram_deliverer)
+    app[DELIVERERS].register("telegram", my_telegram_deliverer)
 
 The web chat needs none: its replies wait in `official_replies` until the chat asks for them
 (GET /api/chat/updates, `take_web_replies`).
@@ -14,7 +15,6 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiohttp import web
 from sqlalchemy import select, update
 
 from bot.admin.models import OfficialReply
@@ -72,16 +72,6 @@ class DelivererRegistry:
         except Exception:  # a platform error must not lose the official's reply
             log.exception("delivering an official reply on %s failed", delivery.channel)
             return False
-
-
-DELIVERERS = web.AppKey("deliverers", DelivererRegistry)
-
-
-def deliverers(app: web.Application) -> DelivererRegistry:
-    """The app's registry of deliverers (created on first use, before the app starts)."""
-    if DELIVERERS not in app:
-        app[DELIVERERS] = DelivererRegistry()
-    return app[DELIVERERS]
 
 
 async def take_web_replies(store: Store, user_id: str) -> list[str]:
