@@ -27,7 +27,7 @@ async def test_telegram_set_webhook_sends_the_secret_and_the_command_menu(
     assert hook["url"] == url and hook["secret_token"] == TELEGRAM_SECRET
     assert hook["allowed_updates"] == ["message", "callback_query"]
     (menu,) = fake_telegram.calls_of("setMyCommands")
-    assert [c["command"] for c in menu["commands"]] == ["start", "help", "tinh", "nguoi", "xoa", "ma"]
+    assert [c["command"] for c in menu["commands"]] == ["start", "help", "tinh", "nguoi", "xoa", "dangky", "huy", "ma"]
     assert menu["commands"][4]["description"] == "Xóa dữ liệu của tôi"
     assert menu["commands"][5]["description"] == "Xem yêu cầu đã gửi cán bộ (mã)"
 
