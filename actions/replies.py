@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from actions.context import ContextRules
 from actions.types import Option, Outcome, Policy, Reply, State
 from knowledge.model import Entry, KnowledgeBase
 
@@ -39,6 +40,13 @@ class Replies(Protocol):
     ) -> Outcome: ...
 
     def topic_options(self, state: State, topic: str, leave_out: str = "") -> list[Option]: ...
+
+    def menu_options(self) -> list[Option]: ...
+
+    def province_options(self) -> list[Option]: ...
+
+    @property
+    def context(self) -> ContextRules: ...
 
     def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome: ...
 

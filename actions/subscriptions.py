@@ -10,7 +10,7 @@ from actions.types import Outcome, Reply, State
 from knowledge.model import ENTRY_TOPICS
 
 if TYPE_CHECKING:
-    from actions.respond import Responder
+    from actions.replies import Replies as Responder
 
 SUBSCRIBE_PAYLOAD = "s:1"
 

@@ -454,12 +454,6 @@ class Dashboard:
             return query.with_hint(Inquiry, "INDEXED BY ix_inquiries_created_at", "sqlite")
         return query
 
-    async def overview(self, f: LogFilter, days: Sequence[dt.date], today: dt.date | None = None) -> Overview:
-        """Everything the overview page charts, for the filtered period (bot/admin/overview_data.py)."""
-        from bot.admin.overview_data import read_overview  # it builds on this module
-
-        return await read_overview(self, f, days, today)
-
     async def _day_rows(self, f: LogFilter) -> dict[str, DayRows]:
         """The overview's numbers for each local day of the filter's dates, in four scans."""
         where = f.conditions()

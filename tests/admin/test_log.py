@@ -8,6 +8,7 @@ import re
 
 from bot.admin.daycache import DayCache
 from bot.admin.filters import LogFilter
+from bot.admin.overview_data import read_overview
 from bot.admin.queries import Dashboard
 from bot.admin.texts import LOCAL_TZ, local_midnight
 from bot.store.store import Store
@@ -126,7 +127,7 @@ async def test_the_overview_counts_and_charts(dashboard: AdminSite) -> None:
     await seed(dashboard.store, 12)
     board = Dashboard(dashboard.store)
     days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(12)]
-    data = await board.overview(LogFilter(start=days[0], end=days[-1]), days)
+    data = await read_overview(board, LogFilter(start=days[0], end=days[-1]), days)
     assert data.total.inquiries == 12 and data.total.questions == 12 and data.total.answered == 8
     assert data.total.users == 4
     assert {b.key: b.inquiries for b in data.by_channel} == {"telegram": 6, "zalo": 6}
@@ -191,7 +192,7 @@ async def test_the_questions_chart_counts_questions_and_the_warnings_chart_shows
     for record in records:
         await set_created_at(store, await store.record(record), day)
     board = Dashboard(store)
-    data = await board.overview(LogFilter(start=day.date(), end=day.date()), [day.date()])
+    data = await read_overview(board, LogFilter(start=day.date(), end=day.date()), [day.date()])
     assert data.topic_by_day == {"work_abroad": {"2026-03-03": 2}}  # the two typed questions
     assert data.warnings_by_day == {"2026-03-03": 1}
     await dashboard.login("viewer")
@@ -209,17 +210,17 @@ async def test_finished_days_come_from_the_day_cache_and_today_stays_live(store:
     for day in (yesterday, today):
         await set_created_at(store, await store.record(turn()), dt.datetime.combine(day, dt.time(12), LOCAL_TZ))
     f, span = LogFilter(start=yesterday, end=today), [yesterday, today]
-    first = await board.overview(f, span, today=today)
+    first = await read_overview(board, f, span, today=today)
     assert first.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 1}} and first.total.users == 1
     for day in (yesterday, today):  # one more question on each day
         at = dt.datetime.combine(day, dt.time(13), LOCAL_TZ)
         await set_created_at(store, await store.record(turn(user="u2")), at)
-    second = await board.overview(f, span, today=today)
+    second = await read_overview(board, f, span, today=today)
     assert second.topic_by_day == {"work_abroad": {"2026-03-02": 1, "2026-03-03": 2}}  # yesterday as cached
     assert second.total.users == 2  # askers are always counted live
-    assert (await Dashboard(store).overview(f, span, today=today)).topic_by_day["work_abroad"]["2026-03-02"] == 2
+    assert (await read_overview(Dashboard(store), f, span, today=today)).topic_by_day["work_abroad"]["2026-03-02"] == 2
     now[0] = 601  # the cached day expires
-    third = await board.overview(f, span, today=today)
+    third = await read_overview(board, f, span, today=today)
     assert third.topic_by_day == {"work_abroad": {"2026-03-02": 2, "2026-03-03": 2}}
     assert third.by_day["2026-03-02"].questions == 2 and third.top_entries == [
         ("vn_di_lam_viec_nuoc_ngoai_hop_phap", 4)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.admin.filters import LogFilter
 from bot.admin.models import OverviewDay
+from bot.admin.overview_data import read_overview
 from bot.admin.queries import Dashboard
 from bot.admin.rollup import DaySummaries, estimate, sketch, union
 from bot.admin.texts import LOCAL_TZ
@@ -47,9 +48,9 @@ async def test_stored_days_give_the_same_overview_as_the_log(any_store: Store) -
     await seed(any_store)
     days = [TODAY - dt.timedelta(days=i) for i in range(9, -1, -1)]
     for f in (LogFilter(start=days[0], end=TODAY), LogFilter(start=days[0], end=TODAY, channel="zalo")):
-        counted = await Dashboard(any_store).overview(f, days, today=TODAY)
-        first = await Dashboard(any_store, summaries=DaySummaries(any_store)).overview(f, days, today=TODAY)
-        again = await Dashboard(any_store, summaries=DaySummaries(any_store)).overview(f, days, today=TODAY)
+        counted = await read_overview(Dashboard(any_store), f, days, today=TODAY)
+        first = await read_overview(Dashboard(any_store, summaries=DaySummaries(any_store)), f, days, today=TODAY)
+        again = await read_overview(Dashboard(any_store, summaries=DaySummaries(any_store)), f, days, today=TODAY)
         for summarised in (first, again):
             assert summarised.total == counted.total and summarised.total.users == counted.total.users > 0
             assert summarised.by_day == counted.by_day and summarised.topic_by_day == counted.topic_by_day
@@ -67,12 +68,12 @@ async def test_today_stays_live_and_recent_days_are_recomputed(store: Store) -> 
     days = [TODAY - dt.timedelta(days=i) for i in range(9, -1, -1)]
     f = LogFilter(start=days[0], end=TODAY)
     board = Dashboard(store, summaries=DaySummaries(store, ttl_seconds=0))
-    before = await board.overview(f, days, today=TODAY)
+    before = await read_overview(board, f, days, today=TODAY)
     for day in (TODAY, TODAY - dt.timedelta(days=1)):
         at = dt.datetime.combine(day, dt.time(20), LOCAL_TZ)
         await set_created_at(store, await store.record(turn(user="new")), at)
-    after = await board.overview(f, days, today=TODAY)
-    counted = await Dashboard(store).overview(f, days, today=TODAY)
+    after = await read_overview(board, f, days, today=TODAY)
+    counted = await read_overview(Dashboard(store), f, days, today=TODAY)
     assert after.total == counted.total and after.by_day == counted.by_day
     assert after.total.inquiries > before.total.inquiries and after.total.users == before.total.users + 1
 

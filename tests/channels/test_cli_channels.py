@@ -29,7 +29,7 @@ async def test_telegram_set_webhook_sends_the_secret_and_the_command_menu(
     (menu,) = fake_telegram.calls_of("setMyCommands")
     assert [c["command"] for c in menu["commands"]] == ["start", "help", "tinh", "nguoi", "xoa", "dangky", "huy", "ma"]
     assert menu["commands"][4]["description"] == "Xóa dữ liệu của tôi"
-    assert menu["commands"][5]["description"] == "Xem yêu cầu đã gửi cán bộ (mã)"
+    assert menu["commands"][7]["description"] == "Xem yêu cầu đã gửi cán bộ (mã)"
 
 
 async def test_zalo_set_webhook_sends_the_secret(

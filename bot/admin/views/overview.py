@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.admin.context import admin_of, board_of, labels_of, render, service_of
 from bot.admin.filters import LogFilter
+from bot.admin.overview_data import read_overview
 from bot.admin.present import overview_charts
 from bot.admin.texts import days_between, local_today
 from bot.admin.views.choices import filter_choices
@@ -32,6 +33,6 @@ def period(request: web.Request) -> tuple[LogFilter, list[dt.date]]:
 async def overview(request: web.Request) -> web.StreamResponse:
     """Charts of the chosen period: topics per day, answered rate, channels, campaigns, provinces."""
     f, days = period(request)
-    data = await board_of(request).overview(f, days, today=local_today(admin_of(request).clock()))
+    data = await read_overview(board_of(request), f, days, today=local_today(admin_of(request).clock()))
     charts = overview_charts(data, labels_of(request), service_of(request).kb, base=f.query())
     return render(request, "overview.html", f=f, data=data, charts=charts, choices=await filter_choices(request))
