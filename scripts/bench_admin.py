@@ -35,6 +35,7 @@ from sqlalchemy import text
 from bot.admin.accounts import AccountError, Accounts
 from bot.admin.filters import LogFilter
 from bot.admin.grouping import group_questions
+from bot.admin.overview_data import read_overview
 from bot.admin.queries import Dashboard
 from bot.admin.texts import local_today
 from bot.settings import Settings
@@ -252,7 +253,7 @@ async def measure_other(store: Store) -> list[tuple[str, float]]:
         start = today - dt.timedelta(days=days - 1)
         f = LogFilter(start=start, end=today)
         span = [start + dt.timedelta(days=i) for i in range(days)]
-        out.append((f"overview, {days} days", await timed(partial(board.overview, f, span), repeat=1)))
+        out.append((f"overview, {days} days", await timed(partial(read_overview, board, f, span), repeat=1)))
 
     async def unanswered() -> None:
         group_questions(await board.unanswered(limit=5000))

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bot.announce import store as announcements  # noqa: E402
 from bot.evaluate import percentile  # noqa: E402
 from bot.store.store import Store  # noqa: E402
+from scripts.benchdb import postgres_database  # noqa: E402
 from tests.announce.helpers import add_subscribers  # noqa: E402
 from tests.fakes.server import Limits  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegram, text_update  # noqa: E402
@@ -47,21 +47,8 @@ from tests.serving import free_port  # noqa: E402
 
 SECRET = "bench-secret-0123456789"
 KEY = "bench-announce-key"
-PG_ADMIN = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("LAODONG_TEST_REDIS", "redis://127.0.0.1:6379/0")
 QUESTIONS = ["đi xklđ nhật cần gì", "học nghề ở đâu", "bảo hiểm thất nghiệp", "mỗi năm tỉnh đưa bao nhiêu người đi"]
-
-
-@asynccontextmanager
-async def database() -> AsyncIterator[str]:
-    name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @asynccontextmanager
@@ -173,7 +160,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     fake.limits = Limits(now=time.time)
     await fake.start()
     try:
-        async with database() as db_url:
+        async with postgres_database() as db_url:
             store = Store(db_url)
             await store.migrate()
             await add_subscribers(store, KEY.encode(), [str(1_000_000 + i) for i in range(args.count)])

@@ -21,20 +21,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.kbstore import ensure_published, publish  # noqa: E402
 from bot.store.store import Store  # noqa: E402
+from scripts.benchdb import postgres_database  # noqa: E402
+from tests.serving import free_port  # noqa: E402
 
-PG_ADMIN = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENTRY_FILE = "entries/lao-cai/work_abroad.yaml"
 ORIGINAL = "phấn đấu mỗi năm đưa khoảng 200 người"
 QUESTION = "lao cai moi nam dua bao nhieu nguoi di xkld"
@@ -112,11 +111,12 @@ def changed(files: dict[str, str], n: int) -> dict[str, str]:
 
 async def one_setting(workers: int, rounds: int) -> list[float]:
     """The seconds until every worker serves each new version, one figure per round."""
-    name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN, timeout=5)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    port = _free_port()
+    port = free_port()
+    async with postgres_database() as db_url:
+        return await _rounds(db_url, port, workers, rounds)
+
+
+async def _rounds(db_url: str, port: int, workers: int, rounds: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = start_serve(port, serve_env(db_url, Path(tmp)), workers)
         store = Store(db_url)
@@ -137,16 +137,6 @@ async def one_setting(workers: int, rounds: int) -> list[float]:
         finally:
             stop(proc)
             await store.close()
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def main() -> None:

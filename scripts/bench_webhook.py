@@ -25,7 +25,6 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 from bot.evaluate import load_questions, percentile  # noqa: E402
 from bot.store.models import Inquiry  # noqa: E402
 from bot.store.store import Store  # noqa: E402
+from scripts.benchdb import postgres_database  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegram, button_update, text_update  # noqa: E402
 
 SECRET = "bench-secret-0123456789"
-PG_ADMIN = os.environ.get("LAODONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BUTTONS = ["t:work_abroad", "t:employment", "t:vocational", "f:1", "f:0", "m"]
 
 
@@ -114,14 +112,8 @@ async def database(kind: str, tmp: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'bench.db'}"
         return
-    name = f"laodong_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with postgres_database() as url:
+        yield url
 
 
 @asynccontextmanager
