@@ -20,7 +20,9 @@ from bot.admin.texts import local_today
 from bot.store.models import Inquiry, utcnow
 
 
-async def read_overview(board: Dashboard, f: LogFilter, days: Sequence[dt.date], today: dt.date | None) -> Overview:
+async def read_overview(
+    board: Dashboard, f: LogFilter, days: Sequence[dt.date], today: dt.date | None = None
+) -> Overview:
     """Everything the overview page charts, for the filtered period."""
     today = today or local_today(utcnow())
     if board.summaries is not None:
