@@ -1,13 +1,14 @@
 """Follow-ups: a message resolved against the previous turn (what actions/context.py reads in it).
 
-The desk decides; the Responder (actions/respond.py) builds the replies, as for BrokerDesk.
+The desk decides; the Responder (actions/respond.py) builds the replies (typed against the
+protocol of actions/replies.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actions.brokers import BrokerDesk
+from actions.brokers.desk import BrokerDesk
 from actions.context import ContextRules, Reading
 from actions.types import Outcome, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase

@@ -1,29 +1,27 @@
-"""What the desks (brokers.py, followups.py) need of the Responder that owns them.
+"""What the follow-up desk (followups.py) needs of the Responder that owns it.
 
-The desks decide; the Responder builds the replies. Typing the desks against this protocol,
-not against `actions.respond.Responder`, keeps the imports one way: respond.py imports the
-desks, never the reverse.
+The desk decides; the Responder builds the answers and menus. Typing the desk against this
+protocol, not against `actions.respond.Responder`, keeps the imports one way: respond.py imports
+the desks, never the reverse. (The broker and subscription desks need no Responder: they build
+their replies through the outcome builder, actions/outcomes.py.)
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from actions.context import ContextRules
-from actions.types import Option, Outcome, Policy, Reply, State
+from actions.types import Option, Outcome, Policy, State
 from knowledge.model import Entry, KnowledgeBase
 
 
 class Replies(Protocol):
-    """Builds the outcome of a turn: answers, menus, handoffs (actions/respond.py)."""
+    """Answers and topic menus (actions/respond.py)."""
 
     @property
     def kb(self) -> KnowledgeBase: ...
 
     @property
     def policy(self) -> Policy: ...
-
-    def _outcome(self, state: State, reply: Reply, kind: str, topic: str, intent: str, **kw: object) -> Outcome: ...
 
     def answer(self, state: State, entry: Entry, confidence: float, question: str = "", note: str = "") -> Outcome: ...
 
@@ -40,16 +38,5 @@ class Replies(Protocol):
     ) -> Outcome: ...
 
     def topic_options(self, state: State, topic: str, leave_out: str = "") -> list[Option]: ...
-
-    def menu_options(self) -> list[Option]: ...
-
-    def province_options(self) -> list[Option]: ...
-
-    @property
-    def context(self) -> ContextRules: ...
-
-    def menu(self, state: State, text_key: str = "menu", intent: str = "menu") -> Outcome: ...
-
-    def handoff(self, state: State, question: str | None, intent: str = "human", urgent: bool = False) -> Outcome: ...
 
     def set_province(self, state: State, province: str) -> Outcome: ...

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from actions.brokers import BrokerDesk, BrokerRules, EnterpriseDirectory
+from actions.brokers.desk import BrokerDesk
+from actions.brokers.listing import Directory
+from actions.brokers.rules import BrokerRules
 from actions.context import ContextRules, Reading
 from actions.followups import FollowUpDesk
+from actions.outcomes import Outcomes
 from actions.places import words
 from actions.situations import SituationDetector
 from actions.subscriptions import SUBSCRIBE_PAYLOAD, SubscriptionDesk
@@ -45,7 +48,6 @@ _KEYWORDS |= {k: "unsubscribe" for k in ("huy", "huy dang ky", "ngung nhan thong
 _TICKET = re.compile(r"ma ?([a-z0-9]{3}) ?([a-z0-9]{3})")
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}
 _NO = {"khong", "thoi", "no", "huy", "0", "khong can"}
-_REMEMBERED = ("answer", "warning", "ask_province", "topic_menu", "fallback", "clarify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,37 +89,15 @@ class Responder:
     ) -> None:
         self.kb = kb
         self.policy = policy
+        self.outcomes = Outcomes(kb)  # every desk builds its outcomes here (actions/outcomes.py)
         # Warning signs, trouble abroad, licensed enterprises; the detector is trained once per process.
         detector = detector or SituationDetector.for_kb(kb)
-        self.brokers = BrokerDesk(self, brokers or BrokerRules.load(), detector)
+        self.brokers = BrokerDesk(self.outcomes, brokers or BrokerRules.load(), detector)
         self.context = context or ContextRules.load()  # places, follow-up cues, bare topics (actions/context.yaml)
         self.followups = FollowUpDesk(self, self.context, self.brokers)
-        self.subscriptions = SubscriptionDesk(self)  # /dangky, /huy (actions/subscriptions.py)
+        self.subscriptions = SubscriptionDesk(self.outcomes, self.context)  # /dangky, /huy
 
     # --- building blocks -------------------------------------------------------------
-
-    def menu_options(self) -> list[Option]:
-        topics = self.kb.responses["topics"]
-        return [Option(label=str(topics[t]), payload=f"t:{t}") for t in ENTRY_TOPICS]
-
-    def province_options(self) -> list[Option]:
-        return [Option(label=p.name, payload=f"p:{p.id}") for p in self.kb.provinces.values()]
-
-    def _outcome(self, state: State, reply: Reply, kind: str, topic: str, intent: str, **kw: object) -> Outcome:
-        state.options = [o.payload for o in reply.options]
-        answered = self.kb.entries.get(str(kw.get("entry") or ""))
-        entry = answered
-        if entry is None and kind == "ask_province" and intent.startswith("faq/"):
-            entry = self.kb.entries.get(intent[len("faq/") :])
-        if (kind in _REMEMBERED or answered is not None) and topic in ENTRY_TOPICS:  # what a follow-up leans on
-            last = state.last or {}
-            if entry is None and last.get("topic") == topic and last.get("entry"):  # still on that subject
-                state.last = dict(last)
-            else:
-                state.last = {"topic": topic, "entry": entry.id if entry else None, "kind": kind}
-        scope = answered.scope if answered is not None and answered.scope != "national" else None
-        kw.setdefault("province", scope or state.province)
-        return Outcome(reply=reply, state=state, kind=kind, topic=topic, intent=intent, **kw)  # type: ignore[arg-type]
 
     def variant_for(self, entry: Entry, province: str | None) -> Entry:
         """The entry of the same group for the worker's province, if there is one."""
@@ -158,7 +138,7 @@ class Responder:
             sources=self.kb.source_dicts(entry),
             ask_feedback=True,
         )
-        return self._outcome(
+        return self.outcomes.build(
             state,
             reply,
             "answer",
@@ -172,8 +152,8 @@ class Responder:
     def answer_or_ask_province(self, state: State, entry: Entry, confidence: float, question: str) -> Outcome:
         if self.needs_province(entry, state) and not self.followups.plan_named(entry, question):
             state.pending = {"kind": "province", "entry": entry.id, "confidence": confidence, "question": question}
-            reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
-            return self._outcome(
+            reply = Reply(text=self.kb.text("ask_province"), options=self.outcomes.province_options())
+            return self.outcomes.build(
                 state, reply, "ask_province", entry.topic, f"faq/{entry.id}", confidence=confidence, answered=False
             )
         note = ""
@@ -195,11 +175,11 @@ class Responder:
             state.greeted = True
             parts.append(self.kb.text("privacy_notice"))
         parts.append(self.kb.text("menu"))
-        options = self.menu_options()
+        options = self.outcomes.menu_options()
         if intent == "greet":  # a first contact (/start, a campaign's link): announcements offered too
             options.append(Option(label=self.kb.text("subscribe_option"), payload=SUBSCRIBE_PAYLOAD))
         reply = Reply(text="\n\n".join(parts), options=options)
-        return self._outcome(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
+        return self.outcomes.build(state, reply, "menu", "chitchat", intent, confidence=1.0, answered=True)
 
     def introduce(self, state: State, intent: str) -> Outcome:
         """Say who answers (an automatic assistant) and offer an official, without handing off unasked."""
@@ -208,9 +188,9 @@ class Responder:
             state.greeted = True
             parts.append(self.kb.text("privacy_notice"))
         state.pending = {"kind": "handoff", "question": None}
-        options = [Option(label=self.kb.text("human_option"), payload="h:1"), *self.menu_options()]
+        options = [Option(label=self.kb.text("human_option"), payload="h:1"), *self.outcomes.menu_options()]
         reply = Reply(text="\n\n".join(parts), options=options)
-        return self._outcome(state, reply, "chitchat", "chitchat", intent, confidence=1.0, answered=True)
+        return self.outcomes.build(state, reply, "chitchat", "chitchat", intent, confidence=1.0, answered=True)
 
     def topic_options(self, state: State, topic: str, leave_out: str = "") -> list[Option]:
         """The entries of a topic as buttons, the worker's province and the national ones first."""
@@ -250,42 +230,18 @@ class Responder:
         else:
             state.pending = None
         reply = Reply(text=text, options=options)
-        return self._outcome(state, reply, kind, topic, f"topic/{topic}", confidence=confidence, answered=answered)
+        return self.outcomes.build(
+            state, reply, kind, topic, f"topic/{topic}", confidence=confidence, answered=answered
+        )
 
     def fallback(self, state: State, question: str, topic: str, intent: str, confidence: float) -> Outcome:
         """Say plainly that the plans do not say; offer an official."""
-        state.pending = {"kind": "handoff", "question": question}
-        reply = Reply(
-            text=self.kb.text("fallback"),
-            options=[
-                Option(label=self.kb.text("handoff_yes"), payload="h:1"),
-                Option(label=self.kb.text("handoff_no"), payload="h:0"),
-                Option(label=self.kb.text("menu_option"), payload="m"),
-            ],
-        )
-        return self._outcome(state, reply, "fallback", topic, intent, confidence=confidence, answered=False)
-
-    def handoff(self, state: State, question: str | None, intent: str = "human", urgent: bool = False) -> Outcome:
-        """Record a request for an official (with the question, when there is one); `urgent`: a
-        worker abroad in trouble, first in the officials' inbox."""
-        urgent = urgent or bool((state.pending or {}).get("urgent"))
-        state.pending = None
-        if not question:
-            state.pending = {"kind": "handoff_question"}
-            reply = Reply(text=self.kb.text("handoff_nothing_to_send"))
-            return self._outcome(state, reply, "handoff", "human", intent, confidence=1.0, answered=True)
-        reply = Reply(text=self.kb.text("handoff_created_urgent" if urgent else "handoff_created"))
-        return self._outcome(
-            state,
-            reply,
-            "handoff",
-            "human",
-            intent,
-            confidence=1.0,
-            answered=True,
-            handoff_question=question,
-            urgent=urgent,
-        )
+        options = [
+            *self.outcomes.offer_handoff(state, question),
+            Option(label=self.kb.text("menu_option"), payload="m"),
+        ]
+        reply = Reply(text=self.kb.text("fallback"), options=options)
+        return self.outcomes.build(state, reply, "fallback", topic, intent, confidence=confidence, answered=False)
 
     def clarify(self, state: State, candidates: list[Entry], topic: str, confidence: float) -> Outcome:
         """Ask which entry was meant (each as the worker's province has it, once)."""
@@ -297,14 +253,14 @@ class Responder:
             text=self.kb.text("clarify"),
             options=[Option(label=e.title, payload=f"e:{e.id}") for e in candidates],
         )
-        return self._outcome(state, reply, "clarify", topic, "clarify", confidence=confidence, answered=False)
+        return self.outcomes.build(state, reply, "clarify", topic, "clarify", confidence=confidence, answered=False)
 
     def feedback(self, state: State, value: int) -> Outcome:
         if state.last_inquiry is None:
             reply = Reply(text=self.kb.text("feedback_nothing"))
-            return self._outcome(state, reply, "feedback", "chitchat", "feedback", confidence=1.0)
+            return self.outcomes.build(state, reply, "feedback", "chitchat", "feedback", confidence=1.0)
         reply = Reply(text=self.kb.text("feedback_thanks"))
-        return self._outcome(
+        return self.outcomes.build(
             state, reply, "feedback", "chitchat", "feedback", confidence=1.0, answered=True, feedback=value
         )
 
@@ -320,15 +276,15 @@ class Responder:
         name = self.kb.provinces[province].name if province in self.kb.provinces else province
         reply = Reply(
             text=f"{self.kb.text('province_set').format(province=name)}\n\n{self.kb.text('menu')}",
-            options=self.menu_options(),
+            options=self.outcomes.menu_options(),
         )
         state.pending = None
-        return self._outcome(state, reply, "province", "chitchat", "province", confidence=1.0, answered=True)
+        return self.outcomes.build(state, reply, "province", "chitchat", "province", confidence=1.0, answered=True)
 
     def ask_province(self, state: State) -> Outcome:
         state.pending = {"kind": "province"}
-        reply = Reply(text=self.kb.text("ask_province"), options=self.province_options())
-        return self._outcome(state, reply, "ask_province", "chitchat", "province", confidence=1.0, answered=True)
+        reply = Reply(text=self.kb.text("ask_province"), options=self.outcomes.province_options())
+        return self.outcomes.build(state, reply, "ask_province", "chitchat", "province", confidence=1.0, answered=True)
 
     def confirm_delete(self, state: State) -> Outcome:
         state.pending = {"kind": "delete"}
@@ -336,21 +292,23 @@ class Responder:
             text=self.kb.text("delete_confirm"),
             options=[Option(label="Có", payload="d:1"), Option(label="Không", payload="d:0")],
         )
-        return self._outcome(state, reply, "delete_confirm", "chitchat", "delete", confidence=1.0, answered=True)
+        return self.outcomes.build(state, reply, "delete_confirm", "chitchat", "delete", confidence=1.0, answered=True)
 
     def ticket(self, state: State, code: str) -> Outcome:
         """`/ma [CODE]`: the bot fills in the request's status from the store (bot/tickets.py);
         the text here is what a host without the store says."""
         reply = Reply(text=self.kb.text("ticket_unavailable"))
-        return self._outcome(state, reply, "ticket", "chitchat", "ticket", confidence=1.0, answered=True, ticket=code)
+        return self.outcomes.build(
+            state, reply, "ticket", "chitchat", "ticket", confidence=1.0, answered=True, ticket=code
+        )
 
     def delete(self, state: State, confirmed: bool) -> Outcome:
         if not confirmed:
             state.pending = None
             reply = Reply(text=self.kb.text("delete_cancelled"))
-            return self._outcome(state, reply, "delete", "chitchat", "delete", confidence=1.0, answered=True)
+            return self.outcomes.build(state, reply, "delete", "chitchat", "delete", confidence=1.0, answered=True)
         reply = Reply(text=self.kb.text("delete_done"))
-        return self._outcome(
+        return self.outcomes.build(
             State(), reply, "delete", "chitchat", "delete", confidence=1.0, answered=True, delete_user=True
         )
 
@@ -369,16 +327,18 @@ class Responder:
         if kind == "h":
             pending = state.pending or {}
             if value == "1":
-                return self.handoff(state, pending.get("question") or None)
+                return self.outcomes.handoff(state, pending.get("question") or None)
             state.pending = None
-            reply = Reply(text=self.kb.text("handoff_declined"), options=self.menu_options())
-            return self._outcome(state, reply, "handoff_declined", "chitchat", "deny", confidence=1.0, answered=True)
+            reply = Reply(text=self.kb.text("handoff_declined"), options=self.outcomes.menu_options())
+            return self.outcomes.build(
+                state, reply, "handoff_declined", "chitchat", "deny", confidence=1.0, answered=True
+            )
         if kind == "f" and value in ("1", "0"):
             return self.feedback(state, 1 if value == "1" else -1)
         if kind == "d":
             return self.delete(state, value == "1")
         if kind == "n":
-            return self.brokers.pick(state, value, question)
+            return self.brokers.pick(state, value, question) or self.menu(state)
         if payload == SUBSCRIBE_PAYLOAD:
             return self.subscriptions.subscribe(state)
         return self.menu(state)
@@ -388,24 +348,24 @@ class Responder:
         state: State,
         turn: Turn,
         understanding: Understanding | None,
-        enterprises: EnterpriseDirectory | None = None,
+        enterprises: Directory | None = None,
     ) -> Outcome:
         """Decide the reply to one message (`enterprises`: the licensed list; None skips the lookup)."""
         state = replace(state, options=list(state.options))
         if turn.kind in NON_TEXT_KINDS:
             reply = Reply(text=self.kb.text("non_text"))
-            return self._outcome(state, reply, "non_text", "chitchat", f"non_text/{turn.kind}", confidence=1.0)
+            return self.outcomes.build(state, reply, "non_text", "chitchat", f"non_text/{turn.kind}", confidence=1.0)
         if turn.kind == "button" and turn.payload:
             return self.on_payload(state, turn.payload, turn.text)
         raw = turn.text.strip()
         if raw in _FEEDBACK_UP or raw in _FEEDBACK_DOWN:
             return self.feedback(state, 1 if raw in _FEEDBACK_UP else -1)
         if turn.norm.is_blank:
-            reply = Reply(text=self.kb.text("empty"), options=self.menu_options())
-            return self._outcome(state, reply, "empty", "out_of_scope", "empty", confidence=1.0)
+            reply = Reply(text=self.kb.text("empty"), options=self.outcomes.menu_options())
+            return self.outcomes.build(state, reply, "empty", "out_of_scope", "empty", confidence=1.0)
         if len(raw) > self.policy.max_chars:
             reply = Reply(text=self.kb.text("too_long"))
-            return self._outcome(state, reply, "too_long", "out_of_scope", "too_long", confidence=1.0)
+            return self.outcomes.build(state, reply, "too_long", "out_of_scope", "too_long", confidence=1.0)
         folded = turn.norm.folded.strip()
         if folded.isdigit() and state.options:
             index = int(folded) - 1
@@ -425,7 +385,7 @@ class Responder:
                 province = self.context.gazetteer.province(words(arg)) if arg else None
                 return self.set_province(state, province) if province else self.ask_province(state)
             if name == "human":
-                return self.handoff(state, arg or pending.get("question"))
+                return self.outcomes.handoff(state, arg or pending.get("question"))
             if name == "delete":
                 return self.confirm_delete(state)
             if name == "subscribe":
@@ -435,7 +395,7 @@ class Responder:
             if name == "ticket":
                 return self.ticket(state, arg)
         if pending.get("kind") == "handoff_question":
-            return self.handoff(state, raw, intent="handoff_question")
+            return self.outcomes.handoff(state, raw, intent="handoff_question")
         reading = self.context.read(raw)
         province = reading.province
         if (
@@ -494,17 +454,17 @@ class Responder:
             if intent == "menu":
                 return self.menu(state)
             if intent == "affirm" and pending.get("kind") == "handoff":
-                return self.handoff(state, pending.get("question"))
+                return self.outcomes.handoff(state, pending.get("question"))
             if intent == "deny" and pending.get("kind") == "handoff":
                 return self.on_payload(state, "h:0", question)
             key = intent if intent in ("thanks", "goodbye", "affirm", "deny") else "affirm"
             state.pending = None
             reply = Reply(text=self.kb.text(key))
-            return self._outcome(
+            return self.outcomes.build(
                 state, reply, "chitchat", "chitchat", intent, confidence=und.topic_confidence, answered=True
             )
         if und.topic == "human":
-            return self.handoff(state, pending.get("question") or question)
+            return self.outcomes.handoff(state, pending.get("question") or question)
         if und.topic == "out_of_scope" or und.topic_confidence < self.policy.topic_threshold:
             score = best.score if best else 0.0
             return self.fallback(state, question, "out_of_scope", "out_of_scope", score)

@@ -4,22 +4,20 @@ which the bot writes (bot/announce/store.py) once the message is recorded."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from actions.context import ContextRules
+from actions.outcomes import Outcomes
 from actions.types import Outcome, Reply, State
 from knowledge.model import ENTRY_TOPICS
-
-if TYPE_CHECKING:
-    from actions.replies import Replies as Responder
 
 SUBSCRIBE_PAYLOAD = "s:1"
 
 
 class SubscriptionDesk:
-    """Subscribe and unsubscribe, in the Responder's terms."""
+    """Subscribe and unsubscribe, built through the outcome builder the Responder shares."""
 
-    def __init__(self, responder: Responder) -> None:
-        self.r = responder
+    def __init__(self, outcomes: Outcomes, context: ContextRules) -> None:
+        self.outcomes = outcomes
+        self.context = context  # topics named after /dangky are read as in a message
 
     def topics_in(self, arg: str) -> list[str]:
         """Topics named after /dangky ("/dangky viec lam", "/dangky vocational"), in the menu's order."""
@@ -27,7 +25,7 @@ class SubscriptionDesk:
             return []
         named = {t for t in ENTRY_TOPICS if t in arg.lower().split()}
         for part in arg.replace(";", ",").split(","):
-            topic = self.r.context.read(part).topic
+            topic = self.context.read(part).topic
             if topic:
                 named.add(topic)
         return [t for t in ENTRY_TOPICS if t in named]
@@ -37,8 +35,12 @@ class SubscriptionDesk:
         topics = self.topics_in(arg)
         if not state.province:
             state.pending = {"kind": "subscribe", "topics": topics}
-            reply = Reply(text=self.r.kb.text("subscribe_ask_province"), options=self.r.province_options())
-            return self.r._outcome(state, reply, "ask_province", "chitchat", "subscribe", confidence=1.0, answered=True)
+            reply = Reply(
+                text=self.outcomes.kb.text("subscribe_ask_province"), options=self.outcomes.province_options()
+            )
+            return self.outcomes.build(
+                state, reply, "ask_province", "chitchat", "subscribe", confidence=1.0, answered=True
+            )
         return self.done(state, state.province, topics)
 
     def done(self, state: State, province: str, topics: list[str] | None = None) -> Outcome:
@@ -48,15 +50,15 @@ class SubscriptionDesk:
             topics = [t for t in pending.get("topics") or [] if t in ENTRY_TOPICS]
         state.province = province
         state.pending = None
-        kb = self.r.kb
+        kb = self.outcomes.kb
         name = kb.provinces[province].name if province in kb.provinces else province
         if topics:
             labels = ", ".join(str(kb.responses["topics"][t]) for t in topics)
             scope = kb.text("subscribe_scope_topics").format(province=name, topics=labels)
         else:
             scope = kb.text("subscribe_scope_province").format(province=name)
-        reply = Reply(text=kb.text("subscribe_done").format(scope=scope), options=self.r.menu_options())
-        outcome = self.r._outcome(state, reply, "subscribe", "chitchat", "subscribe", confidence=1.0, answered=True)
+        reply = Reply(text=kb.text("subscribe_done").format(scope=scope), options=self.outcomes.menu_options())
+        outcome = self.outcomes.build(state, reply, "subscribe", "chitchat", "subscribe", confidence=1.0, answered=True)
         outcome.subscription = {"action": "subscribe", "province": province, "topics": topics}
         return outcome
 
@@ -64,7 +66,9 @@ class SubscriptionDesk:
         """Stop announcements at once (the bot erases the address)."""
         if (state.pending or {}).get("kind") == "subscribe":
             state.pending = None
-        reply = Reply(text=self.r.kb.text("unsubscribe_done"))
-        outcome = self.r._outcome(state, reply, "unsubscribe", "chitchat", "unsubscribe", confidence=1.0, answered=True)
+        reply = Reply(text=self.outcomes.kb.text("unsubscribe_done"))
+        outcome = self.outcomes.build(
+            state, reply, "unsubscribe", "chitchat", "unsubscribe", confidence=1.0, answered=True
+        )
         outcome.subscription = {"action": "unsubscribe"}
         return outcome

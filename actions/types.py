@@ -71,7 +71,7 @@ class Outcome:
     handoff_question: str | None = None
     feedback: int | None = None
     delete_user: bool = False
-    warning: bool = False  # the message shows a warning sign of an illegal broker or scam (actions/brokers.py)
+    warning: bool = False  # the message shows a warning sign of an illegal broker or scam (actions/brokers/)
     enterprise: dict[str, str] | None = None  # the listed enterprise the reply is about
     enterprise_name: str | None = None  # the company the message named (listed name, or as typed)
     urgent: bool = False  # a worker already abroad in trouble; a handoff made of it is urgent

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from actions.brokers import BrokerRules
+from actions.brokers.rules import BrokerRules
 from actions.context import ContextRules
 from actions.respond import Responder
 from actions.situations import SituationDetector

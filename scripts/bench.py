@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 IMPORT_STARTED = time.perf_counter()
-from actions.brokers import BrokerRules  # noqa: E402
+from actions.brokers.rules import BrokerRules  # noqa: E402
 from actions.respond import Responder  # noqa: E402
 from actions.types import Policy, State  # noqa: E402
 from bot.conversations import CONVERSATIONS_FILE, judge_conversations, load_conversations  # noqa: E402

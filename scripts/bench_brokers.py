@@ -34,7 +34,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, look_up, read_situation
+from actions.brokers.directory import EnterpriseDirectory
+from actions.brokers.listing import Enterprise, look_up
+from actions.brokers.rules import BrokerRules
+from actions.brokers.signs import read_situation
 from actions.respond import Responder
 from actions.situations import DEV_EVERY, STORY_ENTRIES, SituationDetector, Story, load_stories, ordinary_questions
 from actions.types import Policy

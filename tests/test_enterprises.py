@@ -18,7 +18,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, look_up, name_key
+from actions.brokers.directory import EnterpriseDirectory
+from actions.brokers.listing import Enterprise, look_up
+from actions.brokers.names import name_key
+from actions.brokers.rules import BrokerRules
 from bot.enterprises import EnterpriseCache, directory_from, import_enterprises, load_directory, parse_date
 from bot.service import BotService, IncomingMessage
 from bot.store import enterprises as db

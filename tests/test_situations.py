@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from actions.brokers import BrokerRules, find_mention, read_situation
+from actions.brokers.names import find_mention
+from actions.brokers.rules import BrokerRules
+from actions.brokers.signs import read_situation
 from actions.respond import Responder, Turn
 from actions.situations import LABELS, SituationDetector, load_stories
 from actions.types import Policy, State

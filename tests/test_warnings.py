@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.brokers import BrokerRules, compile_pattern
+from actions.brokers.rules import BrokerRules, compile_pattern
 from actions.respond import Responder, Turn
 from actions.types import Policy, State
 from bot.enterprises import import_enterprises

@@ -8,7 +8,9 @@ import math
 import time
 from collections.abc import Callable, Iterable
 
-from actions.brokers import BrokerRules, Enterprise, EnterpriseDirectory, MatchingRules
+from actions.brokers.directory import EnterpriseDirectory
+from actions.brokers.listing import Enterprise
+from actions.brokers.rules import BrokerRules, MatchingRules
 from bot.store import enterprises as db
 from bot.store.store import Store
 

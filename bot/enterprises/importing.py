@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from actions.brokers import BrokerRules
+from actions.brokers.rules import BrokerRules
 from bot.enterprises.directory import EnterpriseCache
 from bot.enterprises.listfile import ListFileError, Problem, Rejected, parse_rows, read_table
 from bot.store import enterprises as db

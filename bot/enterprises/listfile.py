@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from actions.brokers import STATUSES, BrokerRules, ImportRules, name_key
+from actions.brokers.names import name_key
+from actions.brokers.rules import STATUSES, BrokerRules, ImportRules
 from bot.store import enterprises as db
 from nlu.normalize import clean, normalize
 

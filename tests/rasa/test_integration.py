@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from actions.brokers import BrokerRules, EnterpriseDirectory
+from actions.brokers.directory import EnterpriseDirectory
+from actions.brokers.rules import BrokerRules
 from actions.rasa_bridge import button_payload
 from actions.respond import Responder, Turn
 from actions.types import Policy, State
