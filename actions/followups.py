@@ -6,7 +6,7 @@ protocol of actions/replies.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actions.brokers.desk import BrokerDesk
 from actions.context import ContextRules, Reading
@@ -211,6 +211,21 @@ class FollowUpDesk:
             stays = self.urgent(state, question, reading, und)
             if stays is not None:
                 return stays
+        for step in (self._about_previous, self._at_place, self._cued):
+            outcome = step(state, question, reading, last, previous)
+            if outcome is not None:
+                return outcome
+        if reading.topic:
+            return self.bare_topic(state, reading.topic, question)
+        if previous is None or self.chatting(und) or self.sure(und):
+            return None
+        return self._unsure(state, question, und, reading, str(last.get("kind")), previous)
+
+    def _about_previous(
+        self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None
+    ) -> Outcome | None:
+        """A brief question about what was just said: its refund or contact, a part of the plan, a country,
+        another topic, the cost, why."""
         topic = str(last.get("topic") or "")
         kind = str(last.get("kind"))
         brief = reading.length <= 2 * SHORT
@@ -233,6 +248,12 @@ class FollowUpDesk:
             return self.no_fees(state, topic, question)
         if reading.cue == "related" and previous is not None:
             return self.first_related(state, previous, question)
+        return None
+
+    def _at_place(
+        self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None
+    ) -> Outcome | None:
+        """A place sent alone, or with words that only restate the previous subject: that question there."""
         if reading.place_only and reading.province:
             if previous is not None:  # the previous question again, for that place
                 return self.same_for_province(state, previous, reading.province, question)
@@ -249,6 +270,12 @@ class FollowUpDesk:
             return self.responder.set_province(state, reading.province)
         if reading.province and previous is not None and self.restates(previous, reading):
             return self.same_for_province(state, previous, reading.province, question)
+        return None
+
+    def _cued(
+        self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None
+    ) -> Outcome | None:
+        """A cue ("làm sao giờ", "cụ thể hơn"): the steps of what was just said, or more of it."""
         if reading.cue == "steps" and previous is None and last.get("topic") in ENTRY_TOPICS:  # after a menu
             target = self.rules.steps_for_topic(str(last["topic"]), state.province, self.kb)
             if target is not None:
@@ -262,13 +289,16 @@ class FollowUpDesk:
         more = reading.beside_more
         if previous is not None and more is not None and len(more) <= _RESTATED and more <= self._entry_words(previous):
             return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
-        if reading.topic:
-            return self.bare_topic(state, reading.topic, question)
-        if previous is None or self.chatting(und) or self.sure(und):
-            return None
+        return None
+
+    def _unsure(
+        self, state: State, question: str, und: Understanding, reading: Reading, kind: str, previous: Entry
+    ) -> Outcome | None:
+        """A short question the engine is unsure of, after an answer: its steps, a related entry, the same
+        question for another province, or "not in the plans" on the previous topic."""
         length = len(self.rules.tokens(question))
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"
-            return self.steps(state, previous, str(last.get("kind")), question)
+            return self.steps(state, previous, kind, question)
         short = length <= SHORT
         if reading.points_back or short:
             related = self.related_to(previous, question, und)
