@@ -115,19 +115,6 @@ class FollowUpDesk:
         target = previous if more else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)
 
-    def plan_named(self, entry: Entry, question: str) -> bool:
-        """Whether the question names a number only this entry of its group holds ("kế hoạch 280 là gì"):
-        that plan's province is known, no need to ask it."""
-        numbers = {w for w in normalize(question).folded.split() if w.isdigit()}
-        if not numbers or not entry.group:
-            return False
-
-        def held(e: Entry) -> set[str]:
-            return numbers & {w for t in (e.title, *e.examples) for w in normalize(t).folded.split()}
-
-        others = [e for e in self.kb.by_group(entry.group) if e.id != entry.id]
-        return bool(held(entry)) and not any(held(e) for e in others)
-
     def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
         """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
         if entry.scope != "national" or not state.province or self.rules.read(question).province != state.province:

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Outcome, State
 from knowledge.model import KnowledgeBase
 from nlu.normalize import clean, normalize

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Outcome, State
 from knowledge.model import ENTRY_TOPICS
 from nlu.engine import EmbeddedEngine

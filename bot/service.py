@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from actions.respond import Responder, Turn, command_of
+from actions.respond import Responder
 from actions.situations import SituationDetector
+from actions.turns import Turn, command_of
 from actions.types import Outcome, Reply, State
 from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
 from bot.campaigns import attribution

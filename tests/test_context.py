@@ -9,7 +9,8 @@ import pytest
 from actions.context import ContextRules, check_context
 from actions.places import Gazetteer, check_gazetteer, words
 from actions.rasa_bridge import slots_for, state_from_slots
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Policy, State
 from bot.conversations import misses
 from bot.service import BotService

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Policy, State
 from bot.service import BotService, IncomingMessage
 from knowledge.model import KnowledgeBase

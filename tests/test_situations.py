@@ -10,8 +10,9 @@ import pytest
 from actions.brokers.names import find_mention
 from actions.brokers.rules import BrokerRules
 from actions.brokers.signs import read_situation
-from actions.respond import Responder, Turn
+from actions.respond import Responder
 from actions.situations import LABELS, SituationDetector, load_stories
+from actions.turns import Turn
 from actions.types import Policy, State
 from bot.admin.queries import Dashboard
 from bot.service import BotService, IncomingMessage

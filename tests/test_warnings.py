@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from actions.brokers.rules import BrokerRules, compile_pattern
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Policy, State
 from bot.enterprises import import_enterprises
 from bot.service import BotService, IncomingMessage

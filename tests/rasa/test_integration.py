@@ -22,7 +22,8 @@ import pytest
 from actions.brokers.directory import EnterpriseDirectory
 from actions.brokers.rules import BrokerRules
 from actions.rasa_bridge import button_payload
-from actions.respond import Responder, Turn
+from actions.respond import Responder
+from actions.turns import Turn
 from actions.types import Policy, State
 from bot.building import build_service
 from bot.evaluate import load_questions
