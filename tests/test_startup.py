@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 
 from bot.building import build_service
 from bot.settings import Settings
-from bot.store import store as store_module
+from bot.store import database as store_module
 from bot.store.store import MIGRATIONS_DIR, Store, script_heads
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase
 from nlu import artefact
