@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fcntl
 import json
@@ -10,10 +11,22 @@ import os
 import socket
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.privacy import redact_all
 from bot.store.store import Forgotten, Store, TurnRecord
+
+# The database did not answer: the message is still answered, its record journaled.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a store call failed for want of the database (not because of the data it was given)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # e.g. a pooled connection the server dropped
+        return True
+    return isinstance(exc, DATABASE_DOWN)
+
 
 log = logging.getLogger(__name__)
 

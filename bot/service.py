@@ -12,26 +12,27 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
 from actions.respond import Responder
 from actions.situations import SituationDetector
 from actions.turns import Turn, command_of
 from actions.types import Outcome, Reply, State
 from bot.addresses import ADDRESSED_CHANNELS, AddressCipher
+from bot.announce import store as announce_store
+from bot.brain import Brain, next_brain
 from bot.campaigns import attribution
 from bot.contacts import with_contacts
 from bot.enterprises import EnterpriseCache
 from bot.flood import UserLimiter
-from bot.journal import Journal
+from bot.journal import Journal, database_down
 from bot.privacy import entering, pseudonym, redact
 from bot.ratings import may_be_rating, typed_rating
 from bot.store.models import utcnow
 from bot.store.store import Forgotten, Store, TurnRecord
 from bot.tickets import TicketDesk, ticket_reply, with_code
 from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase, load_knowledge
-from nlu.engine import EmbeddedEngine, NluEngine, Understanding
+from nlu.engine import NluEngine, Understanding
 from nlu.normalize import Normalized, normalize
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,6 @@ log = logging.getLogger(__name__)
 # it (a longer one is answered "too long"), then redacted; only that text goes further.
 MAX_STORED_CHARS = 4000
 MAX_PAYLOAD_CHARS = 64  # button data (Telegram allows 64 bytes)
-# The database did not answer: the message is still answered, its record journaled.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
-
-
-def database_down(exc: BaseException) -> bool:
-    """Whether a store call failed for want of the database (not because of the data it was given)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # e.g. a pooled connection the server dropped
-        return True
-    return isinstance(exc, DATABASE_DOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +77,6 @@ class Handled:
     # in the durable outbox (False: the record went to the journal, the reply only in memory).
     messages: list[dict[str, Any]] | None = None
     queued: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Brain:
-    """One generation of knowledge, engine and responder; a reload swaps in a whole new one."""
-
-    kb: KnowledgeBase
-    engine: NluEngine
-    responder: Responder
 
 
 class BotService:
@@ -155,24 +138,7 @@ class BotService:
 
     def _next_brain(self, kb: KnowledgeBase | None = None) -> Brain:
         kb = kb if kb is not None else load_knowledge(self.knowledge_dir)
-        # An answer edited, nothing the models learn from changed: the embedded engine and the
-        # detector stay as they are (no model file read again).
-        same = _learned_from(kb) == _learned_from(self.kb)
-        if same and isinstance(self.engine, EmbeddedEngine):
-            engine: NluEngine = self.engine
-        elif self.engine_factory is not None:
-            engine = self.engine_factory(kb)
-        elif isinstance(self.engine, EmbeddedEngine):
-            engine = EmbeddedEngine.train(kb)
-        else:  # an outside engine (Rasa) is retrained by its own pipeline
-            engine = self.engine
-        if same and self.responder.brokers.detector is not None:
-            detector: SituationDetector | None = self.responder.brokers.detector
-        else:
-            detector = self.detector_factory(kb) if self.detector_factory is not None else None
-        old = self.responder  # the rules the composition root loaded stay; only the knowledge changes
-        responder = Responder(kb, old.policy, brokers=old.brokers.rules, detector=detector, context=old.context)
-        return Brain(kb, engine, responder)
+        return next_brain(self._brain, kb, self.engine_factory, self.detector_factory)
 
     def _handoff_address(self, msg: IncomingMessage, outcome: Outcome) -> str | None:
         """The encrypted chat id an official's reply goes to (Telegram, Zalo), for a new handoff."""
@@ -360,8 +326,6 @@ class BotService:
 
     async def _subscription(self, msg: IncomingMessage, user_id: str, change: dict[str, Any]) -> None:
         """Write a /dangky or /huy (bot/announce/store.py): the chat address encrypted, erased on /huy."""
-        from bot.announce import store as announce_store
-
         try:
             if change.get("action") == "unsubscribe":
                 await announce_store.unsubscribe(self.store, user_id)
@@ -425,8 +389,3 @@ class BotService:
         written = await self.journal.replay(self.store)
         self._journaled = self.journal.pending() > 0
         return written
-
-
-def _learned_from(kb: KnowledgeBase) -> tuple[tuple[object, ...], ...]:
-    """What the engine and the situation detector are trained on: each entry's id, topic, title, examples."""
-    return tuple((e.id, e.topic, e.title, e.examples) for e in kb.entries.values())
