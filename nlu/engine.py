@@ -2,7 +2,7 @@
 
 Trained once (nlu/fit.py, scikit-learn) and stored as a small file under the data directory,
 keyed by what the training read (`training_key`); serving loads that file and scores in pure
-Python (nlu/artefact.py), without scikit-learn, SciPy or NumPy.
+Python (nlu/linear.py, stored by nlu/artefact.py), without scikit-learn, SciPy or NumPy.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 
 from knowledge.model import KnowledgeBase
 from nlu import artefact
-from nlu.artefact import LinearNgramModel
+from nlu.linear import LinearNgramModel
 from nlu.normalize import ABBREVIATIONS_FILE, Normalized, normalize
 from nlu.training import NLU_DATA_DIR, Example, label_topic, training_examples
 from nlu.types import Candidate, NluEngine, Understanding
@@ -33,7 +33,7 @@ _NLU_DIR = Path(__file__).resolve().parent
 TRAINING_CODE = (
     *(
         _NLU_DIR / name
-        for name in ("engine.py", "training.py", "fit.py", "artefact.py", "normalize.py", "embedded.yaml")
+        for name in ("engine.py", "training.py", "fit.py", "artefact.py", "linear.py", "normalize.py", "embedded.yaml")
     ),
     ABBREVIATIONS_FILE,
 )

@@ -1,4 +1,4 @@
-"""Training a linear n-gram classifier with scikit-learn, into a `LinearNgramModel` (nlu/artefact.py).
+"""Training a linear n-gram classifier with scikit-learn, into a `LinearNgramModel` (nlu/linear.py).
 
 Only training imports this module (and with it scikit-learn, SciPy and NumPy); serving scores the
 stored model in pure Python.
@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from nlu import artefact
-from nlu.artefact import LinearNgramModel, NgramBlock
+from nlu.linear import LinearNgramModel, NgramBlock
 
 TEMPERATURES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40)
 
