@@ -30,7 +30,18 @@ from nlu.engine import EmbeddedEngine
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laodong", description="Trợ lý Lao động — chatbot for workers.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_talk_commands(sub)  # ask, chat, serve
+    _add_channel_commands(sub)  # telegram, zalo, campaign
+    _add_nlu_commands(sub)  # nlu export, train
+    add_kb_commands(sub)  # kb check, list, export, import, history, rollback (bot/kbcli.py)
+    _add_data_commands(sub)  # db, purge, enterprises
+    add_admin_commands(sub)  # admin create-user, report (bot/admin/cli.py)
+    add_announce_commands(sub)  # announce create, status, cancel (bot/announce/cli.py)
+    return parser
 
+
+def _add_talk_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`ask`, `chat` and `serve`: the bot answering."""
     ask = sub.add_parser("ask", help="answer one question (or one per line of stdin)")
     ask.add_argument("question", nargs="*", help="the question; omit to read one per line from stdin")
     ask.add_argument("--province", help="the worker's province: lao-cai, kien-giang or other")
@@ -50,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="server processes on the port, one per core (default 1)")
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker of --workers N
 
+
+def _add_channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`telegram` and `zalo` (the webhook), `campaign` (deep links and QR codes)."""
     for platform in ("telegram", "zalo"):
         channel = sub.add_parser(platform, help=f"the {platform.capitalize()} channel")
         channel_sub = channel.add_subparsers(dest="channel_command", required=True)
@@ -65,14 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--out", help="folder for <CODE>.png and <CODE>.svg (default: <data_dir>/campaigns)")
     campaign_sub.add_parser("list", help="campaigns with their clicks, users and inquiries")
 
+
+def _add_nlu_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`nlu export` (the Rasa project) and `nlu train` (the embedded model)."""
     nlu = sub.add_parser("nlu", help="the NLU engines")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     export = nlu_sub.add_parser("export", help="write the Rasa 3.6 project from nlu/ and knowledge/")
     export.add_argument("dir", type=Path, help="the folder to write the project to")
     nlu_sub.add_parser("train", help="train the embedded model if knowledge/ or its code changed (<data_dir>/models)")
 
-    add_kb_commands(sub)  # kb check, list, export, import, history, rollback (bot/kbcli.py)
 
+def _add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`db`, `purge` and `enterprises`: schema, retention, the licensed list."""
     db = sub.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -90,9 +108,6 @@ def _parser() -> argparse.ArgumentParser:
     ent_import.add_argument("--json", action="store_true", help="print the import report as JSON")
     ent_list = ent_sub.add_parser("list", help="the active list")
     ent_list.add_argument("--json", action="store_true", help="one JSON object per enterprise")
-    add_admin_commands(sub)  # admin create-user, report (bot/admin/cli.py)
-    add_announce_commands(sub)  # announce create, status, cancel (bot/announce/cli.py)
-    return parser
 
 
 def _date_arg(value: str) -> dt.date:

@@ -21,6 +21,8 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,23 @@ async def sample_rss(pid: int, into: list[float], stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
+@dataclass(slots=True)
+class Measured:
+    """What one run observed: the posts, the server's memory and CPU, and what the database holds."""
+
+    latencies: list[float]
+    counts: Counter[str]
+    seconds: float
+    server_cpu: float
+    own_cpu: float
+    start_rss: float
+    end_rss: float
+    samples: list[float]
+    total: int
+    distinct: int
+    deliveries: Counter[str]
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.update(
         {
@@ -58,63 +77,76 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "LAODONG_USER_BURST": "1000",
         }
     )
-    total_updates = int(args.rate * args.seconds)
-    stream = workload(total_updates, args.users, duplicates=0.0)
+    stream = workload(int(args.rate * args.seconds), args.users, duplicates=0.0)
     fake = FakeTelegram()
     api_url = await fake.start()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         async with (
             database("postgresql", tmp) as db_url,
-            server(db_url, api_url, tmp, free_port(), args.workers) as (
-                base,
-                pid,
-            ),
+            server(db_url, api_url, tmp, free_port(), args.workers) as (base, pid),
         ):
-            # Warm up (first requests build caches), then measure memory from here.
-            warm = workload(200, 50, 0.0, seed=99)
-            for update in warm:  # ids of their own, so the measured updates are not taken for retries
-                update["update_id"] += 10_000_000
-            await post_all(base, warm, 40, 0)
-            start_rss = rss_mb(pid)
-            samples: list[float] = []
-            stop = asyncio.Event()
-            sampler = asyncio.create_task(sample_rss(pid, samples, stop))
-            server_cpu, own_cpu = cpu_seconds(pid), time.process_time()
-            latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
-            server_cpu, own_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - own_cpu
-            drain_started = time.perf_counter()
-            while time.perf_counter() - drain_started < args.drain_timeout:
-                _, _, deliveries = await records(db_url)
-                if "None" not in deliveries:
-                    break
-                await asyncio.sleep(1.0)
-            stop.set()
-            await sampler
-            end_rss = rss_mb(pid)
-            total, distinct, deliveries = await records(db_url)
+            await warm_up(base)
+            measured = await measure(args, base, pid, db_url, stream)
     await fake.close()
+    return figures(args, stream, measured, len(fake.sent))
+
+
+async def warm_up(base: str) -> None:
+    """First requests build caches: 200 updates of their own before anything is measured."""
+    warm = workload(200, 50, 0.0, seed=99)
+    for update in warm:  # ids of their own, so the measured updates are not taken for retries
+        update["update_id"] += 10_000_000
+    await post_all(base, warm, 40, 0)
+
+
+async def measure(args: argparse.Namespace, base: str, pid: int, db_url: str, stream: list[dict[str, Any]]) -> Measured:
+    """Post the stream at the offered rate, wait for the replies to be delivered, and read the records."""
+    start_rss = rss_mb(pid)
+    samples: list[float] = []
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+    server_cpu, own_cpu = cpu_seconds(pid), time.process_time()
+    latencies, counts, seconds = await post_all(base, stream, args.concurrency, args.rate)
+    server_cpu, own_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - own_cpu
+    drain_started = time.perf_counter()
+    while time.perf_counter() - drain_started < args.drain_timeout:
+        _, _, deliveries = await records(db_url)
+        if "None" not in deliveries:
+            break
+        await asyncio.sleep(1.0)
+    stop.set()
+    await sampler
+    end_rss = rss_mb(pid)
+    total, distinct, deliveries = await records(db_url)
+    return Measured(
+        latencies, counts, seconds, server_cpu, own_cpu, start_rss, end_rss, samples, total, distinct, deliveries
+    )
+
+
+def figures(args: argparse.Namespace, stream: list[dict[str, Any]], m: Measured, replies: int) -> dict[str, Any]:
+    """The run's figures, the warm-up's 200 updates left out."""
     sent_ids = {u["update_id"] for u in stream}
     return {
         "workers": args.workers,
         "offered_per_s": args.rate,
         "seconds_offered": args.seconds,
         "updates_sent": len(stream),
-        "achieved_per_s": round(len(stream) / seconds, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-        "http": dict(counts),
-        "records_written": total - 200,  # less the warm-up
+        "achieved_per_s": round(len(stream) / m.seconds, 1),
+        "p50_ms": round(percentile(m.latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(m.latencies, 99) * 1000, 2),
+        "http": dict(m.counts),
+        "records_written": m.total - 200,  # less the warm-up
         "distinct_updates_sent": len(sent_ids),
-        "lost": len(sent_ids) - (distinct - 200),
-        "replies_sent": len(fake.sent) - 200,
-        "deliveries": dict(deliveries),
-        "rss_mb_start": round(start_rss, 1),
-        "rss_mb_peak": round(max(samples, default=end_rss), 1),
-        "rss_mb_end": round(end_rss, 1),
+        "lost": len(sent_ids) - (m.distinct - 200),
+        "replies_sent": replies - 200,
+        "deliveries": dict(m.deliveries),
+        "rss_mb_start": round(m.start_rss, 1),
+        "rss_mb_peak": round(max(m.samples, default=m.end_rss), 1),
+        "rss_mb_end": round(m.end_rss, 1),
         # Where the machine's cores went while the updates were offered (all on one machine here).
-        "server_cpu_ms_per_update": round(server_cpu / len(stream) * 1000, 2),
-        "load_and_fake_api_cpu_ms_per_update": round(own_cpu / len(stream) * 1000, 2),
+        "server_cpu_ms_per_update": round(m.server_cpu / len(stream) * 1000, 2),
+        "load_and_fake_api_cpu_ms_per_update": round(m.own_cpu / len(stream) * 1000, 2),
         "cores": os.cpu_count(),
     }
 
