@@ -157,6 +157,7 @@ class Responder:
             options=options,
             sources=self.kb.source_dicts(entry),
             ask_feedback=True,
+            offer_subscribe=not state.subscribed,
         )
         return self._outcome(
             state,
