@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, require_session
+from bot.admin.campaigns import views as campaigns
 from bot.admin.config import PREFIX, STATIC_DIR, AdminConfig, load_or_create_secret, template_environment
 from bot.admin.context import Handler, board_of
 from bot.admin.views import (
     announcements,
     audit,
-    campaigns,
     enterprises,
     handoffs,
     inquiries,

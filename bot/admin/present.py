@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from bot.admin.breakdown import Breakdown, Overview
 from bot.admin.charts import (
     PALETTE,
     BarChart,
@@ -18,7 +19,6 @@ from bot.admin.charts import (
     split_bars,
     stacked_columns,
 )
-from bot.admin.queries import Breakdown, Funnel, Overview
 from bot.admin.texts import Labels
 from knowledge.model import TOPICS, KnowledgeBase
 
@@ -132,14 +132,3 @@ def overview_charts(
         feedback=split_bars(rated),
         feedback_narrow=split_bars(rated, width=360, label_width=180),
     )
-
-
-def funnel_chart(funnel: Funnel) -> list[tuple[str, int]]:
-    """The funnel's steps in people (clicks are link opens): keys of the template's step names."""
-    return [
-        ("clicks", funnel.clicks),
-        ("starts", funnel.starts),
-        ("askers", funnel.askers),
-        ("answered_users", funnel.answered_users),
-        ("handoff_users", funnel.handoff_users),
-    ]

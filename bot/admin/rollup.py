@@ -85,7 +85,7 @@ def filter_key(f: LogFilter) -> str:
     return hashlib.sha256(json.dumps(params).encode()).hexdigest()
 
 
-Sums = list[int]  # inquiries, questions, answered, 👍, 👎 (queries._counts)
+Sums = list[int]  # inquiries, questions, answered, 👍, 👎 (breakdown.counts)
 DIMS = ("topic", "channel", "province", "campaign", "entry", "warning")
 
 
