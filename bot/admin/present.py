@@ -93,8 +93,13 @@ def overview_charts(
 
     days = [_short_day(span[0]) for span in spans]
 
+    made: dict[tuple[int, tuple[tuple[str, str | None], ...]], str] = {}  # the wide and narrow charts share links
+
     def on_day(i: int, **narrowed: str | None) -> str:
-        return log_link(base, start=spans[i][0], end=spans[i][-1], **narrowed)
+        key = (i, tuple(sorted(narrowed.items())))
+        if key not in made:
+            made[key] = log_link(base, start=spans[i][0], end=spans[i][-1], **narrowed)
+        return made[key]
 
     def topic_day(i: int, k: int) -> str:
         return on_day(i, topic=topics[k])
