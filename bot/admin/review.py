@@ -33,8 +33,10 @@ class ReviewReads(Reads):
         limit: int = 5000,
         province: str | None = None,
         also_reviewed: bool = False,
+        before: int | None = None,
     ) -> list[Question]:
-        """The newest unanswered questions nobody has dealt with yet (or all of them, for reports)."""
+        """The newest unanswered questions nobody has dealt with yet (or all of them, for reports);
+        with `before`, the newest of those older than that inquiry (the queue's next page)."""
         query = select(Inquiry.id, Inquiry.text, Inquiry.normalized, Inquiry.user_id, Inquiry.created_at).where(
             *self._unreviewed(also_reviewed)
         )
@@ -44,6 +46,8 @@ class ReviewReads(Reads):
             query = query.where(Inquiry.created_at < until)
         if province is not None:
             query = query.where(Inquiry.province == province)
+        if before is not None:
+            query = query.where(Inquiry.id < before)
         async with self.store.sessions() as session:
             rows = (await session.execute(query.order_by(Inquiry.id.desc()).limit(limit))).all()
         return [

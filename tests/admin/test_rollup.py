@@ -9,8 +9,8 @@ import random
 
 from sqlalchemy import func, insert, select, update
 
-from bot.admin.filters import LogFilter
 from bot.admin.daycache import DayCache
+from bot.admin.filters import LogFilter
 from bot.admin.models import OverviewCount, OverviewDay
 from bot.admin.overview_data import read_overview
 from bot.admin.queries import Dashboard
