@@ -14,8 +14,10 @@ from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, int_param, labels_of, render, see_other, service_of, signed_in
 from bot.admin.kbdrafts import Draft, decide, get_draft, laid_over, open_drafts, publish_draft, save_draft
 from bot.admin.texts import local_today
+from bot.admin.trychat import MAX_QUESTION, ask, draft_bot, published_bot
 from bot.appkeys import FOLLOWER
 from bot.kbstore import PublishError, check_files, current, history, publish, rollback, version_files
+from bot.privacy import entering
 from knowledge.edit import EntryEditError, change_entry, clean_text
 from knowledge.model import Entry, load_knowledge_files
 from nlu.normalize import fold_key
@@ -161,7 +163,10 @@ async def _draft_or_404(request: web.Request) -> Draft:
 @routes.get("/knowledge/drafts/{draft_id}")
 async def draft_page(request: web.Request) -> web.StreamResponse:
     """A draft beside the published entry, with what kb check says of it now."""
-    draft = await _draft_or_404(request)
+    return await _draft_view(request, await _draft_or_404(request))
+
+
+async def _draft_view(request: web.Request, draft: Draft, status: int = 200, **extra: Any) -> web.Response:
     version, files = await _published(request)
     before = load_knowledge_files(files)
     try:
@@ -175,6 +180,7 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "kb_draft.html",
+        status=status,
         contacts=after.contacts if entry_id == CONTACTS else None,
         draft=draft,
         version=version,
@@ -182,7 +188,33 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
         after=after.entries.get(entry_id),
         problems=problems,
         stale=stale,
+        provinces=service_of(request).kb.provinces,
+        **{"tried": None, "draft_reply": None, "published_reply": None, **extra},
     )
+
+
+@routes.post("/knowledge/drafts/{draft_id}/try")
+@requires("editor")
+async def try_draft(request: web.Request) -> web.StreamResponse:
+    """The test chat: a question answered with the draft (built off the event loop, never
+    published) and by the published bot, side by side."""
+    draft = await _draft_or_404(request)
+    form = await request.post()
+    question = str(form.get("question", "")).strip()
+    province = str(form.get("province", "")) or None
+    _version, files = await _published(request)
+    try:
+        merged = laid_over(draft, files)
+    except PublishError:
+        return await _draft_view(request, draft, status=409)
+    if not question:
+        tried = {"question": "", "province": province, "missing": True}
+        return await _draft_view(request, draft, status=400, tried=tried)
+    service = service_of(request)
+    draft_reply = await ask(await draft_bot(service, merged), service, question, province)
+    published_reply = await ask(published_bot(service), service, question, province)
+    tried = {"question": entering(question, MAX_QUESTION), "province": province, "missing": False}
+    return await _draft_view(request, draft, tried=tried, draft_reply=draft_reply, published_reply=published_reply)
 
 
 @routes.post("/knowledge/drafts/{draft_id}/publish")
