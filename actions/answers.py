@@ -60,6 +60,7 @@ class Answers:
             options=options,
             sources=self.kb.source_dicts(entry),
             ask_feedback=True,
+            offer_subscribe=not state.subscribed,
         )
         return self.outcomes.build(
             state,

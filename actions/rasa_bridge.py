@@ -22,7 +22,7 @@ from nlu.types import Understanding
 CHOOSE_INTENT = "choose"
 OPTION_ENTITY = "option"
 # Slots that hold actions.types.State (nlu/domain.yml), and two the tracker keeps for officials.
-STATE_SLOTS = ("province", "pending", "options", "greeted", "last_inquiry", "office_note_given", "last")
+STATE_SLOTS = ("province", "pending", "options", "greeted", "last_inquiry", "office_note_given", "last", "subscribed")
 HANDOFF_SLOT = "handoff_question"
 FEEDBACK_SLOT = "feedback"
 
@@ -43,6 +43,7 @@ def state_from_slots(slots: Mapping[str, Any]) -> State:
             "greeted": bool(slots.get("greeted")),
             "office_note_given": bool(slots.get("office_note_given")),
             "last": slots.get("last") if isinstance(slots.get("last"), dict) else None,
+            "subscribed": bool(slots.get("subscribed")),
         }
     )
 

@@ -33,15 +33,25 @@ class SubscriptionDesk:
     def subscribe(self, state: State, arg: str = "") -> Outcome:
         """Subscribe now if the province is known; else ask it once (the answer finishes it)."""
         topics = self.topics_in(arg)
+        notice = self.privacy_notice(state)
         if not state.province:
             state.pending = {"kind": "subscribe", "topics": topics}
-            reply = Reply(
-                text=self.outcomes.kb.text("subscribe_ask_province"), options=self.outcomes.province_options()
-            )
+            text = "\n\n".join(p for p in (notice, self.outcomes.kb.text("subscribe_ask_province")) if p)
+            reply = Reply(text=text, options=self.outcomes.province_options())
             return self.outcomes.build(
                 state, reply, "ask_province", "chitchat", "subscribe", confidence=1.0, answered=True
             )
-        return self.done(state, state.province, topics)
+        outcome = self.done(state, state.province, topics)
+        if notice:
+            outcome.reply.text = f"{notice}\n\n{outcome.reply.text}"
+        return outcome
+
+    def privacy_notice(self, state: State) -> str:
+        """The privacy notice, for a worker whose first message is a subscription (a poster's link)."""
+        if state.greeted:
+            return ""
+        state.greeted = True
+        return self.outcomes.kb.text("privacy_notice")
 
     def done(self, state: State, province: str, topics: list[str] | None = None) -> Outcome:
         """The subscription for this province (and topics), confirmed to the worker."""
@@ -50,6 +60,7 @@ class SubscriptionDesk:
             topics = [t for t in pending.get("topics") or [] if t in ENTRY_TOPICS]
         state.province = province
         state.pending = None
+        state.subscribed = True
         kb = self.outcomes.kb
         name = kb.provinces[province].name if province in kb.provinces else province
         if topics:
@@ -66,6 +77,7 @@ class SubscriptionDesk:
         """Stop announcements at once (the bot erases the address)."""
         if (state.pending or {}).get("kind") == "subscribe":
             state.pending = None
+        state.subscribed = False
         reply = Reply(text=self.outcomes.kb.text("unsubscribe_done"))
         outcome = self.outcomes.build(
             state, reply, "unsubscribe", "chitchat", "unsubscribe", confidence=1.0, answered=True

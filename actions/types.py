@@ -25,6 +25,7 @@ class Reply:
     options: list[Option] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
     ask_feedback: bool = False
+    offer_subscribe: bool = False  # "🔔 Nhận thông báo" under an answer (a hint on Zalo)
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class State:
     greeted: bool = False
     office_note_given: bool = False  # the 2025 office change was said in this conversation
     last: dict[str, Any] | None = None  # the previous turn's topic, entry and kind (actions/context.py)
+    subscribed: bool = False  # announcements asked for here (/dangky) and not stopped (/huy)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +55,7 @@ class State:
             greeted=bool(data.get("greeted", False)),
             office_note_given=bool(data.get("office_note_given", False)),
             last=data.get("last") if isinstance(data.get("last"), dict) else None,
+            subscribed=bool(data.get("subscribed", False)),
         )
 
 

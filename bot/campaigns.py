@@ -25,6 +25,9 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RESERVED_CODES = frozenset({"start", "help", "menu", "tinh", "nguoi", "canbo", "xoa", "ma", "huong-dan"})
 TYPED_CODE_CHANNELS = frozenset({"zalo", "web"})
 UNKNOWN = "unknown"
+# `/start dk-CODE` (a landing page's "🔔 Nhận thông báo"): CODE's campaign, and a subscription at once.
+SUBSCRIBE_PREFIX = "dk-"
+SUBSCRIBE_TEXT = "/dangky"
 CLICK = "click"
 
 
@@ -57,6 +60,12 @@ def telegram_link(bot_username: str, code: str | None = None) -> str:
     return f"{base}?start={code}" if code else base
 
 
+def subscribe_payload(code: str) -> str | None:
+    """The start payload that brings a worker in through `code` and subscribes them (None if too long)."""
+    payload = SUBSCRIBE_PREFIX + code
+    return payload if is_valid_code(payload) else None
+
+
 def landing_path(code: str) -> str:
     return f"/c/{quote(code, safe='')}"
 
@@ -87,6 +96,8 @@ async def create_campaign(store: Store, kb: KnowledgeBase, code: str, name: str,
         raise CampaignError(f"code {code!r}: use 1–64 of A–Z a–z 0–9 _ - (Telegram's deep-link rules)")
     if code.isdigit() or code.lower() in RESERVED_CODES:
         raise CampaignError(f"code {code!r}: a number or command word would be read as one; pick another")
+    if code.lower().startswith(SUBSCRIBE_PREFIX):
+        raise CampaignError(f"code {code!r}: {SUBSCRIBE_PREFIX!r} starts the subscription links; pick another")
     if not name.strip():
         raise CampaignError("the campaign needs a --name")
     if province is not None and province not in kb.provinces:
@@ -107,7 +118,7 @@ class Attribution:
     """The campaign a message names, and the message as it is answered."""
 
     code: str
-    text: str  # "/start CODE": a code typed alone is answered as the start it stands for
+    text: str  # "/start CODE": a code typed alone is answered as the start it stands for; "/dangky" for dk-CODE
     province: str | None  # the campaign's province, if it has one
 
 
@@ -127,10 +138,13 @@ async def attribution(store: Store, channel: str, kind: str, text: str) -> Attri
     payload = start_payload(text) if kind == "text" else None
     if payload:
         campaign = await store.campaign(payload) if is_valid_code(payload) else None
+        subscribing = campaign is None and payload.startswith(SUBSCRIBE_PREFIX)
+        if subscribing:
+            campaign = await store.campaign(payload.removeprefix(SUBSCRIBE_PREFIX))
         if campaign is None:  # greeted as usual; the code is kept for the campaign report
             await store.campaign_event(redact(payload[:64]), UNKNOWN, channel)
             return None
-        return Attribution(campaign.code, text, campaign.province)
+        return Attribution(campaign.code, SUBSCRIBE_TEXT if subscribing else text, campaign.province)
     typed = _typed_code(channel, kind, text) if payload is None else None
     campaign = await store.campaign(typed, ignore_case=True) if typed else None
     if campaign is None:  # a bare /start, or a word that is no campaign code

@@ -123,6 +123,26 @@ def change_entry(source: str, entry_id: str, changes: Mapping[str, Any]) -> str:
     return after
 
 
+def remove_entry(source: str, entry_id: str) -> str:
+    """The file's text without the entry's block (the other entries untouched)."""
+    try:
+        before = _entries(source)
+    except yaml.YAMLError as exc:
+        raise EntryEditError(f"the file does not parse: {exc}") from exc
+    lines = source.splitlines(keepends=True)
+    start, end, _indent = _block(lines, entry_id)
+    while end < len(lines) and not lines[end].strip():
+        end += 1  # the blank lines that separated it from the next entry go with it
+    after = "".join([*lines[:start], *lines[end:]])
+    try:
+        got = _entries(after)
+    except yaml.YAMLError as exc:
+        raise EntryEditError(f"the removal would not parse: {exc}") from exc
+    if _comparable(got) != _comparable([e for e in before if str(e.get("id")) != entry_id]):
+        raise EntryEditError(f"removing {entry_id!r} would change other entries")
+    return after
+
+
 def _comparable(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: (v.strip() if isinstance(v, str) else v) for k, v in e.items()} for e in entries]
 

@@ -28,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
@@ -48,63 +49,15 @@ TOPICS += ["pre_departure"] * 8 + ["chitchat"] * 10 + ["out_of_scope"] * 5 + ["h
 CHANNELS = ["telegram"] * 5 + ["zalo"] * 4 + ["web"] * 1
 PROVINCES = ["lao-cai"] * 5 + ["kien-giang"] * 4 + ["other"] + [None] * 2
 CAMPAIGNS = [None] * 20 + ["hoi-cho-2026", "poster-bat-xat", "radio-kg"]
-QUESTIONS = [
-    "di xuat khau lao dong nhat can gi",
-    "hoc nghe o dau",
-    "bao hiem that nghiep lam sao",
-    "luong o nhat bao nhieu",
-    "gia vang hom nay",
-    "ho ngheo duoc ho tro gi",
-    "moi gioi doi tien coc co tin duoc khong",
-    "lao dong tro ve tim viec",
-]
 RARE = "zyxwvut hiem gap"
-# What the bot could not answer is varied (≈3,000 wordings): the unanswered queue groups them.
-SUBJECTS = [
-    "chi phi di eps",
-    "bang lai xe",
-    "gia vang",
-    "gia tieu",
-    "thoi tiet ha noi",
-    "visa du lich han quoc",
-    "lam giay khai sinh",
-    "dang ky xe may",
-    "vay von ngan hang",
-    "hoc tieng duc",
-    "luong toi thieu dai loan",
-    "bao hiem y te cho con",
-    "sua nha tinh thuong",
-    "xuat canh sang uc",
-    "lao dong tu do",
-    "the can cuoc",
-    "ho chieu bi mat",
-    "tien dien thang nay",
-    "phi chuyen tien ve nuoc",
-    "ket qua xo so",
-    "bong da hom nay",
-    "nghi phep nam",
-    "thue thu nhap",
-    "doi bang lai quoc te",
-    "hop dong thu viec",
-    "tro cap thai san",
-    "vay tien lai suat thap",
-    "di hoc nghe o nhat",
-    "mua dat o que",
-    "cong an xa",
-    "ly hon",
-    "dat nen",
-    "giay phep lao dong",
-    "viec lam them buoi toi",
-    "gia ca phe",
-    "bao hiem xe",
-    "kham suc khoe di nhat",
-    "visa ky nang dac dinh",
-    "lao dong ve nuoc som",
-    "tien coc bi mat",
+WORDING = yaml.safe_load(Path(__file__).with_name("bench_admin.yaml").read_text(encoding="utf-8"))
+QUESTIONS: list[str] = WORDING["questions"]
+UNANSWERED_POOL = [
+    " ".join(p for p in (f, s, t) if p)
+    for s in WORDING["subjects"]
+    for t in WORDING["tails"]
+    for f in WORDING["fillers"]
 ]
-TAILS = ["bao nhieu", "o dau", "the nao", "can giay to gi", "mat bao lau", "co duoc khong", "la gi", "ai giai quyet"]
-FILLERS = ["", "cho em hoi", "ad oi", "xin hoi", "a", "vay", "nhe", "gap"]
-UNANSWERED_POOL = [" ".join(p for p in (f, s, t) if p) for s in SUBJECTS for t in TAILS for f in FILLERS]
 HANDOFF_EVERY = 45  # one inquiry in 45 asked for an official (≈ 22,000 of a million)
 OFFICIAL, PASSWORD = "bench.admin", "mat-khau-bench-du-dai-123"
 TARGET_MS = 300
@@ -262,6 +215,51 @@ async def measure_other(store: Store) -> list[tuple[str, float]]:
     return out
 
 
+def page_paths(n: int, open_ids: list[int]) -> dict[str, str]:
+    """The pages measured, by name."""
+    today = local_today(dt.datetime.now(dt.UTC))
+    year_ago = (today - dt.timedelta(days=364)).isoformat()
+    inbox_pages = -(-len(open_ids) // 50)
+    return {
+        "overview, 30 days": "/admin/",
+        "overview, 365 days": f"/admin/?start={year_ago}&end={today.isoformat()}",
+        "log, first page": "/admin/inquiries",
+        "log, middle page": f"/admin/inquiries?before={n // 2}",
+        "log, oldest page": "/admin/inquiries?page=oldest",
+        "log, topic + province": "/admin/inquiries?topic=employment&province=kien-giang",
+        "log, search (2 words)": "/admin/inquiries?q=luong+nhat",
+        "log, one conversation": f"/admin/inquiries/{n // 2}",
+        f"inbox, {len(open_ids)} open: first page": "/admin/handoffs",
+        "inbox, middle page": f"/admin/handoffs?page={inbox_pages // 2 or 1}",
+        "inbox, last page": f"/admin/handoffs?page={inbox_pages}",
+        "inbox, province + waiting > 1 day": "/admin/handoffs?province=lao-cai&waiting=1d",
+        "inbox, answered tab (≈10,000)": "/admin/handoffs?status=answered",
+        "one request (handoff page)": f"/admin/handoffs/{open_ids[len(open_ids) // 2]}",
+        "unanswered, 90 days (grouped)": "/admin/unanswered",
+        "unanswered, 365 days, noise hidden": "/admin/unanswered?days=365&noise=hide",
+        "campaigns": "/admin/campaigns",
+        "enterprises": "/admin/enterprises",
+        "reports": "/admin/reports",
+        "audit log": "/admin/audit",
+    }
+
+
+async def signed_in(client: TestClient[Any, Any], url: str) -> list[int]:
+    """Sign the client in as an admin (created the first time); the open handoffs' ids."""
+    store = Store(url)
+    with contextlib.suppress(AccountError):  # a kept database (--keep) has it from the last run
+        await Accounts(store).create_user(OFFICIAL, PASSWORD, "admin")
+    async with store.engine.connect() as conn:
+        found = await conn.execute(text("SELECT id FROM handoffs WHERE status = 'open' ORDER BY id"))
+        open_ids = [int(i) for (i,) in found]
+    await store.close()
+    login = await (await client.get("/admin/login")).text()
+    csrf = login.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
+    form = {"_csrf": csrf, "username": OFFICIAL, "password": PASSWORD, "next": "/admin/"}
+    assert (await client.post("/admin/login", data=form, allow_redirects=False)).status == 303
+    return open_ids
+
+
 async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, float, float, float]]:
     """(page, first, median, worst) server milliseconds of whole dashboard pages, signed in as an
     admin: the first load (cold: the overview's day cache empty), then five more."""
@@ -277,51 +275,13 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
         finally:
             spent.append((time.perf_counter() - t) * 1000)
 
-    settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key")
-    app = create_app(settings)
+    app = create_app(Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key"))
     app.middlewares.insert(0, server_time)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        store = Store(url)
-        with contextlib.suppress(AccountError):  # a kept database (--keep) has it from the last run
-            await Accounts(store).create_user(OFFICIAL, PASSWORD, "admin")
-        async with store.engine.connect() as conn:
-            open_ids = [
-                int(i) for (i,) in await conn.execute(text("SELECT id FROM handoffs WHERE status = 'open' ORDER BY id"))
-            ]
-        await store.close()
-        login = await (await client.get("/admin/login")).text()
-        csrf = login.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
-        form = {"_csrf": csrf, "username": OFFICIAL, "password": PASSWORD, "next": "/admin/"}
-        assert (await client.post("/admin/login", data=form, allow_redirects=False)).status == 303
-        today = local_today(dt.datetime.now(dt.UTC))
-        year_ago = (today - dt.timedelta(days=364)).isoformat()
-        inbox_pages = -(-len(open_ids) // 50)
-        pages = {
-            "overview, 30 days": "/admin/",
-            "overview, 365 days": f"/admin/?start={year_ago}&end={today.isoformat()}",
-            "log, first page": "/admin/inquiries",
-            "log, middle page": f"/admin/inquiries?before={n // 2}",
-            "log, oldest page": "/admin/inquiries?page=oldest",
-            "log, topic + province": "/admin/inquiries?topic=employment&province=kien-giang",
-            "log, search (2 words)": "/admin/inquiries?q=luong+nhat",
-            "log, one conversation": f"/admin/inquiries/{n // 2}",
-            f"inbox, {len(open_ids)} open: first page": "/admin/handoffs",
-            "inbox, middle page": f"/admin/handoffs?page={inbox_pages // 2 or 1}",
-            "inbox, last page": f"/admin/handoffs?page={inbox_pages}",
-            "inbox, province + waiting > 1 day": "/admin/handoffs?province=lao-cai&waiting=1d",
-            "inbox, answered tab (≈10,000)": "/admin/handoffs?status=answered",
-            "one request (handoff page)": f"/admin/handoffs/{open_ids[len(open_ids) // 2]}",
-            "unanswered, 90 days (grouped)": "/admin/unanswered",
-            "unanswered, 365 days, noise hidden": "/admin/unanswered?days=365&noise=hide",
-            "campaigns": "/admin/campaigns",
-            "enterprises": "/admin/enterprises",
-            "reports": "/admin/reports",
-            "audit log": "/admin/audit",
-        }
         out = []
-        for name, path in pages.items():
+        for name, path in page_paths(n, await signed_in(client, url)).items():
             times = []
             for _ in range(6):  # one warm-up, five measured
                 spent.clear()
@@ -329,8 +289,7 @@ async def measure_pages(url: str, data_dir: str, n: int) -> list[tuple[str, floa
                 assert res.status == 200, (path, res.status, (await res.text())[:300])
                 await res.read()
                 times.append(spent[0])
-            measured = times[1:]
-            out.append((name, times[0], statistics.median(measured), max(measured)))
+            out.append((name, times[0], statistics.median(times[1:]), max(times[1:])))
         return out
     finally:
         await client.close()

@@ -27,9 +27,6 @@ Graph = Mapping[str, frozenset[str]]
 
 MAX_MODULE_LINES = 400  # a module has fewer lines than this (design's style: modules under 400 lines)
 SIZED = (*PACKAGES, "scripts")
-# Modules still over the limit, each being split on its own branch. This list must shrink, never
-# grow: a module leaves it when it is split, and no module joins it.
-KNOWN_OVERSIZED = frozenset({"bot/admin/queries.py", "scripts/bench_admin.py"})
 
 
 def module_name(path: Path) -> str:
@@ -209,12 +206,5 @@ def module_lengths() -> dict[str, int]:
 
 def test_every_module_is_under_the_size_limit() -> None:
     lengths = module_lengths()
-    over = {path: n for path, n in lengths.items() if n >= MAX_MODULE_LINES and path not in KNOWN_OVERSIZED}
+    over = {path: n for path, n in lengths.items() if n >= MAX_MODULE_LINES}
     assert not over, f"modules of {MAX_MODULE_LINES} lines or more (split them along their seams): {over}"
-
-
-def test_the_known_oversized_modules_are_still_oversized() -> None:
-    # A module split below the limit leaves the known list (so the list only shrinks).
-    lengths = module_lengths()
-    fixed = sorted(path for path in KNOWN_OVERSIZED if lengths.get(path, 0) < MAX_MODULE_LINES)
-    assert not fixed, f"now under {MAX_MODULE_LINES} lines: remove from KNOWN_OVERSIZED: {fixed}"

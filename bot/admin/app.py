@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, require_session
+from bot.admin.campaigns import views as campaigns
 from bot.admin.config import PREFIX, STATIC_DIR, AdminConfig, load_or_create_secret, template_environment
 from bot.admin.context import Handler, board_of
+from bot.admin.grouping import warm_up
 from bot.admin.views import (
     announcements,
     audit,
-    campaigns,
     enterprises,
     handoffs,
     inquiries,
@@ -54,6 +55,7 @@ def create_admin_app() -> web.Application:
             no_store,
             error_pages,
             plain_input,
+            warm_grouping,
             require_session,
             check_csrf,
             count_open_requests,
@@ -78,6 +80,13 @@ async def count_open_requests(request: web.Request, handler: Handler) -> web.Str
     """Pages show how many workers wait for an official beside "Gặp cán bộ" (one indexed count)."""
     if request.method == "GET" and SIGNED_IN in request and not request.path.startswith(f"{PREFIX}/static/"):
         request[OPEN_REQUESTS] = await board_of(request).open_handoffs()
+    return await handler(request)
+
+
+@web.middleware
+async def warm_grouping(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The first dashboard request loads the unanswered page's libraries in the background."""
+    warm_up()
     return await handler(request)
 
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-Counts = tuple[int, int, int, int, int]  # inquiries, questions, answered, 👍, 👎 (queries._counts)
+Counts = tuple[int, int, int, int, int]  # inquiries, questions, answered, 👍, 👎 (breakdown.counts)
 DEFAULT_TTL_SECONDS = 15 * 60
 MAX_DAYS_KEPT = 20_000  # (filter, day) pairs; the oldest go first
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,3 +178,17 @@ def group_questions(
         g.noise = 2 * sum(noisy[q.key] for q in g.questions) >= g.size
     result.sort(key=lambda g: (-g.size, -g.last_at.timestamp()))
     return result
+
+
+_warming: list[threading.Thread] = []
+
+
+def warm_up() -> None:
+    """Load NumPy and scikit-learn for the grouping (a second or more, far longer on a busy
+    machine) in a thread of its own, once a process: the dashboard starts it on its first request,
+    so the unanswered page does not wait for the import; a process serving only the chat never
+    loads them."""
+    if not _warming:
+        thread = threading.Thread(target=_clusters, args=(["a b", "a c"], DISTANCE_THRESHOLD), daemon=True)
+        _warming.append(thread)
+        thread.start()

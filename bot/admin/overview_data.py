@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.admin.breakdown import Breakdown, Overview, assemble, fold
+from bot.admin.breakdown import sums as summed
 from bot.admin.daycache import DayRows
 from bot.admin.filters import LogFilter
-from bot.admin.queries import Breakdown, Dashboard, Overview, _assemble, _fold, _sums
+from bot.admin.queries import Dashboard
 from bot.admin.rollup import Period, Sums, count_rows, day_users, estimate, filter_key, union
 from bot.admin.texts import local_today
 from bot.store.models import Inquiry, utcnow
@@ -43,7 +45,7 @@ async def read_overview(
             found[d.isoformat()] = rows
             if board.days is not None and d.isoformat() < today_iso:
                 board.days.put(key, d.isoformat(), rows)
-    return _assemble([d.isoformat() for d in days], found, await _askers(board, f), await board.open_handoffs())
+    return assemble([d.isoformat() for d in days], found, await _askers(board, f), await board.open_handoffs())
 
 
 async def _askers(board: Dashboard, f: LogFilter) -> int:
@@ -111,16 +113,16 @@ def combine(isos: list[str], period: Period, live: dict[dt.date, DayRows], users
         if sums[1]:
             topic_by_day.setdefault(topic, {})[iso] = sums[1]
     per_day: list[tuple[Any, Sums]] = [(iso, sums) for iso, _t, sums in day_topics]
-    total = _fold((None, s) for _iso, s in per_day)
-    entries = [(str(e), s[0]) for e, s in _sums(dims.get("entry", [])).items() if e]
+    total = fold((None, s) for _iso, s in per_day)
+    entries = [(str(e), s[0]) for e, s in summed(dims.get("entry", [])).items() if e]
     return Overview(
         days=isos,
-        by_day={b.key or "": b for b in _fold(per_day)},
+        by_day={b.key or "": b for b in fold(per_day)},
         topic_by_day=topic_by_day,
-        by_topic=_fold(dims.get("topic", [])),
-        by_channel=_fold(dims.get("channel", [])),
-        by_province=_fold(dims.get("province", [])),
-        by_campaign=_fold(dims.get("campaign", [])),
+        by_topic=fold(dims.get("topic", [])),
+        by_channel=fold(dims.get("channel", [])),
+        by_province=fold(dims.get("province", [])),
+        by_campaign=fold(dims.get("campaign", [])),
         top_entries=sorted(entries, key=lambda kv: (-kv[1], kv[0]))[:10],
         total=replace(total[0], users=users) if total else Breakdown(key=None),
         handoffs_open=open_,

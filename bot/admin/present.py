@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from bot.admin.breakdown import Breakdown, Overview
 from bot.admin.charts import (
     PALETTE,
     BarChart,
@@ -18,7 +19,6 @@ from bot.admin.charts import (
     split_bars,
     stacked_columns,
 )
-from bot.admin.queries import Breakdown, Funnel, Overview
 from bot.admin.texts import Labels
 from knowledge.model import TOPICS, KnowledgeBase
 
@@ -72,6 +72,20 @@ def log_link(base: Mapping[str, str], **narrowed: str | None) -> str:
     return "/inquiries" + ("?" + urlencode(query) if query else "")
 
 
+def links_of_days(base: Mapping[str, str], spans: Sequence[Sequence[str]]) -> Callable[..., str]:
+    """Links to the log of one column's days (narrowed further), each made once: the wide and the
+    narrow charts share them."""
+    made: dict[tuple[int, tuple[tuple[str, str | None], ...]], str] = {}
+
+    def on_day(i: int, **narrowed: str | None) -> str:
+        key = (i, tuple(sorted(narrowed.items())))
+        if key not in made:
+            made[key] = log_link(base, start=spans[i][0], end=spans[i][-1], **narrowed)
+        return made[key]
+
+    return on_day
+
+
 def overview_charts(
     data: Overview, labels: Labels, kb: KnowledgeBase, base: Mapping[str, str] | None = None
 ) -> OverviewCharts:
@@ -93,8 +107,7 @@ def overview_charts(
 
     days = [_short_day(span[0]) for span in spans]
 
-    def on_day(i: int, **narrowed: str | None) -> str:
-        return log_link(base, start=spans[i][0], end=spans[i][-1], **narrowed)
+    on_day = links_of_days(base, spans)
 
     def topic_day(i: int, k: int) -> str:
         return on_day(i, topic=topics[k])
@@ -132,14 +145,3 @@ def overview_charts(
         feedback=split_bars(rated),
         feedback_narrow=split_bars(rated, width=360, label_width=180),
     )
-
-
-def funnel_chart(funnel: Funnel) -> list[tuple[str, int]]:
-    """The funnel's steps in people (clicks are link opens): keys of the template's step names."""
-    return [
-        ("clicks", funnel.clicks),
-        ("starts", funnel.starts),
-        ("askers", funnel.askers),
-        ("answered_users", funnel.answered_users),
-        ("handoff_users", funnel.handoff_users),
-    ]

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from bot.admin.breakdown import Breakdown
 from bot.admin.filters import LogFilter
 from bot.admin.grouping import group_questions
-from bot.admin.queries import Breakdown, Dashboard
+from bot.admin.queries import Dashboard
 from bot.admin.texts import Labels, local_midnight, parse_month, to_local
 from bot.store.models import Inquiry
 from knowledge.model import KnowledgeBase

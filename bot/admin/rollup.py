@@ -16,12 +16,11 @@ import datetime as dt
 import hashlib
 import json
 import math
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Float, Integer, cast, delete, func, insert, select
 
 from bot.admin.daycache import DayCache, DayRows
 from bot.admin.filters import LogFilter
@@ -32,6 +31,8 @@ from bot.store.store import Store
 
 REGISTER_BITS = 11  # 2,048 registers: ±2.3 % standard error
 REGISTERS = 1 << REGISTER_BITS
+# Days stored under another way of sketching (1: every database hashed ids here) are not mixed in.
+SKETCHES = 2
 SETTLED_AFTER = dt.timedelta(days=2)  # after the day ended: its numbers no longer change
 DEFAULT_TTL_SECONDS = 15 * 60
 LIVE_SECONDS = 30  # the dashboard reuses today's numbers this long (None here: always counted)
@@ -82,10 +83,10 @@ def estimate(registers: bytes) -> int:
 def filter_key(f: LogFilter) -> str:
     """The stored days' key of a filter without its dates."""
     params = sorted((k, v) for k, v in f.query().items() if k not in ("start", "end"))
-    return hashlib.sha256(json.dumps(params).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([SKETCHES, params]).encode()).hexdigest()
 
 
-Sums = list[int]  # inquiries, questions, answered, 👍, 👎 (queries._counts)
+Sums = list[int]  # inquiries, questions, answered, 👍, 👎 (breakdown.counts)
 DIMS = ("topic", "channel", "province", "campaign", "entry", "warning")
 
 
@@ -141,13 +142,18 @@ class DaySummaries:
 
     async def kept(self, key: str, start: dt.date, end: dt.date) -> set[dt.date]:
         """The days of [start, end] stored and still good to use."""
+        return set((await self._kept(key, start, end))[0])
+
+    async def _kept(self, key: str, start: dt.date, end: dt.date) -> tuple[list[dt.date], dt.datetime | None]:
+        """The good stored days of [start, end], and when the last of the stored days was computed."""
         now = utcnow()
         query = select(OverviewDay.day, OverviewDay.computed_at).where(
             OverviewDay.key == key, OverviewDay.day >= start, OverviewDay.day <= end
         )
         async with self.store.sessions() as session:
-            rows = (await session.execute(query)).all()
-        return {day for day, at in rows if self.fresh(day, _utc(at), now)}
+            rows = [(day, _utc(at)) for day, at in (await session.execute(query)).all()]
+        latest = max((at for _d, at in rows), default=None)
+        return [day for day, at in rows if self.fresh(day, at, now)], latest
 
     async def save(self, key: str, computed: dict[dt.date, DayRows]) -> None:
         """Store freshly computed days (replacing what was there)."""
@@ -172,16 +178,19 @@ class DaySummaries:
                 await session.execute(insert(OverviewCount), counts)
 
     async def period(self, key: str, start: dt.date, end: dt.date) -> Period:
-        """The stored days of [start, end] added up; the dashboard (`live` set) reuses a sum for
-        LIVE_SECONDS (finished days change only when a recent one is recomputed)."""
+        """The stored days of [start, end] added up. The dashboard (`live` set) keeps the sum while
+        the stored days are the same ones, computed at the same times (one small read of the
+        days' dates checks it): another process storing a day changes them, a minute passing does not."""
+        days, latest = await self._kept(key, start, end)
+        stamp = (len(days), latest)
         memo = (self.store.url, key, start, end)
         kept = _PERIODS.get(memo)
-        if self.live is not None and kept is not None and time.monotonic() - kept[0] < LIVE_SECONDS:
+        if self.live is not None and kept is not None and kept[0] == stamp:
             return kept[1]
         found = await self._period(key, start, end)
         if len(_PERIODS) >= 64:
             _PERIODS.clear()
-        _PERIODS[memo] = (time.monotonic(), found)
+        _PERIODS[memo] = (stamp, found)
         return found
 
     async def _period(self, key: str, start: dt.date, end: dt.date) -> Period:
@@ -207,7 +216,7 @@ class DaySummaries:
         return found
 
 
-_PERIODS: dict[tuple[str, str, dt.date, dt.date], tuple[float, Period]] = {}
+_PERIODS: dict[tuple[str, str, dt.date, dt.date], tuple[tuple[int, dt.datetime | None], Period]] = {}
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -215,10 +224,41 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 async def day_users(store: Store, f: LogFilter, day_of: Any) -> dict[str, bytes]:
-    """A sketch of who asked, for each local day of the filter's dates."""
+    """A sketch of who asked, for each local day of the filter's dates: on PostgreSQL built by the
+    database (a year of a million inquiries in about a second), elsewhere here from the ids."""
+    if store.engine.dialect.name == "postgresql":
+        return await _sql_sketches(store, f, day_of)
     query = select(day_of, Inquiry.user_id).where(*f.conditions()).group_by(day_of, Inquiry.user_id)
     people: dict[str, list[str]] = {}
     async with store.sessions() as session:
         for day, user in (await session.execute(query)).all():
             people.setdefault(str(day), []).append(str(user))
     return {d: sketch(users) for d, users in people.items()}
+
+
+REST_MASK = (1 << (64 - REGISTER_BITS)) - 1
+
+
+async def _sql_sketches(store: Store, f: LogFilter, day_of: Any) -> dict[str, bytes]:
+    """Each day's registers computed by PostgreSQL from a 64-bit hash of the user id (its own hash,
+    not `sketch`'s: every stored day of one database is sketched the same way); only the
+    registers come back (a couple of thousand numbers a day), not the day's people."""
+    rest_bits = 64 - REGISTER_BITS
+    h = func.hashtextextended(Inquiry.user_id, 0)
+    hashed = select(day_of.label("day"), h.label("h")).where(*f.conditions()).subquery()
+    index = ((hashed.c.h.op(">>")(rest_bits)).op("&")(REGISTERS - 1)).label("idx")
+    rest = (hashed.c.h.op("&")(REST_MASK)).op("|")(1)
+    log2 = func.floor(func.ln(cast(rest, Float)) / math.log(2))
+    rank = func.max(rest_bits - cast(log2, Integer)).label("rank")
+    registers = select(hashed.c.day, index, rank).group_by(hashed.c.day, index).subquery()
+    query = select(registers.c.day, func.array_agg(registers.c.idx), func.array_agg(registers.c.rank)).group_by(
+        registers.c.day
+    )
+    found: dict[str, bytes] = {}
+    async with store.sessions() as session:
+        for day, indexes, ranks in (await session.execute(query)).all():
+            kept = bytearray(REGISTERS)
+            for i, r in zip(indexes, ranks, strict=True):
+                kept[int(i)] = max(0, min(255, int(r)))
+            found[str(day)] = bytes(kept)
+    return found

@@ -16,7 +16,7 @@ from string import Template
 from aiohttp import web
 
 from bot.appkeys import CHANNELS, LANDING_LIMITS
-from bot.campaigns import CLICK, is_valid_code, telegram_link
+from bot.campaigns import CLICK, is_valid_code, subscribe_payload, telegram_link
 from bot.store.models import Campaign
 from bot.web.limits import address_allowed
 
@@ -37,6 +37,16 @@ def _entry(label: str, href: str | None = None, note: str = "") -> str:
     return f'<p class="msg bot">{head}' + (f"<br>{html.escape(note)}" if note else "") + "</p>"
 
 
+def _subscribe_entries(texts: Mapping[str, str], code: str, telegram_username: str | None) -> str:
+    """The campaign's announcements: a link that subscribes on Telegram and on the web chat, the way on Zalo."""
+    payload = subscribe_payload(code) or code
+    parts = [f'<p class="msg bot">{html.escape(texts["subscribe"])}</p>']
+    if telegram_username:
+        parts.append(_entry(texts["subscribe_telegram"], telegram_link(telegram_username, payload)))
+    parts.append(_entry(texts["subscribe_web"], f"/c/{code}/web?dk=1", texts["subscribe_zalo"].format(code=code)))
+    return "\n".join(parts)
+
+
 def render_landing(
     texts: Mapping[str, str], campaign: Campaign | None, telegram_username: str | None, zalo_url: str | None
 ) -> str:
@@ -48,6 +58,8 @@ def render_landing(
     zalo_note = texts["zalo_code"].format(code=code) if code else texts["zalo_find"]
     entries.append(_entry(texts["zalo"], zalo_url, zalo_note))
     entries.append(_entry(texts["web"], f"/c/{code}/web" if code else "/"))
+    if code and subscribe_payload(code):
+        entries.append(_subscribe_entries(texts, code, telegram_username))
     heading = texts["campaign"].format(name=campaign.name) if campaign else ""
     return page_template().substitute(
         title=html.escape(texts["title"]),
@@ -79,5 +91,6 @@ async def start_web_chat(request: web.Request) -> web.StreamResponse:
     store = request.app[CHANNELS].core().store
     response = web.HTTPFound("/")
     if is_valid_code(code) and await store.campaign(code) is not None:
-        response.set_cookie(START_COOKIE, code, httponly=True, samesite="Lax", max_age=START_COOKIE_AGE)
+        start = (subscribe_payload(code) if request.query.get("dk") == "1" else None) or code
+        response.set_cookie(START_COOKIE, start, httponly=True, samesite="Lax", max_age=START_COOKIE_AGE)
     raise response

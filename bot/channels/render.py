@@ -11,7 +11,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from actions.types import Reply
+from actions.subscriptions import SUBSCRIBE_PAYLOAD
+from actions.types import Option, Reply
 from bot.ratings import FEEDBACK_DOWN, FEEDBACK_UP
 from knowledge.model import KnowledgeBase
 
@@ -105,13 +106,21 @@ def fits_callback(data: str) -> bool:
     return 0 < len(data.encode()) <= CALLBACK_DATA_LIMIT
 
 
+def buttons(reply: Reply, kb: KnowledgeBase) -> list[Option]:
+    """The options shown as buttons: the reply's, then "🔔 Nhận thông báo" where an answer offers it
+    (never numbered, so a typed number still picks the same option and "1" still rates)."""
+    if not reply.offer_subscribe:
+        return list(reply.options)
+    return [*reply.options, Option(label=kb.text("subscribe_option"), payload=SUBSCRIBE_PAYLOAD)]
+
+
 def telegram_messages(reply: Reply, kb: KnowledgeBase) -> list[OutgoingMessage]:
     """The messages for a reply: text split at 4096, options and 👍/👎 as buttons under the last."""
     text = reply.text
     if reply.ask_feedback:
         text = f"{text}\n\n{kb.text('feedback_prompt')}"
     rows: list[tuple[Button, ...]] = [
-        (Button(option.label, option.payload),) for option in reply.options if fits_callback(option.payload)
+        (Button(option.label, option.payload),) for option in buttons(reply, kb) if fits_callback(option.payload)
     ]
     if reply.ask_feedback:
         rows.append((Button(kb.text("feedback_yes"), FEEDBACK_UP), Button(kb.text("feedback_no"), FEEDBACK_DOWN)))
@@ -128,7 +137,9 @@ def zalo_text(reply: Reply, kb: KnowledgeBase) -> str:
     if reply.options:
         parts.append("\n".join(f"{i}. {option.label}" for i, option in enumerate(reply.options, start=1)))
         parts.append(kb.text("zalo_pick_hint"))
-    if reply.ask_feedback:
+    if reply.offer_subscribe:
+        parts.append(kb.text("zalo_subscribe_hint"))
+    if reply.ask_feedback:  # last: the rating is what "0"/"1" typed next means
         hint = kb.text("zalo_feedback_hint" if reply.options else "zalo_feedback_hint_numbers")
         parts.append(f"{kb.text('feedback_prompt')} {hint}")
     return "\n\n".join(parts)

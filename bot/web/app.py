@@ -12,17 +12,20 @@ from typing import Any
 
 from aiohttp import web
 
+from actions.types import Reply
 from bot.admin.app import setup_admin
 from bot.appkeys import CHAT_LIMITS, DELIVERERS, FOLLOWER, REDIS, SERVICE, SETTINGS
 from bot.building import build_service
 from bot.channels import setup_channels
 from bot.channels.landing import START_COOKIE
+from bot.channels.render import buttons
 from bot.delivery import DelivererRegistry, take_web_replies
 from bot.kbfollow import KnowledgeFollower
 from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
 from bot.settings import Settings
 from bot.web.limits import add_address_limits, address_allowed
+from knowledge.model import KnowledgeBase
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CHAT_COOKIE = "ld_chat"
@@ -44,12 +47,13 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-def reply_json(handled_reply: Any, feedback_label: str) -> dict[str, Any]:
+def reply_json(reply: Reply, kb: KnowledgeBase) -> dict[str, Any]:
+    """A reply as the web chat shows it: text, buttons (with "🔔 Nhận thông báo" where offered), sources."""
     return {
-        "text": handled_reply.text,
-        "options": [{"label": o.label, "payload": o.payload} for o in handled_reply.options],
-        "sources": handled_reply.sources,
-        "feedback": feedback_label if handled_reply.ask_feedback else None,
+        "text": reply.text,
+        "options": [{"label": o.label, "payload": o.payload} for o in buttons(reply, kb)],
+        "sources": reply.sources,
+        "feedback": kb.text("feedback_prompt") if reply.ask_feedback else None,
     }
 
 
@@ -107,7 +111,7 @@ async def chat_api(request: web.Request) -> web.Response:
         province=province,
     )
     handled = await service.handle(message)
-    response = web.json_response({"reply": reply_json(handled.outcome.reply, service.kb.text("feedback_prompt"))})
+    response = web.json_response({"reply": reply_json(handled.outcome.reply, service.kb)})
     if new_user:
         response.set_cookie(CHAT_COOKIE, str(user), httponly=True, samesite="Strict", max_age=365 * 86400)
     if start_code:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.admin.queries import Dashboard
+from bot.admin.campaigns.funnels import read_funnels
 from bot.appkeys import SETTINGS
 from bot.campaigns import CLICK
 from tests.admin.conftest import AdminSite, turn
@@ -25,7 +25,7 @@ async def test_an_admin_creates_a_campaign_and_follows_its_funnel(dashboard: Adm
     await store.record(turn(user="a", campaign="hoi-cho-3"))
     await store.record(turn(user="b", campaign="hoi-cho-3", outcome="fallback", answered=False))
     await store.record(turn(user="b", campaign="hoi-cho-3", handoff_question="gặp cán bộ", topic="human"))
-    [funnel] = await Dashboard(store).funnels("hoi-cho-3")
+    [funnel] = await read_funnels(store, "hoi-cho-3")
     assert (funnel.clicks, funnel.starts, funnel.askers, funnel.answered_users, funnel.handoff_users) == (3, 2, 2, 1, 1)
     assert (funnel.questions, funnel.answered, funnel.handoffs) == (2, 1, 1)
     page = await (await dashboard.client.get("/admin/campaigns/hoi-cho-3")).text()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bot.admin.grouping import group_questions
 from bot.admin.models import InquiryReview
+from bot.admin.views import unanswered as unanswered_view
 from tests.admin.conftest import AdminSite
 from tests.admin.test_unanswered import questions, record_unanswered
 
@@ -99,3 +101,27 @@ async def test_nothing_selected_changes_nothing(dashboard: AdminSite) -> None:
     await dashboard.logout()
     await dashboard.login("viewer")
     assert (await dashboard.post("/admin/unanswered/off-topic", {"ids": "1"})).status == 403
+
+
+async def test_the_queue_comes_a_page_at_a_time_newest_first(
+    dashboard: AdminSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unanswered_view, "QUEUE_PAGE", 4)
+    ids = await record_unanswered(dashboard, [*PEPPER, *EPS, *LICENCE])  # the licence questions are the newest
+    await dashboard.login("editor")
+    first = await (await dashboard.client.get("/admin/unanswered")).text()
+    assert {*HEADING.findall(first)} <= {*LICENCE, *EPS} and len(HEADING.findall(first)) == 2
+    older = re.search(r'class="older" href="/admin/unanswered\?days=90&amp;noise=last&amp;before=(\d+)"', first)
+    assert older is not None and int(older.group(1)) == ids[2]
+    second = await (await dashboard.client.get(f"/admin/unanswered?before={older.group(1)}")).text()
+    assert HEADING.findall(second) and {*HEADING.findall(second)} <= {*PEPPER}
+    assert 'class="older"' not in second and "« Câu hỏi mới nhất" in second
+    # Marking the page's questions off-topic brings the editor back to the same page, now empty.
+    boxes = ",".join(value for value, _text in CHECKBOX.findall(second))
+    res = await dashboard.post(
+        "/admin/unanswered/off-topic", {"ids": boxes, "before": older.group(1)}, csrf_from="/admin/unanswered"
+    )
+    assert res.status == 303 and f"before={older.group(1)}" in res.headers["Location"]
+    again = await (await dashboard.client.get(res.headers["Location"])).text()
+    assert "Không có câu hỏi nào chưa được xử lý" in again
+    assert {*HEADING.findall(await (await dashboard.client.get("/admin/unanswered")).text())} <= {*LICENCE, *EPS}

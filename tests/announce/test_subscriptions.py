@@ -93,3 +93,44 @@ async def test_the_button_after_a_greeting_subscribes(bot: Bot) -> None:
     await bot.telegram_update(text_update(1, TG_USER, "/tinh lao cai"))
     await bot.telegram_update(button_update(2, TG_USER, "s:1"))
     assert "Đã đăng ký nhận thông báo" in bot.telegram.sent[-1]["text"]
+
+
+def _buttons(sent: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = (sent.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+async def test_an_answer_offers_announcements_until_the_worker_subscribes(bot: Bot) -> None:
+    offer = (bot.service.kb.text("subscribe_option"), "s:1")
+    await bot.telegram_update(text_update(1, TG_USER, "/tinh lao cai"))
+    await bot.telegram_update(text_update(2, TG_USER, "học nghề ở đâu"))
+    answered = bot.telegram.sent[-1]
+    assert offer in _buttons(answered) and ("👍", "f:1") in _buttons(answered)
+    await bot.telegram_update(button_update(3, TG_USER, "s:1"))
+    assert "Đã đăng ký nhận thông báo của tỉnh Lào Cai" in bot.telegram.sent[-1]["text"]
+    await bot.telegram_update(text_update(4, TG_USER, "học nghề ở đâu"))
+    assert offer not in _buttons(bot.telegram.sent[-1])  # subscribed: not offered again
+    await bot.telegram_update(text_update(5, TG_USER, "/huy"))
+    await bot.telegram_update(text_update(6, TG_USER, "học nghề ở đâu"))
+    assert offer in _buttons(bot.telegram.sent[-1])  # stopped: offered again
+
+
+async def test_on_zalo_the_offer_is_a_hint_and_the_numbers_keep_their_meaning(bot: Bot) -> None:
+    kb = bot.service.kb
+    await bot.zalo_event(text_event("m1", ZL_USER, "lào cai"))
+    await bot.zalo_event(text_event("m2", ZL_USER, "mục tiêu đưa người đi làm nước ngoài của lào cai"))
+    shown = bot.zalo.sent[-1]["text"]
+    assert kb.text("zalo_subscribe_hint") in shown and kb.text("subscribe_option") not in shown
+    await bot.zalo_event(text_event("m3", ZL_USER, "1"))  # the first follow-up or 👍, never the subscription
+    assert await _subscription(bot, "zalo", ZL_USER) is None
+    await bot.zalo_event(text_event("m4", ZL_USER, "dangky"))
+    assert "Đã đăng ký nhận thông báo của tỉnh Lào Cai" in bot.zalo.sent[-1]["text"]
+
+
+async def test_the_web_chat_shows_the_offer_as_a_button(bot: Bot) -> None:
+    client = bot.client
+    await client.post("/api/chat", json={"text": "/tinh kien giang"})
+    reply = (await (await client.post("/api/chat", json={"text": "hoc nghe o dau"})).json())["reply"]
+    assert {"label": bot.service.kb.text("subscribe_option"), "payload": "s:1"} in reply["options"]
+    done = (await (await client.post("/api/chat", json={"text": "", "payload": "s:1"})).json())["reply"]
+    assert "Đã đăng ký nhận thông báo của tỉnh Kiên Giang" in done["text"]

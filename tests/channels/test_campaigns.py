@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.announce import store as announcements
 from bot.campaigns import CampaignError, create_campaign, is_valid_code, links, start_payload
 from bot.store.store import Store
 from knowledge.model import KnowledgeBase
 from tests.channels.conftest import Bot, laodong
+from tests.fakes.telegram import text_update
 from tests.fakes.zalo import text_event
 
 
@@ -147,3 +149,31 @@ async def test_campaign_list_counts_clicks_users_and_inquiries(
     code, out = await asyncio.to_thread(laodong, monkeypatch, tmp_path, "campaign", "list", db_url=url)
     assert code == 0
     assert out == "kg-1\tMột\tkien-giang\t1 clicks\t1 users\t2 inquiries\nunknown code 'nope': 1\n"
+
+
+async def test_the_landing_page_subscribes_through_the_campaign(bot: Bot) -> None:
+    kb, store = bot.service.kb, bot.service.store
+    texts = kb.responses["landing"]
+    await create_campaign(store, kb, "lc-hoicho", "Hội chợ việc làm Lào Cai", "lao-cai")
+    page = await (await bot.client.get("/c/lc-hoicho")).text()
+    assert texts["subscribe_telegram"] in page and 'href="https://t.me/trolaodong_bot?start=dk-lc-hoicho"' in page
+    assert 'href="/c/lc-hoicho/web?dk=1"' in page and texts["subscribe_zalo"].format(code="lc-hoicho") in page
+    # Telegram: the deep link brings the worker in through the campaign and subscribes at once,
+    # for the campaign's province, with the privacy notice a first contact gets.
+    await bot.telegram_update(text_update(1, 7200001, "/start dk-lc-hoicho"))
+    told = bot.telegram.sent[-1]["text"]
+    assert "Đã đăng ký nhận thông báo của tỉnh Lào Cai" in told and kb.text("privacy_notice")[:40] in told
+    sub = await announcements.subscription_of(store, bot.service.user_id("telegram", "7200001"))
+    assert sub is not None and sub["province"] == "lao-cai"
+    assert (await store.inquiries())[-1].campaign == "lc-hoicho"
+    # The web chat: the landing page's link starts the chat with the subscription.
+    res = await bot.client.get("/c/lc-hoicho/web?dk=1", allow_redirects=False)
+    assert "ld_start=dk-lc-hoicho" in res.headers["Set-Cookie"]
+    reply = (await (await bot.client.post("/api/chat", json={"text": "/start"})).json())["reply"]
+    assert "Đã đăng ký nhận thông báo của tỉnh Lào Cai" in reply["text"]
+    assert [(r.channel, r.campaign) for r in await store.inquiries()][-1] == ("web", "lc-hoicho")
+
+
+async def test_codes_that_would_read_as_a_subscription_link_are_refused(store: Store, kb: KnowledgeBase) -> None:
+    with pytest.raises(CampaignError, match="dk-"):
+        await create_campaign(store, kb, "DK-hoicho", "Hội chợ", None)

@@ -14,15 +14,18 @@ from bot.admin.auth import requires
 from bot.admin.context import admin_of, audit, int_param, labels_of, render, see_other, service_of, signed_in
 from bot.admin.kbdrafts import Draft, decide, get_draft, laid_over, open_drafts, publish_draft, save_draft
 from bot.admin.texts import local_today
+from bot.admin.trychat import MAX_QUESTION, ask, draft_bot, published_bot
 from bot.appkeys import FOLLOWER
 from bot.kbstore import PublishError, check_files, current, history, publish, rollback, version_files
-from knowledge.edit import EntryEditError, change_entry, clean_text
+from bot.privacy import entering
+from knowledge.edit import EntryEditError, change_entry, clean_text, remove_entry
 from knowledge.model import Entry, load_knowledge_files
 from nlu.normalize import fold_key
 
 routes = web.RouteTableDef()
 HERE = "/admin/knowledge"
 MAX_FIELD = 20_000
+MAX_TITLE = 200
 CONTACTS = "contacts"  # a draft of the office contacts (contacts.yaml) carries this instead of an entry id
 
 
@@ -50,6 +53,8 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 def _form_of(entry: Entry) -> dict[str, str]:
     return {
+        "title": entry.title,
+        "sources": "\n".join(f"{s.doc} | {s.section}" for s in entry.sources),
         "answer": entry.answer,
         "examples": "\n".join(entry.examples),
         "related": ", ".join(entry.related),
@@ -72,12 +77,28 @@ def _changes(form: Any, today: dt.date) -> dict[str, Any]:
     """The entry's new fields from the form, as the files write them."""
     examples = [clean_text(line) for line in str(form.get("examples", ""))[:MAX_FIELD].split("\n")]
     related = [r for r in re.split(r"[\s,;]+", str(form.get("related", ""))[:2000]) if r]
-    return {
+    found: dict[str, Any] = {
         "answer": clean_text(str(form.get("answer", ""))[:MAX_FIELD]),
         "examples": [q for q in examples if q],
         "related": related,
         "reviewed": today,
     }
+    if "title" in form:  # the title and sources as the form shows them (absent: left as they are)
+        found["title"] = clean_text(str(form["title"]))[:MAX_TITLE]
+    if "sources" in form:
+        found["sources"] = sources_of(str(form["sources"])[:MAX_FIELD])
+    return found
+
+
+def sources_of(text: str) -> list[dict[str, str]]:
+    """Sources typed one a line, "document id | section"; kb check judges them (a document it does
+    not know, a section missing)."""
+    found = []
+    for line in text.split("\n"):
+        doc, _bar, section = clean_text(line).partition("|")
+        if doc.strip():
+            found.append({"doc": doc.strip(), **({"section": section.strip()} if section.strip() else {})})
+    return found
 
 
 @routes.post("/knowledge/entry/{entry_id}")
@@ -115,6 +136,35 @@ async def save(request: web.Request) -> web.StreamResponse:
     raise AssertionError("submit redirects")  # pragma: no cover
 
 
+@routes.post("/knowledge/entry/{entry_id}/delete")
+@requires("approver")
+async def delete_entry(request: web.Request) -> web.StreamResponse:
+    """Delete an entry (approvers): kb check first (another entry may still point to it), then a
+    new published version; history keeps it, a rollback brings it back."""
+    form = await request.post()
+    version, files = await _published(request)
+    kb = load_knowledge_files(files)
+    entry = kb.entries.get(request.match_info["entry_id"])
+    if entry is None:
+        raise web.HTTPNotFound()
+    try:
+        changed = {entry.file: remove_entry(files[entry.file], entry.id)}
+    except EntryEditError as exc:
+        return _refused(request, entry, kb, version, {}, [str(exc)])
+    problems = check_files({**files, **changed})
+    if problems:
+        return _refused(request, entry, kb, version, {}, problems)
+    me = signed_in(request).username
+    why = clean_text(str(form.get("why", "")))[:2000] or f"xoá mục {entry.id}"
+    try:
+        new = await publish(service_of(request).store, {**files, **changed}, me, "edit", why, on_version=version.id)
+    except PublishError:
+        see_other(f"{HERE}/entry/{entry.id}", "kb_stale")
+    await audit(request, "kb_delete", f"entry:{entry.id}", version=new.id)
+    await _follow(request)
+    see_other(HERE, "kb_deleted")
+
+
 async def submit(
     request: web.Request,
     version: int,
@@ -146,7 +196,10 @@ async def submit(
 def _refused(request: web.Request, entry: Entry, kb: Any, version: Any, form: Any, problems: list[str]) -> web.Response:
     """The form again, as the official typed it, with kb check's problems in Vietnamese."""
     labels = labels_of(request)
-    typed = {k: str(form.get(k, "")) for k in ("answer", "examples", "related", "why")}
+    typed = {
+        **_form_of(entry),
+        **{k: str(form[k]) for k in ("title", "sources", "answer", "examples", "related", "why") if k in form},
+    }
     said = [labels.kb_problem(p) for p in problems]
     return render(request, "kb_entry.html", status=422, entry=entry, kb=kb, version=version, form=typed, problems=said)
 
@@ -161,7 +214,10 @@ async def _draft_or_404(request: web.Request) -> Draft:
 @routes.get("/knowledge/drafts/{draft_id}")
 async def draft_page(request: web.Request) -> web.StreamResponse:
     """A draft beside the published entry, with what kb check says of it now."""
-    draft = await _draft_or_404(request)
+    return await _draft_view(request, await _draft_or_404(request))
+
+
+async def _draft_view(request: web.Request, draft: Draft, status: int = 200, **extra: Any) -> web.Response:
     version, files = await _published(request)
     before = load_knowledge_files(files)
     try:
@@ -175,6 +231,7 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "kb_draft.html",
+        status=status,
         contacts=after.contacts if entry_id == CONTACTS else None,
         draft=draft,
         version=version,
@@ -182,7 +239,33 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
         after=after.entries.get(entry_id),
         problems=problems,
         stale=stale,
+        provinces=service_of(request).kb.provinces,
+        **{"tried": None, "draft_reply": None, "published_reply": None, **extra},
     )
+
+
+@routes.post("/knowledge/drafts/{draft_id}/try")
+@requires("editor")
+async def try_draft(request: web.Request) -> web.StreamResponse:
+    """The test chat: a question answered with the draft (built off the event loop, never
+    published) and by the published bot, side by side."""
+    draft = await _draft_or_404(request)
+    form = await request.post()
+    question = str(form.get("question", "")).strip()
+    province = str(form.get("province", "")) or None
+    _version, files = await _published(request)
+    try:
+        merged = laid_over(draft, files)
+    except PublishError:
+        return await _draft_view(request, draft, status=409)
+    if not question:
+        tried = {"question": "", "province": province, "missing": True}
+        return await _draft_view(request, draft, status=400, tried=tried)
+    service = service_of(request)
+    draft_reply = await ask(await draft_bot(service, merged), service, question, province)
+    published_reply = await ask(published_bot(service), service, question, province)
+    tried = {"question": entering(question, MAX_QUESTION), "province": province, "missing": False}
+    return await _draft_view(request, draft, tried=tried, draft_reply=draft_reply, published_reply=published_reply)
 
 
 @routes.post("/knowledge/drafts/{draft_id}/publish")

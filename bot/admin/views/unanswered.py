@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 DEFAULT_DAYS, MAX_DAYS = 90, 3650
 SHOWN_GROUPS = 50
-QUEUE_SIZE = 2000  # the newest unanswered questions grouped for the page (at a million inquiries: ~0.3 s)
+QUEUE_PAGE = 500  # unanswered questions grouped on one page, the newest first; "older" pages the rest
 SUGGESTED_GROUPS = 20
 SUGGESTED_WORDINGS = 4  # the wordings of a group whose candidates are added up
 SUGGEST_SECONDS = 3.0
@@ -94,12 +94,15 @@ def arrange(groups: list[QuestionGroup], noise: str) -> list[QuestionGroup]:
 
 @routes.get("/unanswered")
 async def unanswered(request: web.Request) -> web.StreamResponse:
-    """What the bot could not answer in the last N days, grouped, biggest group first."""
+    """What the bot could not answer in the last N days, a page of questions at a time (the newest
+    first; only the page is grouped), grouped, biggest group first."""
     days = min(max(int_param(request.query.get("days")) or DEFAULT_DAYS, 1), MAX_DAYS)
     asked = request.query.get("noise", "last")
     noise = asked if asked in NOISE_CHOICES else "last"
+    before = int_param(request.query.get("before"))
     since = admin_of(request).clock() - dt.timedelta(days=days)
-    questions = tuple(await board_of(request).unanswered(since=since, limit=QUEUE_SIZE))
+    found = await board_of(request).unanswered(since=since, limit=QUEUE_PAGE + 1, before=before)
+    questions = tuple(found[:QUEUE_PAGE])
     groups = await asyncio.to_thread(grouped, questions)
     service = service_of(request)
     shown = arrange(groups, noise)[:SHOWN_GROUPS]
@@ -109,10 +112,11 @@ async def unanswered(request: web.Request) -> web.StreamResponse:
         "unanswered.html",
         days=days,
         noise=noise,
+        before=before,
+        older=min(q.id for q in questions) if len(found) > QUEUE_PAGE else None,
         groups=shown,
         total=len(groups),
         queued=len(questions),
-        queue_size=QUEUE_SIZE,
         noisy=sum(g.noise for g in groups),
         suggested=await suggestions(service, shown),
         entries=entries,
@@ -121,9 +125,13 @@ async def unanswered(request: web.Request) -> web.StreamResponse:
 
 
 def back(form: MultiMapping[Any]) -> dict[str, str | None]:
-    """The queue as the editor had it (period, noise choice), for the redirect's query."""
-    days, noise = str(form.get("days", "")), str(form.get("noise", ""))
-    return {"days": days if days.isdigit() else None, "noise": noise if noise in NOISE_CHOICES else None}
+    """The queue as the editor had it (period, noise choice, page), for the redirect's query."""
+    days, noise, before = (str(form.get(name, "")) for name in ("days", "noise", "before"))
+    return {
+        "days": days if days.isdigit() else None,
+        "noise": noise if noise in NOISE_CHOICES else None,
+        "before": before if before.isdigit() else None,
+    }
 
 
 @routes.post("/unanswered/link")

@@ -7,8 +7,8 @@ import io
 from aiohttp import web
 
 from bot.admin.auth import requires
+from bot.admin.campaigns.funnels import funnel_chart, read_funnels
 from bot.admin.context import audit, board_of, render, see_other, service_of
-from bot.admin.present import funnel_chart
 from bot.appkeys import CHANNELS, SETTINGS
 from bot.campaigns import RESERVED_CODES, CampaignError, CampaignLinks, create_campaign, is_valid_code, links
 from bot.settings import PublicUrlMissing
@@ -43,7 +43,7 @@ def problem(code: str, name: str, province: str | None, provinces: dict[str, obj
 @routes.get("/campaigns")
 async def campaigns(request: web.Request) -> web.StreamResponse:
     """Every campaign with its funnel, and the form to add one."""
-    funnels = await board_of(request).funnels()
+    funnels = await read_funnels(board_of(request).store)
     return render(request, "campaigns.html", funnels=funnels, provinces=service_of(request).kb.provinces, error=None)
 
 
@@ -62,7 +62,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         except CampaignError:
             error = "code_taken"
     if error is not None:
-        funnels = await board_of(request).funnels()
+        funnels = await read_funnels(board_of(request).store)
         return render(
             request, "campaigns.html", status=400, funnels=funnels, provinces=service.kb.provinces, error=error
         )
@@ -73,7 +73,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 @routes.get("/campaigns/{code}")
 async def campaign(request: web.Request) -> web.StreamResponse:
     """One campaign: its links, QR code and funnel."""
-    found = await board_of(request).funnels(request.match_info["code"])
+    found = await read_funnels(board_of(request).store, request.match_info["code"])
     if not found:
         raise web.HTTPNotFound()
     funnel = found[0]
@@ -87,7 +87,7 @@ async def campaign(request: web.Request) -> web.StreamResponse:
 @routes.get("/campaigns/{code}/qr.svg")
 async def qr(request: web.Request) -> web.StreamResponse:
     """The QR code of a campaign's landing page (or, with ?for=telegram, its Telegram deep link)."""
-    found = await board_of(request).funnels(request.match_info["code"])
+    found = await read_funnels(board_of(request).store, request.match_info["code"])
     if not found:
         raise web.HTTPNotFound()
     found_links = campaign_links(request, found[0].code)

@@ -1,0 +1,1 @@
+"""Campaigns in the dashboard, sliced by feature: their funnels (funnels.py) and pages (views.py)."""
