@@ -25,9 +25,6 @@ from knowledge.model import ENTRY_TOPICS, KnowledgeBase
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Candidate, Understanding
 
-# A message as the actions read it lives in turns.py; callers that take it from here still may.
-__all__ = ["NON_TEXT_KINDS", "Responder", "Turn", "command_of"]
-
 _FEEDBACK_UP = ("👍", "+1")
 _FEEDBACK_DOWN = ("👎", "-1")
 _YES = {"co", "u", "ok", "dong y", "duoc", "vang", "chac chan", "yes", "1"}

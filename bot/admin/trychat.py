@@ -17,7 +17,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from actions.respond import Responder, Turn, command_of
+from actions.respond import Responder
+from actions.turns import Turn, command_of
 from actions.types import Outcome, State
 from bot.contacts import with_contacts
 from bot.privacy import entering, redact
