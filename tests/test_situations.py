@@ -119,6 +119,8 @@ def test_a_story_told_as_a_question_about_the_rules_is_still_warned(
         "xưởng may trong huyện nợ lương công nhân ba tháng nay",
         "em bị tai nạn ở công trình trong tỉnh mà chủ thầu không lo",
         "con tôi mới đi Nhật về, giờ ở nhà muốn học nghề",
+        "nhà máy gạch bên Văn Bàn đóng cửa, chủ bỏ trốn, công nhân chưa được trả lương",
+        "tôi bị ngã xe ở Sa Pa, nằm viện huyện, không có bảo hiểm",
     ],
 )
 def test_trouble_at_home_or_after_coming_home_is_not_urgent(
@@ -155,6 +157,43 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
+    assert read_situation(rules, detector, normalize(text))[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a scam seen on TV or in the paper, nothing offered to the speaker
+        "tối qua tivi chiếu vụ lừa người đi Đài Loan, tôi muốn biết dấu hiệu để dặn con",
+        "doc bao thay nhieu nguoi bi lua dat coc di han, lam sao biet cong ty that",
+        # money at a shop or a school at home
+        "cửa hàng nội thất nhận cọc bàn ghế rồi đóng cửa",
+        "đóng học phí lớp tin học ở trung tâm tư nhân mà họ bỏ dạy giữa chừng",
+        # the next legal step after being selected
+        "em đã trúng tuyển EPS, giờ học định hướng ở đâu",
+        "con tôi đậu phỏng vấn đơn hàng cơ khí Nhật rồi, trước khi bay phải khám sức khỏe ở đâu",
+        # a day at the border market with a border pass; whether a paper is proof enough
+        "sang chợ biên giới mua hàng bằng giấy thông hành, tối về nhà, như thế có bị coi là trái phép không",
+        "chuyển khoản cho công ty có phép rồi, giữ biên lai có dấu đỏ là được đúng không",
+    ],
+)
+def test_near_misses_that_share_a_scam_s_words_are_not_warned(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xem thời sự thấy vụ lừa mà ông cò trong xóm cũng đang bảo em đưa 60 triệu để bay Nhật sớm",
+        "họ rủ em qua bên kia bằng giấy thông hành rồi ở lại làm thuê luôn",
+        "đậu đơn hàng rồi mà người giới thiệu đòi thêm 40 triệu mới cho bay",
+    ],
+)
+def test_the_same_words_with_an_offer_to_the_speaker_are_still_warned(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
     assert read_situation(rules, detector, normalize(text))[1]
 
 
