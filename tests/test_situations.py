@@ -121,6 +121,7 @@ def test_a_story_told_as_a_question_about_the_rules_is_still_warned(
         "con tôi mới đi Nhật về, giờ ở nhà muốn học nghề",
         "nhà máy gạch bên Văn Bàn đóng cửa, chủ bỏ trốn, công nhân chưa được trả lương",
         "tôi bị ngã xe ở Sa Pa, nằm viện huyện, không có bảo hiểm",
+        "ngư dân làm trên tàu cá ở Hà Tiên bị chủ tàu quỵt tiền công",
     ],
 )
 def test_trouble_at_home_or_after_coming_home_is_not_urgent(
@@ -181,6 +182,18 @@ def test_near_misses_that_share_a_scam_s_words_are_not_warned(
     rules: BrokerRules, detector: SituationDetector, text: str
 ) -> None:
     assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "con tôi làm bên Nhật vẫn khỏe, tôi muốn hỏi có bảo hiểm tai nạn cho nó không",  # "có bảo", no one telling
+        "anh về từ Đài hồi tháng 5, có nơi nào nhận người biết tiếng Trung không",  # "có nơi", no one saying
+        "em đã trúng tuyển EPS, giờ học định hướng ở đâu",
+    ],
+)
+def test_a_worker_back_home_selected_or_doing_fine_is_settled(rules: BrokerRules, text: str) -> None:
+    assert rules.settled.fires(normalize(text).folded)
 
 
 @pytest.mark.parametrize(
