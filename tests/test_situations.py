@@ -155,6 +155,10 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "có trung tâm của Sở thu phí hồ sơ 3 triệu để đăng ký đi Hàn",
         "ho bao lam visa lich su roi sang chau au lam viec",
         "có người dẫn đi bộ qua rừng sang Trung Quốc làm thuê",
+        # the near-misses' words with an offer to the speaker
+        "xem thời sự thấy vụ lừa mà ông cò trong xóm cũng đang bảo em đưa 60 triệu để bay Nhật sớm",
+        "họ rủ em qua bên kia bằng giấy thông hành rồi ở lại làm thuê luôn",
+        "đậu đơn hàng rồi mà người giới thiệu đòi thêm 40 triệu mới cho bay",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -194,20 +198,6 @@ def test_near_misses_that_share_a_scam_s_words_are_not_warned(
 )
 def test_a_worker_back_home_selected_or_doing_fine_is_settled(rules: BrokerRules, text: str) -> None:
     assert rules.settled.fires(normalize(text).folded)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "xem thời sự thấy vụ lừa mà ông cò trong xóm cũng đang bảo em đưa 60 triệu để bay Nhật sớm",
-        "họ rủ em qua bên kia bằng giấy thông hành rồi ở lại làm thuê luôn",
-        "đậu đơn hàng rồi mà người giới thiệu đòi thêm 40 triệu mới cho bay",
-    ],
-)
-def test_the_same_words_with_an_offer_to_the_speaker_are_still_warned(
-    rules: BrokerRules, detector: SituationDetector, text: str
-) -> None:
-    assert read_situation(rules, detector, normalize(text))[1]
 
 
 def test_a_warning_wins_over_the_company_lookup_and_names_no_false_company(
