@@ -119,6 +119,9 @@ def test_a_story_told_as_a_question_about_the_rules_is_still_warned(
         "xưởng may trong huyện nợ lương công nhân ba tháng nay",
         "em bị tai nạn ở công trình trong tỉnh mà chủ thầu không lo",
         "con tôi mới đi Nhật về, giờ ở nhà muốn học nghề",
+        "nhà máy gạch bên Văn Bàn đóng cửa, chủ bỏ trốn, công nhân chưa được trả lương",
+        "tôi bị ngã xe ở Sa Pa, nằm viện huyện, không có bảo hiểm",
+        "ngư dân làm trên tàu cá ở Hà Tiên bị chủ tàu quỵt tiền công",
     ],
 )
 def test_trouble_at_home_or_after_coming_home_is_not_urgent(
@@ -152,10 +155,49 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "có trung tâm của Sở thu phí hồ sơ 3 triệu để đăng ký đi Hàn",
         "ho bao lam visa lich su roi sang chau au lam viec",
         "có người dẫn đi bộ qua rừng sang Trung Quốc làm thuê",
+        # the near-misses' words with an offer to the speaker
+        "xem thời sự thấy vụ lừa mà ông cò trong xóm cũng đang bảo em đưa 60 triệu để bay Nhật sớm",
+        "họ rủ em qua bên kia bằng giấy thông hành rồi ở lại làm thuê luôn",
+        "đậu đơn hàng rồi mà người giới thiệu đòi thêm 40 triệu mới cho bay",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
     assert read_situation(rules, detector, normalize(text))[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a scam seen on TV or in the paper, nothing offered to the speaker
+        "tối qua tivi chiếu vụ lừa người đi Đài Loan, tôi muốn biết dấu hiệu để dặn con",
+        "doc bao thay nhieu nguoi bi lua dat coc di han, lam sao biet cong ty that",
+        # money at a shop or a school at home
+        "cửa hàng nội thất nhận cọc bàn ghế rồi đóng cửa",
+        "đóng học phí lớp tin học ở trung tâm tư nhân mà họ bỏ dạy giữa chừng",
+        # the next legal step after being selected
+        "em đã trúng tuyển EPS, giờ học định hướng ở đâu",
+        "con tôi đậu phỏng vấn đơn hàng cơ khí Nhật rồi, trước khi bay phải khám sức khỏe ở đâu",
+        # a day at the border market with a border pass; whether a paper is proof enough
+        "sang chợ biên giới mua hàng bằng giấy thông hành, tối về nhà, như thế có bị coi là trái phép không",
+        "chuyển khoản cho công ty có phép rồi, giữ biên lai có dấu đỏ là được đúng không",
+    ],
+)
+def test_near_misses_that_share_a_scam_s_words_are_not_warned(
+    rules: BrokerRules, detector: SituationDetector, text: str
+) -> None:
+    assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "con tôi làm bên Nhật vẫn khỏe, tôi muốn hỏi có bảo hiểm tai nạn cho nó không",  # "có bảo", no one telling
+        "anh về từ Đài hồi tháng 5, có nơi nào nhận người biết tiếng Trung không",  # "có nơi", no one saying
+        "em đã trúng tuyển EPS, giờ học định hướng ở đâu",
+    ],
+)
+def test_a_worker_back_home_selected_or_doing_fine_is_settled(rules: BrokerRules, text: str) -> None:
+    assert rules.settled.fires(normalize(text).folded)
 
 
 def test_a_warning_wins_over_the_company_lookup_and_names_no_false_company(

@@ -176,3 +176,22 @@ async def test_fraud_report_names_the_company_the_worker_mentioned(service: BotS
     assert "Ánh Dương Ảo" in unlisted.outcome.reply.text
     names = [r.enterprise_name for r in await fraud_reports(service.store)]
     assert names == ["Ánh Dương Ảo", "Công ty TNHH Nhân lực Sao Mai Giả Định"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("hằng tuần tôi qua cửa khẩu bằng giấy thông hành bán măng rồi chiều về", False),
+        ("có người bảo qua cửa khẩu bằng giấy thông hành rồi ở lại làm thuê, khỏi cần hộ chiếu", True),
+        ("co nguoi dan di chui qua bien gioi sang ben kia lam xuong", True),
+    ],
+)
+def test_a_day_at_the_border_with_a_border_pass_is_no_illegal_route(rules: BrokerRules, text: str, fires: bool) -> None:
+    signs = rules.warning_signs(normalize(text).folded)
+    assert ("irregular_route" in signs) is fires
+
+
+def test_a_transfer_note_that_hides_the_fee_ties_the_message_to_a_broker(rules: BrokerRules) -> None:
+    folded = normalize("người lo hồ sơ dặn khi chuyển khoản thì ghi nội dung là cho vay").folded
+    assert rules.warning_context.fires(folded)
+    assert "pay_before_contract" in rules.warning_signs(folded)

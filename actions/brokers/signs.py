@@ -6,9 +6,27 @@ there is one, says whether a story is told at all.
 
 from __future__ import annotations
 
-from actions.brokers.rules import BrokerRules
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from actions.brokers.rules import RULES_FILE, BrokerRules, Sign, compile_pattern
 from actions.situations import SituationDetector
 from nlu.normalize import Normalized
+
+
+@lru_cache(maxsize=2)
+def hearsay_sign(path: Path = RULES_FILE) -> Sign:
+    """brokers.yaml `warning: hearsay`: a scam seen in the news or on TV, nothing offered to the speaker."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
+    spec = (raw.get("warning") or {}).get("hearsay") or {}
+    return Sign(
+        id="hearsay",
+        cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
+        unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
+    )
 
 
 def read_situation(
@@ -39,15 +57,23 @@ def read_situation(
         config.no_context_threshold if at_home else 0.0,
         config.settled_threshold if settled else 0.0,
     )
+    # A workplace or a shop in Viet Nam named, nothing of going abroad: asked like a rule question.
+    home = rules.domestic.fires(norm.folded)
+    if home:
+        needed = max(needed, config.rule_question_threshold)
     if reading.warning < floor or reading.warning < needed:
         signs = ()
     warned = bool(signs) or (reading.warning_flag and reading.warning >= needed)
+    # A scam seen in the news or on TV, with nothing offered to the speaker: a question, not a story.
+    if hearsay_sign().fires(norm.folded):
+        signs, warned = (), False
     # Urgent means a worker abroad in trouble: without a word that places someone abroad (or with one
     # that places them back home, in the province) and a word of trouble, only a model that is nearly
     # sure makes it urgent.
     abroad = rules.abroad.fires(norm.folded) and rules.trouble.fires(norm.folded) and not asks_rule
+    # A workplace in Viet Nam named ("nhà máy bên Bảo Thắng"): never urgent on the model alone.
     urgent = (abroad and urgent_cue and reading.urgent >= floor) or (
-        reading.urgent_flag and (abroad or reading.urgent >= config.not_abroad_threshold)
+        reading.urgent_flag and (abroad or (not home and reading.urgent >= config.not_abroad_threshold))
     )
     urgent = urgent and (not settled or reading.urgent >= config.settled_urgent_threshold)
     # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
