@@ -100,6 +100,7 @@ class BrokerRules:
     warning_context: Sign  # a word tying the message to going abroad or to a broker
     settled: Sign  # the trouble is over (back home, an old story) or the worker is fine
     domestic: Sign  # money or work trouble at home (a shop, a loan, a factory in the province)
+    hearsay: Sign  # a scam seen in the news or on TV, nothing offered to the speaker: never a warning
     abroad: Sign
     trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
@@ -188,6 +189,7 @@ def _load_rules(path: Path) -> BrokerRules:
         warning_context=_sign("warning_context", warning.get("context"), macros),
         settled=_sign("settled", warning.get("settled"), macros),
         domestic=_sign("domestic", warning.get("domestic"), macros),
+        hearsay=_sign("hearsay", warning.get("hearsay"), macros),
         abroad=_sign("abroad", urgent.get("abroad"), macros),
         trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=_matching_rules(raw.get("matching") or {}, macros),

@@ -6,27 +6,9 @@ there is one, says whether a story is told at all.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
-
-from actions.brokers.rules import RULES_FILE, BrokerRules, Sign, compile_pattern
+from actions.brokers.rules import BrokerRules
 from actions.situations import SituationDetector
 from nlu.normalize import Normalized
-
-
-@lru_cache(maxsize=2)
-def hearsay_sign(path: Path = RULES_FILE) -> Sign:
-    """brokers.yaml `warning: hearsay`: a scam seen in the news or on TV, nothing offered to the speaker."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
-    spec = (raw.get("warning") or {}).get("hearsay") or {}
-    return Sign(
-        id="hearsay",
-        cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
-        unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
-    )
 
 
 def read_situation(
@@ -65,7 +47,7 @@ def read_situation(
         signs = ()
     warned = bool(signs) or (reading.warning_flag and reading.warning >= needed)
     # A scam seen in the news or on TV, with nothing offered to the speaker: a question, not a story.
-    if hearsay_sign().fires(norm.folded):
+    if rules.hearsay.fires(norm.folded):
         signs, warned = (), False
     # Urgent means a worker abroad in trouble: without a word that places someone abroad (or with one
     # that places them back home, in the province) and a word of trouble, only a model that is nearly
