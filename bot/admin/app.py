@@ -8,12 +8,12 @@ from bot.admin.auth import check_csrf, error_pages, no_store, plain_input, requi
 from bot.admin.campaigns import views as campaigns
 from bot.admin.config import PREFIX, STATIC_DIR, AdminConfig, load_or_create_secret, template_environment
 from bot.admin.context import Handler, board_of
+from bot.admin.enterprises import views as enterprises
 from bot.admin.grouping import warm_up
+from bot.admin.handoffs import views as handoffs
 from bot.admin.views import (
     announcements,
     audit,
-    enterprises,
-    handoffs,
     inquiries,
     kbcontacts,
     kbnew,

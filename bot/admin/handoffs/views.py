@@ -16,7 +16,7 @@ from bot.admin.context import (
     service_of,
     signed_in,
 )
-from bot.admin.inbox import ASSIGNED_CHOICES, WAITING, InboxFilter
+from bot.admin.handoffs.reads import ASSIGNED_CHOICES, WAITING, InboxFilter
 from bot.admin.views.choices import filter_choices
 from bot.appkeys import DELIVERERS
 from bot.delivery import Delivery
