@@ -71,6 +71,10 @@ async def test_wages_and_an_office_address_are_not_in_any_plan(service: BotServi
     text, _, handled = await say(service, "qua đó lương tháng được nhiêu")
     assert handled.outcome.entry is None and handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
     assert "không nói mức lương" in text
+    await say(service, "người già neo đơn ở Kiên Giang có được trợ giúp gì không", user="u3")
+    text, _, handled = await say(service, "vậy mỗi tháng lãnh được bao nhiêu", user="u3")  # a benefit's amount
+    assert handled.outcome.entry is None and handled.outcome.topic == "social_assistance"  # type: ignore[attr-defined]
+    assert "tiền trợ cấp" in text
     await say(service, "kiên giang muốn tìm việc thì hỏi ai", user="u2")
     text, _, handled = await say(service, "địa chỉ ở đâu vậy", user="u2")
     assert handled.outcome.entry is None and "không ghi số điện thoại hay địa chỉ" in text  # type: ignore[attr-defined]
