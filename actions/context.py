@@ -108,6 +108,7 @@ class ContextRules:
     plan_asks: Mapping[str, Phrases]
     plan_parts: Mapping[str, Mapping[str, str]]
     main_by_topic: Mapping[str, Mapping[str, str]]
+    targets_by_topic: Mapping[str, Mapping[str, str]]
     abbreviations: Mapping[str, str]
     details: Mapping[str, Phrases]
     detail_filler: Phrases
@@ -279,6 +280,15 @@ class ContextRules:
         by_scope = self.main_by_topic.get(topic, {})
         return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
 
+    def switched(self, previous: Entry, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
+        """Another topic asked after `previous` ("còn học nghề thì sao"): that topic's targets after a
+        plan's targets ("còn xklđ" after the jobs target), else its main entry; for a province, else national."""
+        if any(previous.id in by_scope.values() for by_scope in self.targets_by_topic.values()):
+            found = kb.entries.get(self.targets_by_topic.get(topic, {}).get(province or "", ""))
+            if found is not None:
+                return found
+        return self.main_for_topic(topic, province, kb)
+
     def steps_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """The entry that says what to do on a topic, for a province (else the national one)."""
         by_scope = self.steps_by_topic.get(topic, {})
@@ -323,6 +333,10 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         main_by_topic={
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("main_by_topic") or {}).items()
         },
+        targets_by_topic={
+            str(t): {str(s): str(e) for s, e in (m or {}).items()}
+            for t, m in (raw.get("targets_by_topic") or {}).items()
+        },
         details={str(k): Phrases(p or ()) for k, p in (raw.get("details") or {}).items()},
         detail_filler=Phrases(raw.get("detail_filler") or ()),
         detail_if_end=Phrases(raw.get("detail_if_end") or ()),
@@ -338,5 +352,5 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
-    named |= {e for m in rules.main_by_topic.values() for e in m.values()}
+    named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

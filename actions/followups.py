@@ -233,7 +233,9 @@ class FollowUpDesk:
         if reading.country and previous is not None:  # "nhật được ko": the plans say nothing by country
             return self.no_fees(state, previous.topic, question, "not_in_plans")
         if reading.switch_topic and previous is not None and reading.switch_topic != previous.topic:
-            main = self.rules.main_for_topic(reading.switch_topic, state.province, self.kb)  # "còn học nghề thì sao"
+            answered_from = previous.scope if kind == "answer" and previous.scope in self.kb.provinces else None
+            here = state.province or answered_from  # the plan just answered from
+            main = self.rules.switched(previous, reading.switch_topic, here, self.kb)  # "còn học nghề thì sao"
             if main is not None:
                 return self.responder.answer(state, main, 1.0, question)
         if reading.cue == "cost" and topic in ENTRY_TOPICS:

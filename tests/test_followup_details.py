@@ -104,6 +104,12 @@ async def test_a_detail_naming_another_subject_is_a_question_of_its_own(service:
         ("muốn học tiếng trước khi sang Nhật", "tau o bac ha", "lc_boi_duong_truoc_xuat_canh", "lao-cai"),
         ("yên bái nhập vào lào cai hả", "thế còn Kiên Giang", "vn_sap_xep_tinh_2025", "kien-giang"),
         ("học nghề có được hỗ trợ không", "thế còn an sinh xã hội", "vn_so_y_te_bao_tro_xa_hoi", None),
+        (
+            "kiên giang mỗi năm tạo việc làm cho bao nhiêu người",
+            "vậy còn đi làm nước ngoài",
+            "kg_muc_tieu_xkld",
+            "kien-giang",
+        ),
     ],
 )
 async def test_a_place_or_a_topic_in_passing_leans_on_the_previous_turn(
