@@ -262,8 +262,8 @@ class FollowUpDesk:
             return None  # the previous answer was another province's plan
         if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
             return None  # "nếu muốn đi Nhật thì sao": a question of its own
-        if reading.detail == "wage":
-            return self.no_fees(state, previous.topic, question, "no_wage")
+        if reading.detail in ("wage", "cost"):  # "lương bao nhiêu", "học vậy có mất phí không"
+            return self.no_fees(state, previous.topic, question, "no_wage" if reading.detail == "wage" else "no_fees")
         if reading.detail == "address" and previous.id in self.rules.offices:  # an office's address: no plan has it
             return self.no_fees(state, previous.topic, question, "no_contact")
         note = self.kb.text(f"detail_{'where' if reading.detail == 'address' else reading.detail}")

@@ -18,6 +18,7 @@ from tests.test_dialogue import say
         ("dạy những nghề nào vậy ad", "which"),
         ("qua đó lương tháng được nhiêu", "wage"),
         ("lỡ ông bà cũng không nhận nuôi thì làm sao", "if"),
+        ("đi học vậy có mất phí hông", "cost"),
         ("nha o Kien Luong", None),  # a place's own words ("Lương") ask nothing
     ],
 )
@@ -75,6 +76,10 @@ async def test_wages_and_an_office_address_are_not_in_any_plan(service: BotServi
     text, _, handled = await say(service, "vậy mỗi tháng lãnh được bao nhiêu", user="u3")  # a benefit's amount
     assert handled.outcome.entry is None and handled.outcome.topic == "social_assistance"  # type: ignore[attr-defined]
     assert "tiền trợ cấp" in text
+    await say(service, "lao cai co day nghe cho thanh nien ko", user="u4")
+    text, _, handled = await say(service, "hoc vay co ton xu nao ko", user="u4")  # a fee, on what was just said
+    assert handled.outcome.entry is None and handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    assert "không nói học phí" in text
     await say(service, "kiên giang muốn tìm việc thì hỏi ai", user="u2")
     text, _, handled = await say(service, "địa chỉ ở đâu vậy", user="u2")
     assert handled.outcome.entry is None and "không ghi số điện thoại hay địa chỉ" in text  # type: ignore[attr-defined]
