@@ -23,6 +23,7 @@ SHORT = 5  # words: a message this short that the NLU is unsure of may lean on t
 _RESTATED = 3  # words beside a place that may restate the previous subject
 _CANDIDATE = 0.1  # score of an entry a clarify or fallback may have stood for
 _CANDIDATES = 3
+_NOT_IN_ANY_PLAN = {"wage": "no_wage", "cost": "no_fees", "when": "no_dates"}  # details no plan gives: its text
 _OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 
 
@@ -262,8 +263,8 @@ class FollowUpDesk:
             return None  # the previous answer was another province's plan
         if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
             return None  # "nếu muốn đi Nhật thì sao": a question of its own
-        if reading.detail in ("wage", "cost"):  # "lương bao nhiêu", "học vậy có mất phí không"
-            return self.no_fees(state, previous.topic, question, "no_wage" if reading.detail == "wage" else "no_fees")
+        if reading.detail in _NOT_IN_ANY_PLAN:  # "lương bao nhiêu", "học vậy có mất phí không", "bao giờ mở lớp"
+            return self.no_fees(state, previous.topic, question, _NOT_IN_ANY_PLAN[reading.detail])
         if reading.detail == "address" and previous.id in self.rules.offices:  # an office's address: no plan has it
             return self.no_fees(state, previous.topic, question, "no_contact")
         note = self.kb.text(f"detail_{'where' if reading.detail == 'address' else reading.detail}")

@@ -80,6 +80,10 @@ async def test_wages_and_an_office_address_are_not_in_any_plan(service: BotServi
     text, _, handled = await say(service, "hoc vay co ton xu nao ko", user="u4")  # a fee, on what was just said
     assert handled.outcome.entry is None and handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
     assert "không nói học phí" in text
+    await say(service, "kiên giang có hội chợ việc làm không", user="u5")
+    text, _, handled = await say(service, "khi nao co dot toi vay ad", user="u5")  # a date: in no plan
+    assert handled.outcome.entry is None and handled.outcome.topic == "employment"  # type: ignore[attr-defined]
+    assert "không ghi ngày" in text
     await say(service, "kiên giang muốn tìm việc thì hỏi ai", user="u2")
     text, _, handled = await say(service, "địa chỉ ở đâu vậy", user="u2")
     assert handled.outcome.entry is None and "không ghi số điện thoại hay địa chỉ" in text  # type: ignore[attr-defined]
