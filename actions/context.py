@@ -174,6 +174,7 @@ class ContextRules:
                 continue
             rest = [t for i, t in enumerate(tokens) if i not in asked]
             empty = self.shell.cover(rest) | self.anaphora.cover(rest) | self.detail_filler.cover(rest)
+            empty |= self.countries.cover(rest)  # "lương bên Hàn": a wage is a wage anywhere
             return kind, frozenset(t for i, t in enumerate(rest) if i not in empty)
         return None, frozenset()
 

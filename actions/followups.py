@@ -253,7 +253,7 @@ class FollowUpDesk:
         warning, and not when the words beside the detail name another subject."""
         if reading.detail is None or kind in ("warning", "urgent") or reading.length > 3 * SHORT:
             return None
-        if reading.province not in (None, previous.scope, state.province):  # "ở Lào Cai học bao lâu": another plan
+        if reading.province not in (None, previous.scope):  # "nếu ở Lào Cai thì sao": that plan's answer
             return None
         if reading.place_only or (reading.detail != "if" and reading.beside_detail):
             return None  # "lãnh được bao nhiêu tháng": a question of its own

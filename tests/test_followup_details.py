@@ -19,6 +19,9 @@ from tests.test_dialogue import say
         ("qua đó lương tháng được nhiêu", "wage"),
         ("lỡ ông bà cũng không nhận nuôi thì làm sao", "if"),
         ("đi học vậy có mất phí hông", "cost"),
+        ("học bn lâu z shop", "duration"),
+        ("thế lương bên Hàn tầm bao nhiêu", "wage"),
+        ("nếu ở lào cai thì sao", "if"),
         ("nha o Kien Luong", None),  # a place's own words ("Lương") ask nothing
     ],
 )
@@ -93,6 +96,9 @@ async def test_a_detail_naming_another_subject_is_a_question_of_its_own(service:
     await say(service, "kiên giang có hội chợ việc làm không")
     _, _, handled = await say(service, "học nghề ở đâu")
     assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    await say(service, "di xkld hop phap thi lam the nao vay", user="u2")
+    _, _, handled = await say(service, "neu o lao cai thi sao", user="u2")  # a place: that province's answer
+    assert handled.outcome.entry == "lc_co_quan_phu_trach"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
