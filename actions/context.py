@@ -44,6 +44,8 @@ class Reading:
     country: bool = False  # a country and words that ask nothing ("nhật được ko")
     plan_ask: str | None = None  # only a part of a plan asked ("targets": "chỉ tiêu mỗi năm?", "who": "sở nào làm")
     switch_topic: str | None = None  # "còn học nghề thì sao": another topic, the same province
+    detail: str | None = None  # a detail of the previous answer asked ("where", "duration", "which", "wage", "if")
+    beside_detail: frozenset[str] = frozenset()  # the asking words beside it ("tổ chức ở đâu": none)
     length: int = 0  # words, abbreviations expanded
 
 
@@ -69,6 +71,10 @@ class Phrases:
             covered.update(range(i, i + len(phrase)))
             i += len(phrase)
         return covered
+
+    def ends(self, tokens: Sequence[str]) -> bool:
+        """Whether the tokens end with one of the phrases."""
+        return any(len(p) <= len(tokens) and tuple(tokens[-len(p) :]) == p for g in self._index.values() for p in g)
 
     def starts(self, tokens: Sequence[str]) -> bool:
         """Whether the tokens begin with one of the phrases."""
@@ -102,7 +108,11 @@ class ContextRules:
     plan_asks: Mapping[str, Phrases]
     plan_parts: Mapping[str, Mapping[str, str]]
     main_by_topic: Mapping[str, Mapping[str, str]]
+    targets_by_topic: Mapping[str, Mapping[str, str]]
     abbreviations: Mapping[str, str]
+    details: Mapping[str, Phrases]
+    detail_filler: Phrases
+    detail_if_end: Phrases
     sure: float = 0.5
 
     @classmethod
@@ -153,6 +163,21 @@ class ContextRules:
             return None
         return next((name for name in ("cost", "related", "more") if self._only(rest, getattr(self, name))), None)
 
+    def _detail(self, tokens: Sequence[str]) -> tuple[str | None, frozenset[str]]:
+        """The detail of the previous answer a message asks ("học mất bao lâu": "duration"), and the
+        asking words beside it; a case put to it ("nếu … thì sao") is "if", beside it what the case names."""
+        for kind, phrases in self.details.items():
+            if kind == "if" and not (phrases.starts(tokens) and self.detail_if_end.ends(tokens)):
+                continue
+            asked = phrases.cover(tokens) | (self.detail_if_end.cover(tokens) if kind == "if" else set())
+            if not asked:
+                continue
+            rest = [t for i, t in enumerate(tokens) if i not in asked]
+            empty = self.shell.cover(rest) | self.anaphora.cover(rest) | self.detail_filler.cover(rest)
+            empty |= self.countries.cover(rest)  # "lương bên Hàn": a wage is a wage anywhere
+            return kind, frozenset(t for i, t in enumerate(rest) if i not in empty)
+        return None, frozenset()
+
     def read(self, text: str) -> Reading:
         """What a message leans on (pure: the same text always reads the same)."""
         message = words(text)
@@ -191,6 +216,7 @@ class ContextRules:
         more = self.more.cover(tokens)
         empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
         beside_more = frozenset(t for i, t in enumerate(tokens) if i not in empty) if more else None
+        detail, beside_detail = self._detail(rest)  # a place's own words are no detail ("Kiên Lương")
         return Reading(
             province=province,
             place_only=place_only,
@@ -207,6 +233,8 @@ class ContextRules:
             country=not hits and self._only(tokens, self.countries),
             plan_ask=next((k for k, phrases in self.plan_asks.items() if self._only(tokens, phrases)), None),
             switch_topic=switch_topic,
+            detail=detail,
+            beside_detail=beside_detail,
             length=len(tokens),
         )
 
@@ -243,10 +271,24 @@ class ContextRules:
         """The entry giving a part of the plan `entry` belongs to (its targets, who does it), if listed."""
         return kb.entries.get(self.plan_parts.get(entry.id, {}).get(ask or "", ""))
 
+    @property
+    def offices(self) -> frozenset[str]:
+        """The entries that name where to go (the steps and main entries): what they lack is an address."""
+        return frozenset((*self.steps_of.values(), *(e for m in self.steps_by_topic.values() for e in m.values())))
+
     def main_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """A topic's main entry for a province (else the national one)."""
         by_scope = self.main_by_topic.get(topic, {})
         return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
+
+    def switched(self, previous: Entry, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
+        """Another topic asked after `previous` ("còn học nghề thì sao"): that topic's targets after a
+        plan's targets ("còn xklđ" after the jobs target), else its main entry; for a province, else national."""
+        if any(previous.id in by_scope.values() for by_scope in self.targets_by_topic.values()):
+            found = kb.entries.get(self.targets_by_topic.get(topic, {}).get(province or "", ""))
+            if found is not None:
+                return found
+        return self.main_for_topic(topic, province, kb)
 
     def steps_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """The entry that says what to do on a topic, for a province (else the national one)."""
@@ -292,6 +334,13 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         main_by_topic={
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("main_by_topic") or {}).items()
         },
+        targets_by_topic={
+            str(t): {str(s): str(e) for s, e in (m or {}).items()}
+            for t, m in (raw.get("targets_by_topic") or {}).items()
+        },
+        details={str(k): Phrases(p or ()) for k, p in (raw.get("details") or {}).items()},
+        detail_filler=Phrases(raw.get("detail_filler") or ()),
+        detail_if_end=Phrases(raw.get("detail_if_end") or ()),
         abbreviations={**load_abbreviations(), **{str(k): str(v) for k, v in (raw.get("abbreviations") or {}).items()}},
         sure=float(raw.get("sure", 0.5)),
     )
@@ -304,5 +353,5 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
-    named |= {e for m in rules.main_by_topic.values() for e in m.values()}
+    named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

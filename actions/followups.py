@@ -23,6 +23,7 @@ SHORT = 5  # words: a message this short that the NLU is unsure of may lean on t
 _RESTATED = 3  # words beside a place that may restate the previous subject
 _CANDIDATE = 0.1  # score of an entry a clarify or fallback may have stood for
 _CANDIDATES = 3
+_NOT_IN_ANY_PLAN = {"wage": "no_wage", "cost": "no_fees", "when": "no_dates"}  # details no plan gives: its text
 _OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
 
 
@@ -198,7 +199,12 @@ class FollowUpDesk:
             stays = self.urgent(state, question, reading, und)
             if stays is not None:
                 return stays
-        for step in (self._about_previous, self._at_place, self._cued):
+        outcome = self._about_previous(state, question, reading, last, previous)
+        if outcome is None and previous is not None:
+            outcome = self._detail(state, question, und, reading, str(last.get("kind")), previous)
+        if outcome is not None:
+            return outcome
+        for step in (self._at_place, self._cued):
             outcome = step(state, question, reading, last, previous)
             if outcome is not None:
                 return outcome
@@ -227,8 +233,10 @@ class FollowUpDesk:
             return self.no_fees(state, topic, question, "no_contact")
         if reading.country and previous is not None:  # "nhật được ko": the plans say nothing by country
             return self.no_fees(state, previous.topic, question, "not_in_plans")
-        if reading.switch_topic and state.province and previous is not None and reading.switch_topic != previous.topic:
-            main = self.rules.main_for_topic(reading.switch_topic, state.province, self.kb)  # "còn học nghề thì sao"
+        if reading.switch_topic and previous is not None and reading.switch_topic != previous.topic:
+            answered_from = previous.scope if kind == "answer" and previous.scope in self.kb.provinces else None
+            here = state.province or answered_from  # the plan just answered from
+            main = self.rules.switched(previous, reading.switch_topic, here, self.kb)  # "còn học nghề thì sao"
             if main is not None:
                 return self.responder.answer(state, main, 1.0, question)
         if reading.cue == "cost" and topic in ENTRY_TOPICS:
@@ -236,6 +244,31 @@ class FollowUpDesk:
         if reading.cue == "related" and previous is not None:
             return self.first_related(state, previous, question)
         return None
+
+    def _detail(
+        self, state: State, question: str, und: Understanding, reading: Reading, kind: str, previous: Entry
+    ) -> Outcome | None:
+        """A detail of the entry just given ("tổ chức ở đâu", "mất bao lâu", "nếu … thì sao"): that entry
+        again, with what its plan does not say about the detail; wages: not in any plan. Not after a
+        warning, and not when the words beside the detail name another subject."""
+        if reading.detail is None or kind in ("warning", "urgent") or reading.length > 3 * SHORT:
+            return None
+        if reading.province not in (None, previous.scope):  # "nếu ở Lào Cai thì sao": that plan's answer
+            return None
+        if reading.place_only or (reading.detail != "if" and reading.beside_detail):
+            return None  # "lãnh được bao nhiêu tháng": a question of its own
+        if reading.about and previous.topic not in reading.about:  # "học ở đâu" after a target: the course
+            return None
+        if state.province not in (None, "other", previous.scope) and previous.scope != "national":
+            return None  # the previous answer was another province's plan
+        if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
+            return None  # "nếu muốn đi Nhật thì sao": a question of its own
+        if reading.detail in _NOT_IN_ANY_PLAN:  # "lương bao nhiêu", "học vậy có mất phí không", "bao giờ mở lớp"
+            return self.no_fees(state, previous.topic, question, _NOT_IN_ANY_PLAN[reading.detail])
+        if reading.detail == "address" and previous.id in self.rules.offices:  # an office's address: no plan has it
+            return self.no_fees(state, previous.topic, question, "no_contact")
+        note = self.kb.text(f"detail_{'where' if reading.detail == 'address' else reading.detail}")
+        return self.responder.answer(state, previous, 1.0, question, note)
 
     def _at_place(
         self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None
@@ -271,11 +304,17 @@ class FollowUpDesk:
             target = self.rules.steps_for_topic(reading.about[0], state.province, self.kb)  # "học ở đâu" after a target
             if target is not None:
                 return self.responder.answer_or_ask_province(state, self.local(target, state.province), 1.0, question)
+        kind = str(last.get("kind"))
+        if reading.cue == "steps" and kind == "warning" and reading.province in self.kb.provinces:
+            topic = previous.topic if previous else "work_abroad"
+            target = self.rules.steps_for_topic(topic, reading.province, self.kb)
+            if target is not None and target.scope == reading.province:  # "tui ở Vĩnh Thuận, hỏi ai": its office
+                return self.responder.answer(state, target, 1.0, question)
         if reading.cue and previous is not None:
-            return self.steps(state, previous, str(last.get("kind")), question, more=reading.cue == "more")
+            return self.steps(state, previous, kind, question, more=reading.cue == "more")
         more = reading.beside_more
         if previous is not None and more is not None and len(more) <= _RESTATED and more <= self._entry_words(previous):
-            return self.steps(state, previous, str(last.get("kind")), question, more=True)  # "cụ thể được hỗ trợ gì"
+            return self.steps(state, previous, kind, question, more=True)  # "cụ thể được hỗ trợ gì"
         return None
 
     def _unsure(

@@ -343,10 +343,11 @@ async def test_a_bare_place_after_an_answer_asks_it_again_there(
     assert handled.outcome.entry == entry  # type: ignore[attr-defined]
 
 
-async def test_where_after_an_answer_gives_the_office(service: BotService) -> None:
+async def test_where_after_an_answer_stays_on_it_and_names_the_office(service: BotService) -> None:
     await say(service, "kiên giang có dạy nghề cho lao động nông thôn không")
-    _, _, handled = await say(service, "học ở đâu")
-    assert handled.outcome.entry == "vn_giao_duc_nghe_nghiep_co_quan_moi"  # type: ignore[attr-defined]
+    text, _, handled = await say(service, "học ở đâu")
+    assert handled.outcome.entry == "kg_dao_tao_nghe"  # type: ignore[attr-defined]
+    assert "Sở Giáo dục và Đào tạo" in text and "không ghi địa điểm" in text
     await say(service, "lao cai moi nam dua bao nhieu nguoi di xkld", user="u2")
     _, _, handled = await say(service, "học ở đâu", user="u2")  # a course, after a work-abroad target
     assert handled.outcome.topic == "pre_departure"  # type: ignore[attr-defined]

@@ -1,0 +1,136 @@
+"""A detail of the answer just given, a place given in passing, a topic switched: what the worker gets."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.context import ContextRules
+from bot.service import BotService
+from tests.test_dialogue import say
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("hội chợ đó diễn ra ở chỗ nào", "where"),
+        ("khoa do hoc may thang z", "duration"),
+        ("hok bik hoc bao lau vay ad", "duration"),
+        ("dạy những nghề nào vậy ad", "which"),
+        ("qua đó lương tháng được nhiêu", "wage"),
+        ("lỡ ông bà cũng không nhận nuôi thì làm sao", "if"),
+        ("đi học vậy có mất phí hông", "cost"),
+        ("học bn lâu z shop", "duration"),
+        ("thế lương bên Hàn tầm bao nhiêu", "wage"),
+        ("nếu ở lào cai thì sao", "if"),
+        ("nha o Kien Luong", None),  # a place's own words ("Lương") ask nothing
+    ],
+)
+def test_a_detail_asked_is_read(text: str, detail: str | None) -> None:
+    assert ContextRules.load().read(text).detail == detail
+
+
+@pytest.mark.parametrize(
+    ("first", "detail", "entry", "said"),
+    [
+        (
+            "kiên giang có hội chợ việc làm không",
+            "hội chợ đó diễn ra ở chỗ nào",
+            "kg_phien_giao_dich_viec_lam",
+            "không ghi địa điểm",
+        ),
+        (
+            "lao cai co boi duong truoc khi di khong",
+            "khoa do hoc may thang z",
+            "lc_boi_duong_truoc_xuat_canh",
+            "không nói mất bao lâu",
+        ),
+        (
+            "kiên giang có liên kết dạy nghề với nước ngoài không",
+            "dạy những nghề nào vậy ad",
+            "kg_lien_ket_dao_tao_nghe_asean",
+            "không kể thêm tên",
+        ),
+        (
+            "Tân Hiệp có lớp học làm nông nghiệp công nghệ cao không",
+            "hok bik hoc bao lau vay ad",
+            "kg_dao_tao_nong_nghiep_cong_nghe_cao",
+            "không nói mất bao lâu",
+        ),
+    ],
+)
+async def test_a_detail_stays_on_the_entry_and_says_what_the_plan_lacks(
+    service: BotService, first: str, detail: str, entry: str, said: str
+) -> None:
+    _, _, before = await say(service, first)
+    assert before.outcome.entry == entry  # type: ignore[attr-defined]
+    text, _, handled = await say(service, detail)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+    assert said in text and "cán bộ" in text
+    _, _, handoff = await say(service, "có")  # the official offered takes the question
+    assert handoff.outcome.kind == "handoff"  # type: ignore[attr-defined]
+
+
+async def test_wages_and_an_office_address_are_not_in_any_plan(service: BotService) -> None:
+    await say(service, "lao cai uu tien di nuoc nao")
+    text, _, handled = await say(service, "qua đó lương tháng được nhiêu")
+    assert handled.outcome.entry is None and handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
+    assert "không nói mức lương" in text
+    await say(service, "người già neo đơn ở Kiên Giang có được trợ giúp gì không", user="u3")
+    text, _, handled = await say(service, "vậy mỗi tháng lãnh được bao nhiêu", user="u3")  # a benefit's amount
+    assert handled.outcome.entry is None and handled.outcome.topic == "social_assistance"  # type: ignore[attr-defined]
+    assert "tiền trợ cấp" in text
+    await say(service, "lao cai co day nghe cho thanh nien ko", user="u4")
+    text, _, handled = await say(service, "hoc vay co ton xu nao ko", user="u4")  # a fee, on what was just said
+    assert handled.outcome.entry is None and handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    assert "không nói học phí" in text
+    await say(service, "kiên giang có hội chợ việc làm không", user="u5")
+    text, _, handled = await say(service, "khi nao co dot toi vay ad", user="u5")  # a date: in no plan
+    assert handled.outcome.entry is None and handled.outcome.topic == "employment"  # type: ignore[attr-defined]
+    assert "không ghi ngày" in text
+    await say(service, "kiên giang muốn tìm việc thì hỏi ai", user="u2")
+    text, _, handled = await say(service, "địa chỉ ở đâu vậy", user="u2")
+    assert handled.outcome.entry is None and "không ghi số điện thoại hay địa chỉ" in text  # type: ignore[attr-defined]
+
+
+async def test_a_detail_naming_another_subject_is_a_question_of_its_own(service: BotService) -> None:
+    await say(service, "kiên giang có hội chợ việc làm không")
+    _, _, handled = await say(service, "học nghề ở đâu")
+    assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    await say(service, "di xkld hop phap thi lam the nao vay", user="u2")
+    _, _, handled = await say(service, "neu o lao cai thi sao", user="u2")  # a place: that province's answer
+    assert handled.outcome.entry == "lc_co_quan_phu_trach"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "entry", "province"),
+    [
+        (
+            "đi làm nước ngoài hợp pháp thì thế nào",
+            "nhà tui ở Hà Tiên thì ra đâu hỏi",
+            "kg_xkld_hoi_o_dau",
+            "kien-giang",
+        ),
+        (
+            "có ông môi giới đòi đặt cọc 50 triệu đi Úc, không cần hợp đồng",
+            "nhà em ở Bảo Thắng, giờ liên hệ cơ quan nào",
+            "lc_co_quan_phu_trach",
+            "lao-cai",
+        ),
+        ("muốn học tiếng trước khi sang Nhật", "tau o bac ha", "lc_boi_duong_truoc_xuat_canh", "lao-cai"),
+        ("yên bái nhập vào lào cai hả", "thế còn Kiên Giang", "vn_sap_xep_tinh_2025", "kien-giang"),
+        ("học nghề có được hỗ trợ không", "thế còn an sinh xã hội", "vn_so_y_te_bao_tro_xa_hoi", None),
+        (
+            "kiên giang mỗi năm tạo việc làm cho bao nhiêu người",
+            "vậy còn đi làm nước ngoài",
+            "kg_muc_tieu_xkld",
+            "kien-giang",
+        ),
+    ],
+)
+async def test_a_place_or_a_topic_in_passing_leans_on_the_previous_turn(
+    service: BotService, first: str, then: str, entry: str, province: str | None
+) -> None:
+    await say(service, first)
+    _, _, handled = await say(service, then)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+    assert handled.outcome.as_json()["province"] == province  # type: ignore[attr-defined]
