@@ -52,6 +52,9 @@ def environment(code: Path, data: Path) -> dict[str, str]:
         PYTHONPATH=str(code),
         LAODONG_DATA_DIR=str(data),
         LAODONG_DATABASE_URL=f"sqlite:///{data / 'laodong.db'}",
+        # Every simulated worker comes from 127.0.0.1: the per-address web chat limit would refuse them.
+        LAODONG_ADDRESS_RATE="1000000",
+        LAODONG_ADDRESS_BURST="1000000",
     )
     return env
 
