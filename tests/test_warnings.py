@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from actions.brokers.rules import BrokerRules, compile_pattern
+from actions.brokers.signs import read_situation
 from actions.respond import Responder
+from actions.situations import SituationDetector
 from actions.turns import Turn
 from actions.types import Policy, State
 from bot.enterprises import import_enterprises
@@ -195,3 +197,40 @@ def test_a_transfer_note_that_hides_the_fee_ties_the_message_to_a_broker(rules: 
     folded = normalize("người lo hồ sơ dặn khi chuyển khoản thì ghi nội dung là cho vay").folded
     assert rules.warning_context.fires(folded)
     assert "pay_before_contract" in rules.warning_signs(folded)
+
+
+@pytest.mark.parametrize(
+    ("text", "warned"),
+    [
+        # wages kept abroad against a broker's fee or the worker's "price": trouble abroad and forced labour
+        ("cô em bên Đài Loan bị chủ giữ lương để trừ tiền môi giới, xin về không cho", True),
+        ("ba toi lam o Angola, cai thau bao luong phai can tien ve may bay, chua tra dong nao", True),
+        # a ransom asked for someone held abroad, a worker held by immigration
+        ("bọn giữ người bên Campuchia nhắn đòi nhà tôi chuyển 80 triệu tiền chuộc em tôi", True),
+        ("vợ tôi bị cơ quan di trú bên Nhật tạm giữ ba tuần rồi, nhà không được báo gì", None),
+        ("anh re toi bi canh sat malaysia bat giu tu thu 3, ko ai lien lac duoc", None),
+    ],
+)
+def test_a_worker_held_or_bound_by_a_debt_abroad_is_urgent(
+    rules: BrokerRules, kb: KnowledgeBase, text: str, warned: bool | None
+) -> None:
+    _, warning, urgent = read_situation(rules, SituationDetector.for_kb(kb), normalize(text))
+    assert urgent
+    if warned is not None:
+        assert warning is warned
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mình có visa đi Hàn rồi, lớp bồi dưỡng trước khi đi học ở đâu, mất mấy hôm",
+        "phí đi Nhật theo diện kỹ năng gồm những khoản nào, công ty báo 5.000 đô có cao không",
+        "anh mất tiền cho người lo visa từ năm 2015, thôi bỏ qua rồi, giờ hỏi lớp học nghề mộc",
+        "cháu muốn gia hạn hộ chiếu trước khi nộp hồ sơ thi tiếng Hàn, chưa từng ra nước ngoài",
+        "con trai tôi mới sang Đài, mọi thứ đều ổn, cho tôi số điện thoại khẩn cấp để lưu",
+    ],
+)
+def test_going_the_legal_way_or_an_old_story_over_is_not_warned(
+    rules: BrokerRules, kb: KnowledgeBase, text: str
+) -> None:
+    assert read_situation(rules, SituationDetector.for_kb(kb), normalize(text))[1:] == (False, False)

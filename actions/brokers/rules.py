@@ -94,6 +94,7 @@ class BrokerRules:
     urgent_entry: str  # the citizen-protection entry the urgent reply gives
     urgent_plan_entry: str  # what the plan says about staying on illegally, quoted when `urgent_plan` fires
     urgent_plan: Sign
+    bondage: Sign  # wages kept abroad against a debt or the worker's "price": with urgent, a warning too
     # Structure: a question about a rule or a word (not a story told), and a message that places its
     # worker abroad (a country, "bên này", an order …) and not back home or in the province.
     rule_question: Sign
@@ -185,6 +186,7 @@ def _load_rules(path: Path) -> BrokerRules:
         urgent_entry=str(urgent.get("entry", "")),
         urgent_plan_entry=str(urgent.get("plan_entry", "")),
         urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
+        bondage=_sign("bondage", urgent.get("bondage"), macros),
         rule_question=_sign("rule_question", warning.get("rule_question"), macros),
         warning_context=_sign("warning_context", warning.get("context"), macros),
         settled=_sign("settled", warning.get("settled"), macros),

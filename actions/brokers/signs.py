@@ -17,7 +17,8 @@ def read_situation(
     """(warning signs the cues name, warning, urgent): a cue fires or the detector's probability
     reaches its threshold (warning: a broker or scam; urgent: a worker abroad in trouble)."""
     signs = rules.warning_signs(norm.folded)
-    urgent_cue = rules.urgent.fires(norm.folded)
+    # bound by a debt (wages kept against it) counts as trouble told, as the urgent cues do
+    urgent_cue = rules.urgent.fires(norm.folded) or rules.bondage.fires(norm.folded)
     if detector is None:
         return signs, bool(signs), urgent_cue
     reading = detector.read(norm)
@@ -59,5 +60,7 @@ def read_situation(
     )
     urgent = urgent and (not settled or reading.urgent >= config.settled_urgent_threshold)
     # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
-    warned = warned or (urgent and rules.urgent_plan.fires(norm.folded) and reading.warning >= config.cue_floor)
+    # Or bound by a debt there (wages kept against a debt, the broker's fee, the "price" paid): forced labour.
+    illegal = rules.urgent_plan.fires(norm.folded) or rules.bondage.fires(norm.folded)
+    warned = warned or (urgent and illegal and reading.warning >= config.cue_floor)
     return signs, warned, urgent
