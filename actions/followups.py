@@ -114,7 +114,8 @@ class FollowUpDesk:
         if state.province and previous.scope not in ("national", state.province):  # "vậy kiên giang thì hỏi ai"
             previous = self.rules.counterpart(previous, state.province, self.kb) or previous
         elsewhere = previous.scope == "national" and state.province in self.kb.provinces  # its province's own
-        says_where = kind == "answer" and not elsewhere and bool(self.kb.offices_named(previous.first_screen))
+        listed = previous.id in self.rules.steps_of  # its steps named in actions/context.yaml
+        says_where = kind == "answer" and not (elsewhere or listed) and bool(self.kb.offices_named(previous.answer))
         target = previous if more or says_where else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)  # its first lines name whom to ask: itself
 
