@@ -357,6 +357,9 @@ class FollowUpDesk:
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"
             return self.steps(state, previous, kind, question)
         short = length <= SHORT
+        asked = self.rules.content_words(question)
+        if short and asked and asked <= set(self.rules.tokens(previous.answer)):  # "vay vốn được không": it says so
+            return self.responder.answer(state, previous, 1.0, question)
         if reading.points_back or short:
             related = self.related_to(previous, question, und)
             if related is not None:
