@@ -134,3 +134,64 @@ async def test_a_place_or_a_topic_in_passing_leans_on_the_previous_turn(
     _, _, handled = await say(service, then)
     assert handled.outcome.entry == entry  # type: ignore[attr-defined]
     assert handled.outcome.as_json()["province"] == province  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "entry", "said"),
+    [
+        # the plan's own number and date: the entry again, its source line names them
+        (
+            "kế hoạch 280 của lào cai nói gì",
+            "văn bản ấy ký ngày nào vậy",
+            "lc_ke_hoach_280",
+            "280/KH-UBND ngày 21/6/2023",
+        ),
+        # something the entry just given does not hold, pointed at: said on that entry
+        (
+            "kiên giang có trường nghề đạt chuẩn khu vực không",
+            "cơ sở đó có xa không ad",
+            "kg_co_so_nghe_dat_cap_do_khu_vuc",
+            "chưa có thông tin",
+        ),
+        # "which month" of the action month: its own answer says the plan names none
+        (
+            "kiên giang có tháng hành động an toàn lao động không",
+            "vào tháng mấy z",
+            "kg_thang_hanh_dong_atvsld",
+            "không nêu tháng nào",
+        ),
+        # whom to ask, after an answer that names its office and has no steps of its own
+        (
+            "bình đẳng nam nữ trong việc làm ở kiên giang",
+            "thế lên đâu hỏi",
+            "kg_binh_dang_gioi_phu_nu_viec_lam",
+            "Sở Nội vụ",
+        ),
+    ],
+)
+async def test_a_question_about_the_entry_just_given_stays_on_it(
+    service: BotService, first: str, then: str, entry: str, said: str
+) -> None:
+    _, _, before = await say(service, first)
+    assert before.outcome.entry == entry  # type: ignore[attr-defined]
+    text, _, handled = await say(service, then)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+    assert said in text
+
+
+@pytest.mark.parametrize(
+    "then", ["nửa đêm gọi có ai bắt máy không", "gọi đêm được ko chị", "có số nào để gọi khi cần ko"]
+)
+async def test_calling_at_night_after_trouble_abroad_is_the_hotline_again(service: BotService, then: str) -> None:
+    _, _, before = await say(service, "con trai tôi ở Hàn bị chủ đánh, giữ hộ chiếu không cho về")
+    assert before.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+    _, _, handled = await say(service, then)
+    assert handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+    assert handled.outcome.as_json()["urgent"] is True  # type: ignore[attr-defined]
+
+
+async def test_a_topic_asked_of_everyone_is_that_topic(service: BotService) -> None:
+    _, _, handled = await say(service, "mọi người ơi cho hỏi học nghề")
+    assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    _, _, there = await say(service, "bát xát")  # the place next: that topic there
+    assert there.outcome.entry == "lc_dao_tao_nghe"  # type: ignore[attr-defined]
