@@ -371,7 +371,7 @@ class FollowUpDesk:
         if lost and short and reading.province and reading.province != previous.scope:  # "lào cai năm nay ntn"
             return self.same_for_province(state, previous, reading.province, question)
         if lost and self.rules.anaphora.cover(self.rules.tokens(question)):  # "trung tâm đó ở đâu": on that entry
-            return self.not_given(state, previous, question, self.kb.text("not_in_plans"))
+            return self.not_given(state, previous, question, self.kb.text("not_in_entry"))
         if lost and (reading.points_back or short):  # about what was just said, and not in the plans
             lead = self.kb.text("not_in_plans")
             return self.responder.topic_menu(
