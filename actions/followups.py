@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from actions.brokers.desk import BrokerDesk
 from actions.context import ContextRules, Reading
-from actions.types import Outcome, State
+from actions.types import Option, Outcome, State
 from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
 from nlu.normalize import normalize
 from nlu.training import UNANSWERABLE_PREFIX
@@ -113,8 +113,11 @@ class FollowUpDesk:
             return outcome
         if state.province and previous.scope not in ("national", state.province):  # "vậy kiên giang thì hỏi ai"
             previous = self.rules.counterpart(previous, state.province, self.kb) or previous
-        target = previous if more else self.rules.steps_for(previous, state.province, self.kb)
-        return self.responder.answer(state, target, 1.0, question)
+        elsewhere = previous.scope == "national" and state.province in self.kb.provinces  # its province's own
+        listed = previous.id in self.rules.steps_of  # its steps named in actions/context.yaml
+        says_where = kind == "answer" and not (elsewhere or listed) and bool(self.kb.offices_named(previous.answer))
+        target = previous if more or says_where else self.rules.steps_for(previous, state.province, self.kb)
+        return self.responder.answer(state, target, 1.0, question)  # its first lines name whom to ask: itself
 
     def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
         """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
@@ -180,11 +183,37 @@ class FollowUpDesk:
         outcome.reply.options = self.responder.topic_options(state, topic, leave_out=outcome.entry or "")
         return outcome
 
-    def no_fees(self, state: State, topic: str, question: str, key: str = "no_fees") -> Outcome:
+    def no_fees(
+        self, state: State, topic: str, question: str, key: str = "no_fees", previous: Entry | None = None
+    ) -> Outcome:
         """The cost ("học phí bao nhiêu") of what was just said: the plans give no fees; an official is
-        offered. `key`: another thing the plans do not give (a phone number: "no_contact")."""
+        offered. `key`: another thing the plans do not give (a phone number: "no_contact"). With the
+        entry just given, the reply stays on it: what it says, and that it does not give the detail."""
         lead = self.kb.text(key)
+        if previous is not None:
+            return self.not_given(state, previous, question, lead)
         return self.responder.topic_menu(state, topic, lead=lead, confidence=0.0, answered=False, question=question)
+
+    def asked_of(self, previous: Entry, question: str, kind: str) -> bool:
+        """Whether the detail asked names what the entry itself is ("tháng mấy" of the action month,
+        "Tháng hành động"): its own answer says what the plan gives about it."""
+        tokens = self.rules.tokens(question)
+        if kind != "when":  # a wage, a fee: no entry is one
+            return False
+        asked = {tokens[i] for i in self.rules.details[kind].cover(tokens) - self.rules.shell.cover(tokens)}
+        return bool(asked & set(self.rules.tokens(previous.title)))
+
+    def not_given(self, state: State, previous: Entry, question: str, lead: str) -> Outcome:
+        """A detail the entry just given does not hold ("lương bao nhiêu", "trung tâm đó ở đâu"): said
+        first, then that entry's first lines and its source; "có" passes the question to an official."""
+        outcome = self.responder.answer(state, previous, 0.0, question)
+        entry = self.kb.entries.get(outcome.entry or "", previous)
+        parts = (lead, entry.first_screen, self.kb.source_line(entry))
+        outcome.reply.text = "\n\n".join(p for p in parts if p)
+        human = Option(label=self.kb.text("human_option"), payload="h:1")
+        outcome.reply.options = [human, *outcome.reply.options][: self.responder.policy.max_options]
+        outcome.answered = False
+        return outcome
 
     def first_related(self, state: State, previous: Entry, question: str) -> Outcome:
         """After an answer, "why?" or "is it true?": its first related entry (itself if none)."""
@@ -227,7 +256,7 @@ class FollowUpDesk:
         part = self.rules.plan_part(previous, reading.plan_ask, self.kb) if previous is not None else None
         if part is not None and brief and reading.province in (None, part.scope):  # "chỉ tiêu?"
             return self.responder.answer(state, part, 1.0, question)
-        if reading.contact and brief and topic in ENTRY_TOPICS and kind != "warning":  # "số điện thoại"
+        if reading.contact and brief and topic in ENTRY_TOPICS and kind != "warning" and reading.detail != "plan":
             if previous is not None and previous.id == self.brokers.rules.urgent_entry:
                 return self.responder.answer(state, previous, 1.0, question)  # the hotline it gave
             return self.no_fees(state, topic, question, "no_contact")
@@ -264,6 +293,8 @@ class FollowUpDesk:
         if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
             return None  # "nếu muốn đi Nhật thì sao": a question of its own
         if reading.detail in _NOT_IN_ANY_PLAN:  # "lương bao nhiêu", "học vậy có mất phí không", "bao giờ mở lớp"
+            if self.asked_of(previous, question, reading.detail):  # "tháng mấy" of a month the entry is about
+                return self.responder.answer(state, previous, 1.0, question)
             return self.no_fees(state, previous.topic, question, _NOT_IN_ANY_PLAN[reading.detail])
         if reading.detail == "address" and previous.id in self.rules.offices:  # an office's address: no plan has it
             return self.no_fees(state, previous.topic, question, "no_contact")
@@ -326,6 +357,9 @@ class FollowUpDesk:
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"
             return self.steps(state, previous, kind, question)
         short = length <= SHORT
+        asked = self.rules.content_words(question)
+        if short and asked and asked <= set(self.rules.tokens(previous.answer)):  # "vay vốn được không": it says so
+            return self.responder.answer(state, previous, 1.0, question)
         if reading.points_back or short:
             related = self.related_to(previous, question, und)
             if related is not None:
@@ -336,6 +370,8 @@ class FollowUpDesk:
         lost = und.topic == "out_of_scope" or und.intent.startswith(UNANSWERABLE_PREFIX) or not answerable
         if lost and short and reading.province and reading.province != previous.scope:  # "lào cai năm nay ntn"
             return self.same_for_province(state, previous, reading.province, question)
+        if lost and self.rules.anaphora.cover(self.rules.tokens(question)):  # "trung tâm đó ở đâu": on that entry
+            return self.not_given(state, previous, question, self.kb.text("not_in_entry"))
         if lost and (reading.points_back or short):  # about what was just said, and not in the plans
             lead = self.kb.text("not_in_plans")
             return self.responder.topic_menu(
