@@ -44,6 +44,7 @@ class Reading:
     country: bool = False  # a country and words that ask nothing ("nhật được ko")
     plan_ask: str | None = None  # only a part of a plan asked ("targets": "chỉ tiêu mỗi năm?", "who": "sở nào làm")
     switch_topic: str | None = None  # "còn học nghề thì sao": another topic, the same province
+    lead_topic: str | None = None  # "còn việc làm cho người khuyết tật thì sao": a topic named after a lead
     detail: str | None = None  # a detail of the previous answer asked ("where", "duration", "which", "wage", "if")
     beside_detail: frozenset[str] = frozenset()  # the asking words beside it ("tổ chức ở đâu": none)
     length: int = 0  # words, abbreviations expanded
@@ -113,6 +114,7 @@ class ContextRules:
     details: Mapping[str, Phrases]
     detail_filler: Phrases
     detail_if_end: Phrases
+    nearest_main: frozenset[str] = frozenset()  # topics whose main entry stands for the whole topic there
     sure: float = 0.5
 
     @classmethod
@@ -134,6 +136,15 @@ class ContextRules:
         """The words of a text that ask something (not "còn", "thì sao", "cái đó" …)."""
         tokens = self.tokens(text)
         empty = self.shell.cover(tokens) | self.anaphora.cover(tokens) | self.leads.cover(tokens)
+        return frozenset(t for i, t in enumerate(tokens) if i not in empty)
+
+    def beyond_topic(self, text: str, topic: str) -> frozenset[str]:
+        """The words of a text besides the topic's own words, leads and filler ("còn cho người đi nước ngoài
+        về": người): a subject of its own, not the bare topic."""
+        tokens = self.tokens(text)
+        phrases = self.topic_words.get(topic)
+        empty = self.leads.cover(tokens) | self.topic_filler.cover(tokens)
+        empty |= phrases.cover(tokens) if phrases else set()
         return frozenset(t for i, t in enumerate(tokens) if i not in empty)
 
     def _only(self, tokens: Sequence[str], phrases: Phrases, filler: Phrases | None = None) -> bool:
@@ -212,6 +223,9 @@ class ContextRules:
         switch_topic = None
         if not hits and self.leads.starts(tokens):  # "còn xkld thì sao"
             switch_topic = topic or next((t for t, p in self.topic_words.items() if self._only(tokens, p)), None)
+        lead_topic = None
+        if not hits and self.leads.starts(tokens):
+            lead_topic = next((t for t, p in self.topic_words.items() if p.cover(tokens)), None)
         asks_steps = bool(self.steps.cover(tokens))
         more = self.more.cover(tokens)
         empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
@@ -229,17 +243,26 @@ class ContextRules:
             about=next((topics for topics, p in self.steps_about if p.cover(rest)), ()) if cue == "steps" else (),
             contact=bool(self.contact.cover(tokens)),
             papers=bool(self.papers.cover(tokens)),
-            refund=bool(self.refund.cover(tokens)),
+            refund=bool(self.refund.cover(rest)),  # not a place's own words ("kiên giang")
             country=not hits and self._only(tokens, self.countries),
             plan_ask=next((k for k, phrases in self.plan_asks.items() if self._only(tokens, phrases)), None),
             switch_topic=switch_topic,
+            lead_topic=lead_topic,
             detail=detail,
             beside_detail=beside_detail,
             length=len(tokens),
         )
 
-    def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
-        """The entry asking the same for another province: listed counterparts, then the group."""
+    def counterpart(self, entry: Entry, province: str, kb: KnowledgeBase, parent: bool = True) -> Entry | None:
+        """The entry asking the same for another province: listed counterparts, then the group; for a
+        part of a plan with none of its own (the Lào Cai plan's purpose), the counterpart of its plan."""
+        found = self._counterpart(entry, province, kb)
+        if found is not None or not parent:
+            return found
+        plans = (kb.entries.get(p) for p, parts in self.plan_parts.items() if entry.id in parts.values())
+        return next((c for e in plans if e is not None and (c := self._counterpart(e, province, kb))), None)
+
+    def _counterpart(self, entry: Entry, province: str, kb: KnowledgeBase) -> Entry | None:
         for ids in self.counterparts:
             if entry.id in ids:
                 for other in ids:
@@ -338,6 +361,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
             str(t): {str(s): str(e) for s, e in (m or {}).items()}
             for t, m in (raw.get("targets_by_topic") or {}).items()
         },
+        nearest_main=frozenset(str(t) for t in raw.get("nearest_main") or ()),
         details={str(k): Phrases(p or ()) for k, p in (raw.get("details") or {}).items()},
         detail_filler=Phrases(raw.get("detail_filler") or ()),
         detail_if_end=Phrases(raw.get("detail_if_end") or ()),

@@ -8,69 +8,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from actions.brokers.desk import BrokerDesk
-from actions.context import ContextRules, Reading
+from actions.context import Reading
+from actions.followup_reading import RESTATED, SHORT, FollowUpReading
 from actions.types import Option, Outcome, State
-from knowledge.model import ENTRY_TOPICS, Entry, KnowledgeBase
+from knowledge.model import ENTRY_TOPICS, Entry
 from nlu.normalize import normalize
 from nlu.training import UNANSWERABLE_PREFIX
 from nlu.types import Understanding
 
 if TYPE_CHECKING:
-    from actions.replies import Replies
+    pass
 
-SHORT = 5  # words: a message this short that the NLU is unsure of may lean on the previous answer
-_RESTATED = 3  # words beside a place that may restate the previous subject
-_CANDIDATE = 0.1  # score of an entry a clarify or fallback may have stood for
-_CANDIDATES = 3
 _NOT_IN_ANY_PLAN = {"wage": "no_wage", "cost": "no_fees", "when": "no_dates"}  # details no plan gives: its text
-_OVERLAP = 0.5  # share of its asking words a related entry's examples must hold to be what it means
+_NEARLY_SURE = 0.9  # an entry's score the engine is nearly sure of: a subject of its own after "còn …"
 
 
-class FollowUpDesk:
+class FollowUpDesk(FollowUpReading):
     """Follow-ups for one Responder: the same question elsewhere, its steps, a related entry."""
-
-    def __init__(self, responder: Replies, rules: ContextRules, brokers: BrokerDesk) -> None:
-        self.responder = responder
-        self.brokers = brokers  # trouble abroad and its hotline
-        self.rules = rules
-        self._vocabulary: dict[str, frozenset[str]] = {}
-
-    @property
-    def kb(self) -> KnowledgeBase:
-        return self.responder.kb
-
-    def sure(self, und: Understanding | None) -> bool:
-        """Whether the engine is sure of an entry: a clear new question, which context must not overrule."""
-        entries = und.entries() if und is not None else []
-        return bool(entries) and entries[0].score >= self.rules.sure and und is not None and und.topic in ENTRY_TOPICS
-
-    def chatting(self, und: Understanding) -> bool:
-        """Whether the engine is sure the message is chitchat or asks for a person."""
-        return und.topic in ("chitchat", "human") and und.topic_confidence >= self.responder.policy.topic_threshold
-
-    def _entry_words(self, entry: Entry) -> frozenset[str]:
-        if entry.id not in self._vocabulary:
-            texts = (entry.title, *entry.examples)
-            self._vocabulary[entry.id] = frozenset(w for t in texts for w in self.rules.tokens(t))
-        return self._vocabulary[entry.id]
-
-    def related_to(self, previous: Entry, question: str, und: Understanding | None) -> Entry | None:
-        """The entry related to the previous one that a short, unsure question most likely means."""
-        asked = self.rules.content_words(question)
-        if not asked:
-            return None
-        scores = {c.entry: c.score for c in (und.entries() if und is not None else [])}
-        best, best_score = None, 0.0
-        for entry_id in previous.related:
-            entry = self.kb.entries.get(entry_id)
-            if entry is None:
-                continue
-            overlap = len(asked & self._entry_words(entry)) / len(asked)
-            score = overlap + scores.get(entry.id, 0.0)
-            if overlap >= _OVERLAP and score > best_score:
-                best, best_score = entry, score
-        return best
 
     def same_for_province(self, state: State, previous: Entry, province: str, question: str) -> Outcome:
         """The previous question asked again for another province ("còn Lào Cai thì sao")."""
@@ -92,17 +46,18 @@ class FollowUpDesk:
                 outcome.topic = previous.topic
                 state.last = {**(state.last or {}), "topic": previous.topic}
             return outcome
+        main = self.rules.main_for_topic(previous.topic, province, self.kb)
+        if main is not None and main.scope == province and previous.topic in self.rules.nearest_main:
+            # "còn ở lào cai" after a course Lào Cai's plan has no entry for: what that plan says on courses
+            outcome = self.responder.answer(state, main, 1.0, question)
+            lead = self.kb.text("followup_nearest_in_province").format(province=name)
+            outcome.reply.text = f"{lead}\n\n{outcome.reply.text}"
+            outcome.answered = False  # not that question: officials see it among the unanswered
+            return outcome
         lead = self.kb.text("followup_not_in_province").format(province=name)
         return self.responder.topic_menu(
             state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question
         )
-
-    def restates(self, previous: Entry, reading: Reading) -> bool:
-        """Whether the words beside a place only name the previous subject ("thế lào cai chỉ tiêu ra sao")."""
-        beside = reading.beside_place
-        if reading.place_only or reading.cue or not beside or len(beside) > _RESTATED:
-            return False
-        return beside <= self._entry_words(previous) and reading.province != previous.scope
 
     def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
         """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
@@ -119,44 +74,6 @@ class FollowUpDesk:
         target = previous if more or says_where else self.rules.steps_for(previous, state.province, self.kb)
         return self.responder.answer(state, target, 1.0, question)  # its first lines name whom to ask: itself
 
-    def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
-        """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
-        if entry.scope != "national" or not state.province or self.rules.read(question).province != state.province:
-            return entry
-        return self.local(entry, state.province)
-
-    def local(self, entry: Entry, province: str | None) -> Entry:
-        """A national entry's own counterpart in the worker's province (actions/context.yaml `provincial`)."""
-        if entry.scope != "national" or not province:
-            return entry
-        return self.kb.entries.get(self.rules.provincial.get(entry.id, {}).get(province, "")) or entry
-
-    def earlier_candidate(self, last: dict[str, object], province: str) -> Entry | None:
-        """After a clarify, a fallback or a menu: the entry the previous question most likely meant,
-        as the named province's plan has it (None when no candidate has a plan of that province)."""
-        for entry_id in last.get("candidates") or ():  # type: ignore[attr-defined]
-            entry = self.kb.entries.get(str(entry_id))
-            if entry is None:
-                continue
-            target = entry if entry.scope == province else self.rules.counterpart(entry, province, self.kb)
-            if target is not None and target.scope == province:
-                return target
-        return None
-
-    def remember_candidates(self, outcome: Outcome, und: Understanding) -> None:
-        """Keep the entries a clarify, a fallback or a menu stood for in the state's `last`, so that
-        a bare place sent next asks that question for the place (`earlier_candidate`)."""
-        state = outcome.state
-        offered = list((state.pending or {}).get("entries") or ()) if outcome.kind == "clarify" else []
-        likely = [str(c.entry) for c in und.entries() if c.score >= _CANDIDATE][:_CANDIDATES]
-        candidates = list(dict.fromkeys([*offered, *likely]))
-        if not candidates:
-            return
-        last = dict(state.last or {})
-        if last.get("topic") != outcome.topic:
-            last = {"topic": outcome.topic if outcome.topic in ENTRY_TOPICS else None, "entry": None}
-        state.last = {**last, "kind": outcome.kind, "candidates": candidates}
-
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
@@ -167,6 +84,8 @@ class FollowUpDesk:
             return self.brokers.trouble_abroad(state, question, normalize(question))
         if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
             return None
+        if self.new_question(und, reading) and und.entries()[0].entry != self.brokers.rules.urgent_entry:
+            return None  # "còn cháu muốn đi làm nước ngoài đúng luật thì sao": a question of its own
         if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
             return self.brokers.trouble_abroad(state, question, normalize(question))
         if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
@@ -228,11 +147,13 @@ class FollowUpDesk:
             stays = self.urgent(state, question, reading, und)
             if stays is not None:
                 return stays
-        outcome = self._about_previous(state, question, reading, last, previous)
+        outcome = self._about_previous(state, question, und, reading, last, previous)
         if outcome is None and previous is not None:
             outcome = self._detail(state, question, und, reading, str(last.get("kind")), previous)
         if outcome is not None:
             return outcome
+        if self.asked_there(und, reading, previous):
+            return None  # "vậy còn kiên giang có kế hoạch gì": that province's own entry, which the engine is sure of
         for step in (self._at_place, self._cued):
             outcome = step(state, question, reading, last, previous)
             if outcome is not None:
@@ -244,7 +165,13 @@ class FollowUpDesk:
         return self._unsure(state, question, und, reading, str(last.get("kind")), previous)
 
     def _about_previous(
-        self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None
+        self,
+        state: State,
+        question: str,
+        und: Understanding,
+        reading: Reading,
+        last: dict[str, Any],
+        previous: Entry | None,
     ) -> Outcome | None:
         """A brief question about what was just said: its refund or contact, a part of the plan, a country,
         another topic, the cost, why."""
@@ -266,8 +193,17 @@ class FollowUpDesk:
             answered_from = previous.scope if kind == "answer" and previous.scope in self.kb.provinces else None
             here = state.province or answered_from  # the plan just answered from
             main = self.rules.switched(previous, reading.switch_topic, here, self.kb)  # "còn học nghề thì sao"
+            entries = und.entries()
+            beyond = self.rules.beyond_topic(question, reading.switch_topic)
+            if beyond and entries and entries[0].score >= _NEARLY_SURE and und.topic == reading.switch_topic:
+                entry = self.kb.entries[str(entries[0].entry)]  # "còn cho người đi nước ngoài về": a subject of its own
+                if self.rules.main_for_topic(entry.topic, "national", self.kb) != entry:
+                    return self.responder.answer(state, self.local(entry, here), 1.0, question)
             if main is not None:
                 return self.responder.answer(state, main, 1.0, question)
+        named = self.named_topic_entry(question, und, reading, previous)
+        if named is not None:  # "còn việc làm cho người khuyết tật thì sao": that topic's entry for them
+            return self.responder.answer(state, self.local(named, state.province), 1.0, question)
         if reading.cue == "cost" and topic in ENTRY_TOPICS:
             return self.no_fees(state, topic, question)
         if reading.cue == "related" and previous is not None:
@@ -344,7 +280,7 @@ class FollowUpDesk:
         if reading.cue and previous is not None:
             return self.steps(state, previous, kind, question, more=reading.cue == "more")
         more = reading.beside_more
-        if previous is not None and more is not None and len(more) <= _RESTATED and more <= self._entry_words(previous):
+        if previous is not None and more is not None and len(more) <= RESTATED and more <= self._entry_words(previous):
             return self.steps(state, previous, kind, question, more=True)  # "cụ thể được hỗ trợ gì"
         return None
 

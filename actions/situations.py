@@ -94,6 +94,7 @@ class DetectorConfig:
     not_abroad_threshold: float = 0.95  # the urgent threshold when nothing places the worker abroad
     no_context_threshold: float = 0.8  # the warning threshold when nothing ties the message to going abroad
     settled_threshold: float = 0.85  # the warning threshold when the trouble is over or the worker is fine
+    home_threshold: float = 0.97  # a workplace at home named and nothing of going abroad or of a broker
     settled_urgent_threshold: float = 0.98  # the urgent threshold then
 
     @classmethod
@@ -111,6 +112,7 @@ class DetectorConfig:
             not_abroad_threshold=float(raw.get("not_abroad_threshold", 0.95)),
             no_context_threshold=float(raw.get("no_context_threshold", 0.8)),
             settled_threshold=float(raw.get("settled_threshold", 0.85)),
+            home_threshold=float(raw.get("home_threshold", 0.97)),
             settled_urgent_threshold=float(raw.get("settled_urgent_threshold", 0.98)),
         )
 

@@ -181,3 +181,55 @@ async def test_a_topic_asked_of_everyone_is_that_topic(service: BotService) -> N
     assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
     _, _, there = await say(service, "bát xát")  # the place next: that topic there
     assert there.outcome.entry == "lc_dao_tao_nghe"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "entry"),
+    [
+        # "còn <a subject> thì sao": that subject's own entry, not the topic's main one
+        (
+            "người khuyết tật ở kiên giang được trợ giúp gì",
+            "thế còn việc làm cho người tàn tật",
+            "kg_uu_tien_tao_viec_lam",
+        ),
+        ("kiên giang có phiên giao dịch việc làm không", "còn người từ nước ngoài về thì sao", "vn_lao_dong_tro_ve"),
+        # another province's own entry the engine is sure of, where the previous one has no counterpart
+        ("kế hoạch 280 của lào cai nhằm mục đích gì", "vậy kiên giang có kế hoạch nào không", "kg_ke_hoach_tinh"),
+        # whom to ask about poverty: the entry whose first line names the office
+        (
+            "nhà em ở Si Ma Cai nghèo lắm, lào cai có giúp thoát nghèo không",
+            "vậy hỏi ai ạ",
+            "vn_giam_ngheo_co_quan_moi",
+        ),
+    ],
+)
+async def test_a_new_subject_after_an_answer_gets_its_own_entry(
+    service: BotService, first: str, then: str, entry: str
+) -> None:
+    await say(service, first)
+    _, _, handled = await say(service, then)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+
+
+async def test_a_province_without_that_entry_gets_its_plan_on_the_topic_said_to_differ(service: BotService) -> None:
+    await say(service, "ở kiên giang học nghề xong có được giới thiệu vào khu công nghiệp không")
+    text, _, handled = await say(service, "còn ở lào cai")
+    assert handled.outcome.entry == "lc_dao_tao_nghe"  # type: ignore[attr-defined]
+    assert text.startswith("Kế hoạch của Lào Cai mà tôi biết không nói riêng về điều này.")
+    assert handled.outcome.answered is False  # type: ignore[attr-defined]  # officials see it as unanswered
+
+
+async def test_a_clear_new_question_after_trouble_abroad_is_answered_for_itself(service: BotService) -> None:
+    _, _, before = await say(service, "chồng em sang Đài Loan làm, 3 tuần nay gọi không được")
+    assert before.outcome.as_json()["urgent"] is True  # type: ignore[attr-defined]
+    _, _, handled = await say(service, "còn em gái em muốn đi làm nước ngoài cho đúng luật thì làm thế nào")
+    assert handled.outcome.entry == "vn_di_lam_viec_nuoc_ngoai_hop_phap"  # type: ignore[attr-defined]
+    assert handled.outcome.as_json()["urgent"] is False  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text", ["xưởng tôi không phát đồ bảo hộ, báo ai", "nha may em ko co do bao ho lao dong thi sao"]
+)
+async def test_safety_gear_at_a_workplace_at_home_is_no_scam(service: BotService, text: str) -> None:
+    _, _, handled = await say(service, text)
+    assert handled.outcome.warning is False  # type: ignore[attr-defined]

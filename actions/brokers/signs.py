@@ -32,7 +32,8 @@ def read_situation(
     asks_rule = rules.rule_question.fires(norm.folded)
     # Nothing tying the message to going abroad or to a broker ("cho anh vay 10 triệu", "chủ vựa cá ở
     # Phú Quốc giữ căn cước"): trouble at home, a warning only when the model is nearly sure.
-    at_home = not rules.warning_context.fires(norm.folded) or rules.domestic.fires(norm.folded)
+    no_context = not rules.warning_context.fires(norm.folded)
+    at_home = no_context or rules.domestic.fires(norm.folded)
     # Back home, an old story, a relative abroad who is fine: only a model nearly sure warns.
     settled = rules.settled.fires(norm.folded)
     needed = max(
@@ -42,8 +43,8 @@ def read_situation(
     )
     # A workplace or a shop in Viet Nam named, nothing of going abroad: asked like a rule question.
     home = rules.domestic.fires(norm.folded)
-    if home:
-        needed = max(needed, config.rule_question_threshold)
+    if home:  # and with nothing of going abroad or of a broker ("xưởng tui không phát đồ bảo hộ"): nearly never
+        needed = max(needed, config.home_threshold if no_context else config.rule_question_threshold)
     if reading.warning < floor or reading.warning < needed:
         signs = ()
     warned = bool(signs) or (reading.warning_flag and reading.warning >= needed)
