@@ -233,3 +233,10 @@ async def test_a_clear_new_question_after_trouble_abroad_is_answered_for_itself(
 async def test_safety_gear_at_a_workplace_at_home_is_no_scam(service: BotService, text: str) -> None:
     _, _, handled = await say(service, text)
     assert handled.outcome.warning is False  # type: ignore[attr-defined]
+
+
+async def test_where_alone_after_an_answer_names_whom_to_ask(service: BotService) -> None:
+    await say(service, "mat viec o rach gia co duoc tro cap that nghiep ko")
+    text, _, handled = await say(service, "ở đâu")
+    assert handled.outcome.entry == "kg_co_quan_viec_lam"  # type: ignore[attr-defined]
+    assert "Trung tâm Dịch vụ việc làm" in text
