@@ -71,7 +71,14 @@ class FollowUpDesk(FollowUpReading):
         elsewhere = previous.scope == "national" and state.province in self.kb.provinces  # its province's own
         listed = previous.id in self.rules.steps_of  # its steps named in actions/context.yaml
         says_where = kind == "answer" and not (elsewhere or listed) and bool(self.kb.offices_named(previous.answer))
-        target = previous if more or says_where else self.rules.steps_for(previous, state.province, self.kb)
+        # an office's own entry ("cai nghiện: nay hỏi Công an tỉnh") whose province's own names no office: itself
+        local = self.local(previous, state.province)
+        names_first = bool(self.kb.offices_named(previous.first_screen)) and not (
+            local is not previous and self.kb.offices_named(local.first_screen)
+        )
+        target = (
+            previous if more or says_where or names_first else self.rules.steps_for(previous, state.province, self.kb)
+        )
         return self.responder.answer(state, target, 1.0, question)  # its first lines name whom to ask: itself
 
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:

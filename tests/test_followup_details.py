@@ -240,3 +240,11 @@ async def test_where_alone_after_an_answer_names_whom_to_ask(service: BotService
     text, _, handled = await say(service, "ở đâu")
     assert handled.outcome.entry == "kg_co_quan_viec_lam"  # type: ignore[attr-defined]
     assert "Trung tâm Dịch vụ việc làm" in text
+
+
+async def test_whom_to_ask_after_an_office_entry_stays_on_that_office_in_a_province(service: BotService) -> None:
+    await say(service, "nha em o rach gia")
+    await say(service, "cai nghiện ma túy giờ ai quản lý")
+    text, _, handled = await say(service, "vay hoi ai")
+    assert handled.outcome.entry == "vn_cai_nghien_cong_an"  # type: ignore[attr-defined]
+    assert "Công an tỉnh" in text.split("\n\n")[0] and "Sở Y tế" not in text
