@@ -141,7 +141,7 @@ class FollowUpReading:
             overlap = len(asked & self._entry_words(entry)) / len(asked) if asked else 0.0
             if c.score + overlap > best_score:  # the words it holds ("người khuyết tật") break a near tie
                 best, best_score = entry, c.score + overlap
-        return best
+        return best or self.rules.main_for_topic(named, None, self.kb)  # "còn học nghề đan lục bình": its main
 
     def new_question(self, und: Understanding, reading: Reading) -> bool:
         """A longer message the engine is sure of, asking no steps, more or detail: a question of its own."""

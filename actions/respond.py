@@ -163,7 +163,9 @@ class Responder(Answers):
 
     # --- conversation context ----------------------------------------------------------
 
-    def own_province_first(self, state: State, candidates: list[Candidate]) -> list[Candidate]:
+    def own_province_first(
+        self, state: State, candidates: list[Candidate], named: str | None = None
+    ) -> list[Candidate]:
         """A close candidate from the worker's own plan goes before a national entry, and a close
         national or own-plan one before another plan province's entry the worker's has no match for."""
         if state.province not in self.kb.provinces or state.province == "other":
@@ -177,6 +179,10 @@ class Responder(Answers):
             entry = self.kb.entries[str(c.entry)]
             if c.score >= self.policy.clarify_ratio * candidates[0].score and entry.scope in wanted:
                 return [c, *(o for o in candidates if o is not c)]
+        if scope != "national" and named != scope and candidates[0].score < self.policy.other_plan_threshold:
+            # another plan's entry, its province not named, the engine unsure ("trường nào" read as "thị
+            # trường"): not that plan's answer to a worker of this province; what fits here, if anything
+            return [c for c in candidates if self.kb.entries[str(c.entry)].scope in wanted]
         return candidates
 
     def decide(self, state: State, question: str, und: Understanding, reading: Reading | None = None) -> Outcome:
@@ -222,7 +228,10 @@ class Responder(Answers):
             lead = self.kb.text("not_in_plans")
             score = und.topic_confidence if unanswerable or not candidates else candidates[0].score
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
-        candidates = self.own_province_first(state, candidates)
+        candidates = self.own_province_first(state, candidates, self.context.read(question).province)
+        if not candidates or candidates[0].score < self.policy.answer_threshold:
+            lead = self.kb.text("not_in_plans")
+            return self.topic_menu(state, und.topic, lead=lead, confidence=0.0, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
         close = [
             self.kb.entries[str(c.entry)]

@@ -109,6 +109,7 @@ class Policy:
     answer_threshold: float = 0.3
     clarify_ratio: float = 0.6
     clarify_ceiling: float = 0.55
+    other_plan_threshold: float = 0.8
     max_chars: int = 1000
     max_options: int = 3
     topic_menu_size: int = 6

@@ -248,3 +248,17 @@ async def test_whom_to_ask_after_an_office_entry_stays_on_that_office_in_a_provi
     text, _, handled = await say(service, "vay hoi ai")
     assert handled.outcome.entry == "vn_cai_nghien_cong_an"  # type: ignore[attr-defined]
     assert "Công an tỉnh" in text.split("\n\n")[0] and "Sở Y tế" not in text
+
+
+async def test_a_vague_word_is_not_answered_from_the_other_province_plan(service: BotService) -> None:
+    await say(service, "ở kiên giang có trường nghề đạt chuẩn khu vực không")
+    text, _, handled = await say(service, "truong nao vay")
+    assert handled.outcome.as_json()["province"] == "kien-giang"  # type: ignore[attr-defined]
+    assert "Lào Cai" not in text.split("\n\n")[0]
+
+
+async def test_a_trade_named_after_the_topic_gets_that_topic_there(service: BotService) -> None:
+    await say(service, "nhà ở Hòn Đất, có chỗ nào nhận làm hàng thủ công mỹ nghệ ko")
+    _, _, handled = await say(service, "còn học nghề đan giỏ tre thì sao")
+    assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
+    assert handled.outcome.entry in ("kg_dao_tao_nghe", "vn_giao_duc_nghe_nghiep_co_quan_moi")  # type: ignore[attr-defined]
