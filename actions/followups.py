@@ -79,7 +79,22 @@ class FollowUpDesk(FollowUpReading):
         target = (
             previous if more or says_where or names_first else self.rules.steps_for(previous, state.province, self.kb)
         )
-        return self.responder.answer(state, target, 1.0, question)  # its first lines name whom to ask: itself
+        outcome = self.responder.answer(state, target, 1.0, question)
+        return outcome if more else self.office_first(outcome)
+
+    def office_first(self, outcome: Outcome) -> Outcome:
+        """Whom to ask, first: an answer naming its office only further down ("… bạn hỏi Sở Y tế tỉnh") leads
+        with that paragraph, the rest unchanged after it."""
+        entry = self.kb.entries.get(outcome.entry or "")
+        if entry is None or self.kb.offices_named(entry.first_screen):
+            return outcome
+        para = next((p for p in entry.answer.split("\n\n") if self.kb.offices_named(p)), None)
+        text = outcome.reply.text
+        if para is None or para not in text:
+            return outcome
+        rest = "\n\n".join(p for p in text.split("\n\n") if p.strip() != para.strip())
+        outcome.reply.text = f"{para}\n\n{rest}"
+        return outcome
 
     def urgent(self, state: State, question: str, reading: Reading, und: Understanding) -> Outcome | None:
         """After a trouble-abroad reply, a follow-up ("số nào gọi được", "giờ làm sao", "nhà em ở
@@ -89,13 +104,13 @@ class FollowUpDesk(FollowUpReading):
         asks_help = reading.contact or reading.papers or (reading.asks_steps and reading.length <= 2 * SHORT)
         if asks_help and not reading.switch_topic:  # "số hotline", "cần làm giấy tờ gì, liên hệ ai"
             return self.brokers.trouble_abroad(state, question, normalize(question))
-        if self.chatting(und):  # "có", "cảm ơn", "gặp cán bộ": the handoff offered, not the hotline again
+        if self.chatting(und) and reading.length <= SHORT:  # "có", "cảm ơn", "gặp cán bộ": the handoff offered
             return None
         if self.new_question(und, reading) and und.entries()[0].entry != self.brokers.rules.urgent_entry:
             return None  # "còn cháu muốn đi làm nước ngoài đúng luật thì sao": a question of its own
         if reading.cue in ("steps", "more") or reading.place_only or reading.points_back:
             return self.brokers.trouble_abroad(state, question, normalize(question))
-        if not self.sure(und) and len(self.rules.tokens(question)) <= SHORT and reading.topic is None:
+        if not self.sure(und) and reading.topic is None:  # "có nên chuyển tiền chuộc cho tụi nó không": still that
             return self.brokers.trouble_abroad(state, question, normalize(question))
         return None
 

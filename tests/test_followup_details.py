@@ -262,3 +262,33 @@ async def test_a_trade_named_after_the_topic_gets_that_topic_there(service: BotS
     _, _, handled = await say(service, "còn học nghề đan giỏ tre thì sao")
     assert handled.outcome.topic == "vocational"  # type: ignore[attr-defined]
     assert handled.outcome.entry in ("kg_dao_tao_nghe", "vn_giao_duc_nghe_nghiep_co_quan_moi")  # type: ignore[attr-defined]
+
+
+async def test_whom_to_ask_leads_with_the_office_the_answer_names_further_down(service: BotService) -> None:
+    await say(service, "o kien giang bi cong ty no luong, tranh chap lao dong thi giai quyet the nao")
+    text, _, _ = await say(service, "vay gio hoi ai")
+    assert "Sở Nội vụ" in text.split("\n\n")[0]
+
+
+async def test_after_trouble_abroad_a_question_about_paying_ransom_stays_on_the_emergency(
+    service: BotService,
+) -> None:
+    await say(service, "anh tôi bị bắt giữ ở bên Campuchia, tụi nó đòi tiền mới thả")
+    _, _, handled = await say(service, "nhà có nên gửi tiền cho tụi nó để chuộc không")
+    assert handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+    assert handled.outcome.as_json()["urgent"] is True  # type: ignore[attr-defined]
+    _, _, handled = await say(service, "sdt bao nhieu vay")
+    assert handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đi hàn theo eps thì phí bao nhiêu mới là đúng, mỗi người nói một kiểu",
+        "cho xin so duong day nong bao ho cong dan de luu san, thang em sap bay",
+        "nghe noi mot so cty xkld ko thu phi moi gioi don dieu duong, vay co that ko",
+    ],
+)
+async def test_asking_the_lawful_way_or_a_number_just_in_case_is_no_scam_story(service: BotService, text: str) -> None:
+    _, _, handled = await say(service, text)
+    assert handled.outcome.warning is False  # type: ignore[attr-defined]
