@@ -234,3 +234,23 @@ def test_going_the_legal_way_or_an_old_story_over_is_not_warned(
     rules: BrokerRules, kb: KnowledgeBase, text: str
 ) -> None:
     assert read_situation(rules, SituationDetector.for_kb(kb), normalize(text))[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chi nhanh cty xkld o Rach Gia noi giay phep dang cho cap, ma van thu tien coc cua tui",
+        "co chu quan bar o Sa Pa ru em gai di lam tiep vien ben Malaysia, lo het ve may bay, sang do tru luong",
+    ],
+)
+async def test_no_licence_and_hostess_work_abroad_are_warned(service: BotService, text: str) -> None:
+    handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
+    assert handled.outcome.warning is True  # type: ignore[attr-defined]
+
+
+async def test_a_company_named_after_ten_is_looked_up_and_the_check_advice_cited(service: BotService) -> None:
+    handled = await service.handle(
+        IncomingMessage(channel="web", user_ref="u1", text="cty đó tên Hưng Thịnh Phát gì đó, có phép ko")
+    )
+    assert "Hưng Thịnh Phát" in handled.outcome.reply.text  # type: ignore[attr-defined]
+    assert handled.outcome.entry == "vn_canh_bao_moi_gioi_bat_hop_phap"  # type: ignore[attr-defined]

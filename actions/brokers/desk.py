@@ -176,7 +176,14 @@ class BrokerDesk:
         options.append(Option(label=entry.title, payload=f"e:{entry.id}"))
         reply = Reply(text="\n\n".join(parts), options=options, sources=kb.source_dicts(entry))
         outcome = self.outcomes.build(
-            state, reply, "enterprise", "work_abroad", f"enterprise/{kind}", confidence=1.0, answered=lookup.loaded
+            state,
+            reply,
+            "enterprise",
+            "work_abroad",
+            f"enterprise/{kind}",
+            entry=entry.id,  # the advice it cites: how to check a company before paying
+            confidence=1.0,
+            answered=lookup.loaded,
         )
         return self._flag(outcome, False, lookup)
 

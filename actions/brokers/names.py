@@ -119,7 +119,7 @@ def find_mention(text: str, rules: MatchingRules) -> Mention | None:
         if trigger is None or words[i + len(trigger) - 1].ends:  # "công ty." — no name follows
             i += 1
             continue
-        start = _skip_phrases(tokens, i + len(trigger), (*rules.legal_forms, *rules.triggers))
+        start = _skip_phrases(tokens, i + len(trigger), (*rules.legal_forms, *rules.triggers, *rules.name_leads))
         # The name runs at most max_name_words, to punctuation; every reading of it is tried.
         span: list[int] = []
         for k in range(start, min(len(tokens), start + rules.max_name_words)):

@@ -63,6 +63,7 @@ class MatchingRules:
     never_first: frozenset[str]
     abbreviations: Mapping[str, str]
     cues: re.Pattern[str]
+    name_leads: tuple[tuple[str, ...], ...] = ()  # "công ty (đó) tên là X": words before the name
     max_name_words: int = 8
     threshold: float = 85.0
     ambiguity_margin: float = 6.0
@@ -140,6 +141,7 @@ def _matching_rules(m: Mapping[str, Any], macros: Mapping[str, str]) -> Matching
         stops=frozenset(str(s) for s in m.get("stops") or ()),
         soft_stops=frozenset(str(s) for s in m.get("soft_stops") or ()),
         never_first=frozenset(str(s) for s in m.get("never_first") or ()),
+        name_leads=_phrases(m.get("name_leads") or ()),
         abbreviations={str(k): str(v) for k, v in (m.get("abbreviations") or {}).items()},
         cues=compile_pattern("|".join(f"(?:{c})" for c in m.get("cues") or ()) or "(?!)", macros),
         max_name_words=int(m.get("max_name_words", 8)),
