@@ -13,18 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
 from bot.announce.cli import add_commands as add_announce_commands
-from bot.building import build_service, models_dir
-from bot.conversations import answer_lines
 from bot.kbcli import add_commands as add_kb_commands
 from bot.kbcli import run as run_kb_command
-from bot.service import IncomingMessage
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.model import load_knowledge
-from nlu.engine import EmbeddedEngine
+
+# What only some commands need is imported inside them: one process runs one command, and start-up
+# time is part of every `laodong ask` (scripts/bench_serve.py).
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,6 +142,9 @@ async def _ask(
     conversation: bool = False,
 ) -> int:
     """Answer each question as a new worker, or (`conversation`) as one worker's turns in order."""
+    from bot.building import build_service
+    from bot.conversations import answer_lines
+
     service = await build_service(settings)
     try:
         source = questions if questions is not None else (line.rstrip("\n") for line in stdin)
@@ -160,6 +161,9 @@ async def _ask(
 
 
 async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.building import build_service
+    from bot.service import IncomingMessage
+
     service = await build_service(settings)
     user = f"chat-{uuid.uuid4().hex}"
     stdout.write("Trợ lý Lao động — gõ câu hỏi, Enter để gửi; số để chọn mục; Ctrl+D để thoát.\n\n")
@@ -260,6 +264,10 @@ def _nlu_export(directory: Path, stdout: TextIO) -> int:
 
 
 def _nlu_train(settings: Settings, stdout: TextIO) -> int:
+    from actions.situations import SituationDetector
+    from bot.building import models_dir
+    from nlu.engine import EmbeddedEngine
+
     kb = load_knowledge()
     engine = EmbeddedEngine.load_or_train(kb, models_dir(settings))
     how = f"trained in {engine.training_seconds:.1f} s" if engine.trained_now else "up to date"
