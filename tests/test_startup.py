@@ -65,7 +65,8 @@ main(["ask", "--json", sys.argv[1]])
 asyncio.run(web_chat(sys.argv[1]))
 print("LOADED", sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2].split(","))))
 """
-NOT_FOR_SERVING = ("sklearn", "scipy", "numpy", "alembic", "openpyxl", "qrcode", "PIL", "redis")
+# python-telegram-bot too: this server has no Telegram token.
+NOT_FOR_SERVING = ("sklearn", "scipy", "numpy", "alembic", "openpyxl", "qrcode", "PIL", "redis", "telegram")
 
 
 async def test_serving_imports_only_what_it_needs(engine: EmbeddedEngine, kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -132,3 +133,4 @@ async def test_a_knowledge_change_retrains_on_reload(engine: EmbeddedEngine, kb:
         assert len([n for n in stored if n.startswith("situations-")]) == 1  # the detector's, old one removed
     finally:
         await service.close()
+
