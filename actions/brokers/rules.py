@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from knowledge.yamlfile import read_yaml
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "brokers.yaml"
 STATUSES = ("active", "suspended", "revoked")
@@ -172,7 +172,7 @@ def _import_rules(imp: Mapping[str, Any], path: Path) -> ImportRules:
 
 @lru_cache(maxsize=4)
 def _load_rules(path: Path) -> BrokerRules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
     warning = raw.get("warning") or {}
     signs = [_sign(str(sign_id), spec, macros) for sign_id, spec in (warning.get("signs") or {}).items()]
