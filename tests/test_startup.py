@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from bot.building import build_service
 from bot.settings import Settings
@@ -21,6 +23,7 @@ from knowledge.model import KNOWLEDGE_DIR, KnowledgeBase
 from knowledge.yamlfile import SAFE_LOADER, read_yaml
 from nlu import artefact
 from nlu.engine import EmbeddedEngine, EngineConfig, model_path, training_key
+from tests.cli import link_models, run
 
 
 def test_the_heads_read_from_the_scripts_are_alembics() -> None:
@@ -35,6 +38,49 @@ def test_a_script_that_is_not_plain_makes_alembic_decide(tmp_path: Path) -> None
     assert script_heads(tmp_path) == {"0002"}
     (tmp_path / "0003_z.py").write_text("revision = make_id()\n")
     assert script_heads(tmp_path) == frozenset()
+    (tmp_path / "0003_z.py").write_text('revision = "0003"\ndown_revision = (\n    "0002",\n)\n')
+    assert script_heads(tmp_path) == frozenset()  # a value over several lines
+    (tmp_path / "0003_z.py").write_text('"""\nrevision = "0001"\n"""\nrevision = "0003"\ndown_revision = "0002"\n')
+    assert script_heads(tmp_path) == frozenset()  # a name twice (here in a docstring): Alembic reads it right
+    (tmp_path / "0003_z.py").write_text('revision = "0003"\ndown_revision = "0002"\n')
+    assert script_heads(tmp_path) == {"0003"}
+
+
+@pytest.mark.parametrize("revision", [None, "0003"])
+def test_ask_brings_a_new_or_old_database_to_the_latest_schema(
+    revision: str | None, trained_models: Path, tmp_path: Path
+) -> None:
+    """`laodong ask` on a database never migrated, or left at an old revision, upgrades it and records the question."""
+    url = f"sqlite:///{tmp_path / 'laodong.db'}"
+    if revision is not None:
+        asyncio.run(_migrate_to(url, revision))
+    link_models(trained_models, tmp_path / "data")
+    done = run({"LAODONG_DATABASE_URL": url, "LAODONG_DATA_DIR": str(tmp_path / "data")}, "ask", "xkld nhat can gi")
+    assert done.returncode == 0 and done.stdout.strip()
+    assert asyncio.run(_version_and_inquiries(url)) == (script_heads(), 1)
+
+
+async def _migrate_to(url: str, revision: str) -> None:
+    store = Store(url)
+    try:
+        await store.migrate()
+        await store.downgrade(revision)
+        assert await _version(store) == {revision}
+    finally:
+        await store.close()
+
+
+async def _version(store: Store) -> set[str]:
+    async with store.engine.connect() as conn:
+        return set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+
+
+async def _version_and_inquiries(url: str) -> tuple[set[str], int]:
+    store = Store(url)
+    try:
+        return await _version(store), await store.count_inquiries()
+    finally:
+        await store.close()
 
 
 async def test_a_database_at_head_is_not_migrated_again(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
