@@ -70,12 +70,12 @@ async def _migrate_to(url: str, revision: str) -> None:
         await store.close()
 
 
-async def _version(store: Store) -> set[str]:
+async def _version(store: Store) -> frozenset[str]:
     async with store.engine.connect() as conn:
-        return set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+        return frozenset((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
 
 
-async def _version_and_inquiries(url: str) -> tuple[set[str], int]:
+async def _version_and_inquiries(url: str) -> tuple[frozenset[str], int]:
     store = Store(url)
     try:
         return await _version(store), await store.count_inquiries()
