@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -58,6 +59,21 @@ def test_ask_brings_a_new_or_old_database_to_the_latest_schema(
     done = run({"LAODONG_DATABASE_URL": url, "LAODONG_DATA_DIR": str(tmp_path / "data")}, "ask", "xkld nhat can gi")
     assert done.returncode == 0 and done.stdout.strip()
     assert asyncio.run(_version_and_inquiries(url)) == (script_heads(), 1)
+
+
+def test_an_ask_process_leaves_its_answer_and_record_behind(trained_models: Path, tmp_path: Path) -> None:
+    """`laodong ask` as a process (which skips the interpreter's teardown) prints every answer, piped,
+    and stores every inquiry; a refused command still says why, with its exit code."""
+    url = f"sqlite:///{tmp_path / 'laodong.db'}"
+    link_models(trained_models, tmp_path / "data")
+    env = {**os.environ, "LAODONG_DATA_DIR": str(tmp_path / "data"), "LAODONG_DATABASE_URL": url}
+    ask = [sys.executable, "-m", "bot.cli", "ask", "--json"]
+    done = subprocess.run(ask, input="xkld nhat\nhoc nghe o dau\n", env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["topic"] for line in done.stdout.splitlines()] == ["work_abroad", "vocational"]
+    assert asyncio.run(_version_and_inquiries(url)) == (script_heads(), 2)
+    refused = subprocess.run([*ask, "--province", "hanoi", "x"], env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "unknown province 'hanoi'" in refused.stderr
 
 
 async def _migrate_to(url: str, revision: str) -> None:
