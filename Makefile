@@ -51,7 +51,7 @@ bench: $(STAMP)
 
 # A worker process's start-up and memory: serve time to healthy, RSS over 10,000 web chat messages, one ask.
 bench-serve: $(STAMP)
-	$(BIN)/python scripts/bench_serve.py
+	$(BIN)/python scripts/bench_serve.py $(ARGS)
 
 # Publish-to-every-process latency: serve --workers 2 and 4 on a fresh PostgreSQL database.
 bench-publish: $(STAMP)

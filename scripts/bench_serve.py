@@ -18,7 +18,10 @@ The code is byte-compiled first (`compileall`), as an installed bot is: pip comp
 (the Docker image), and a shell without PYTHONDONTWRITEBYTECODE writes the cache on the first run.
 `--source` skips that, for the figures of a process that compiles every module it imports.
 `--messages 0` measures start-up only. Minima are given beside medians: on a shared machine they
-are the figures least disturbed by other work.
+are the figures least disturbed by other work. `--against DIR` times start-up of this code and of
+DIR's in turns (same venv, same load), for a before/after that other work on the machine cannot skew:
+
+    git archive --prefix=before/ <commit> | tar -x -C /tmp && make bench-serve ARGS="--against /tmp/before"
 """
 
 from __future__ import annotations
@@ -230,6 +233,34 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     return figures
 
 
+async def compare(args: argparse.Namespace) -> dict[str, object]:
+    """Start-up of two checkouts taken in turns (a serve start, then an ask, of each, --starts times):
+    on a machine shared with other work both see the same load, so their difference holds."""
+    codes = {"this": Path(args.root).resolve(), "against": Path(args.against).resolve()}
+    figures: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        datas = {name: Path(tmp) / name for name in codes}
+        for name, code in codes.items():
+            if not args.source:
+                byte_compile(code)
+            proc, *_ = await spawn_serve(code, datas[name])  # trains and migrates
+            stop(proc)
+        load_before = os.getloadavg()[0]
+        runs: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in codes}
+        for _ in range(args.starts):
+            for name, code in codes.items():
+                proc, _url, seconds, cpu = await spawn_serve(code, datas[name])
+                stop(proc)
+                runs[name].append((seconds, cpu, *ask_once(code, datas[name])))
+    for name, rows in runs.items():
+        for i, key in enumerate(("serve_healthy_s", "serve_cpu_s", "ask_wall_s", "ask_cpu_s")):
+            figures[f"{name}_{key}"] = round(statistics.median(r[i] for r in rows), 3)
+        figures[f"{name}_serve_healthy_min_s"] = round(min(r[0] for r in rows), 3)
+        figures[f"{name}_ask_wall_min_s"] = round(min(r[2] for r in rows), 3)
+    figures["load_average"] = f"{load_before:.2f} → {os.getloadavg()[0]:.2f}"
+    return figures
+
+
 TARGETS = {"serve_healthy_s": "≤ 1.0", "ask_wall_s": "≤ 0.7", "rss_after_mb": "≤ 150", "rss_slope_mb_per_1000": "≈ 0"}
 
 
@@ -241,7 +272,8 @@ if __name__ == "__main__":
     parser.add_argument("--asks", type=int, default=5, help="ask processes timed")
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose code runs (default: this one)")
     parser.add_argument("--source", action="store_true", help="do not byte-compile the code first")
+    parser.add_argument("--against", metavar="DIR", help="start-up only, in turns with another checkout's code")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    out = asyncio.run(main(args))
-    print_figures(out, TARGETS, args.json)
+    out = asyncio.run(compare(args) if args.against else main(args))
+    print_figures(out, TARGETS | {f"this_{k}": v for k, v in TARGETS.items()}, args.json)
