@@ -14,10 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from actions.places import Gazetteer, PlaceHit, Words, words
 from knowledge.model import Entry, KnowledgeBase
+from knowledge.yamlfile import read_yaml
 from nlu.normalize import load_abbreviations
 
 CONTEXT_FILE = Path(__file__).with_name("context.yaml")
@@ -321,7 +320,7 @@ class ContextRules:
 
 @lru_cache(maxsize=4)
 def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     return ContextRules(
         gazetteer=gazetteer,
         shell=Phrases(raw.get("shell") or ()),

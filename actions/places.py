@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from knowledge.model import KNOWLEDGE_DIR
+from knowledge.yamlfile import read_yaml
 from nlu.normalize import clean, fold, unify_tones
 
 GAZETTEER_FILE = KNOWLEDGE_DIR / "gazetteer.yaml"
@@ -137,7 +136,7 @@ def _name_words(name: str) -> Words:
 
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Gazetteer:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     places: list[Place] = []
     for province, kinds in (raw.get("provinces") or {}).items():
         ambiguous = {_name_words(str(n)).folded for n in kinds.get("ambiguous") or ()}

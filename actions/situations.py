@@ -22,9 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 import nlu.normalize as nlu_normalize
+from knowledge.yamlfile import read_yaml
 from nlu import artefact
 from nlu.artefact import LinearNgramModel
 from nlu.normalize import Normalized, normalize
@@ -59,7 +58,7 @@ class Story:
 def load_stories(path: Path = STORIES_FILE, dev_offset: int = 0) -> list[Story]:
     """The stories of a situations file, grouped (actions/data/) or flat (tests/data/fresh/). The
     development part is every fifth story of a group (dev_offset 1–4 rotate it, for a cross-check)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    raw = read_yaml(path) or []
     out: list[Story] = []
     for item in raw:
         tag = str(item.get("situation", ""))
@@ -99,7 +98,7 @@ class DetectorConfig:
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> DetectorConfig:
-        raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("detector") or {}
+        raw = (read_yaml(path) or {}).get("detector") or {}
         return cls(
             char_ngrams=tuple(raw.get("char_ngrams", (2, 5))),
             word_ngrams=tuple(raw.get("word_ngrams", (1, 2))),

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from knowledge.yamlfile import read_yaml
 
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
@@ -116,6 +116,6 @@ class Policy:
 
     @classmethod
     def load(cls, path: Path = POLICY_FILE) -> Policy:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         return cls(**known)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
+import logging
 import os
 import sys
 import uuid
@@ -13,18 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from actions.situations import SituationDetector
 from bot.admin.cli import add_commands as add_admin_commands
 from bot.admin.cli import run as run_admin_command
 from bot.announce.cli import add_commands as add_announce_commands
-from bot.building import build_service, models_dir
-from bot.conversations import answer_lines
+from bot.enterprisescli import add_commands as add_enterprise_commands
+from bot.enterprisescli import run as run_enterprise_command
 from bot.kbcli import add_commands as add_kb_commands
 from bot.kbcli import run as run_kb_command
-from bot.service import IncomingMessage
 from bot.settings import PublicUrlMissing, Settings
 from knowledge.model import load_knowledge
-from nlu.engine import EmbeddedEngine
+
+# What only some commands need is imported inside them: one process runs one command, and start-up
+# time is part of every `laodong ask` (scripts/bench_serve.py).
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,24 +101,7 @@ def _add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
     purge = sub.add_parser("purge", help="delete workers' data older than the retention period")
     purge.add_argument("--older-than", type=int, metavar="DAYS", help="default: LAODONG_RETENTION_DAYS")
-
-    ent = sub.add_parser("enterprises", help="the official list of enterprises licensed to send workers abroad")
-    ent_sub = ent.add_subparsers(dest="enterprises_command", required=True)
-    ent_import = ent_sub.add_parser("import", help="check a .csv/.xlsx list and make it the active list")
-    ent_import.add_argument("file", type=Path, help="columns name, licence_no, licence_date, status, list_date")
-    ent_import.add_argument("--list-date", type=_date_arg, help="the list's date (YYYY-MM-DD or DD/MM/YYYY)")
-    ent_import.add_argument("--json", action="store_true", help="print the import report as JSON")
-    ent_list = ent_sub.add_parser("list", help="the active list")
-    ent_list.add_argument("--json", action="store_true", help="one JSON object per enterprise")
-
-
-def _date_arg(value: str) -> dt.date:
-    from bot.enterprises import parse_date
-
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"the date {exc}") from None
+    add_enterprise_commands(sub)  # enterprises import, list (bot/enterprisescli.py)
 
 
 def _check_province(settings: Settings, province: str | None) -> str | None:
@@ -144,6 +129,9 @@ async def _ask(
     conversation: bool = False,
 ) -> int:
     """Answer each question as a new worker, or (`conversation`) as one worker's turns in order."""
+    from bot.building import build_service
+    from bot.conversations import answer_lines
+
     service = await build_service(settings)
     try:
         source = questions if questions is not None else (line.rstrip("\n") for line in stdin)
@@ -160,6 +148,9 @@ async def _ask(
 
 
 async def _chat(settings: Settings, province: str | None, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.building import build_service
+    from bot.service import IncomingMessage
+
     service = await build_service(settings)
     user = f"chat-{uuid.uuid4().hex}"
     stdout.write("Trợ lý Lao động — gõ câu hỏi, Enter để gửi; số để chọn mục; Ctrl+D để thoát.\n\n")
@@ -260,48 +251,17 @@ def _nlu_export(directory: Path, stdout: TextIO) -> int:
 
 
 def _nlu_train(settings: Settings, stdout: TextIO) -> int:
+    from actions.situations import SituationDetector
+    from bot.building import broker_rules, models_dir
+    from nlu.engine import EmbeddedEngine
+
     kb = load_knowledge()
     engine = EmbeddedEngine.load_or_train(kb, models_dir(settings))
     how = f"trained in {engine.training_seconds:.1f} s" if engine.trained_now else "up to date"
     stdout.write(f"embedded model {how}: {len(engine.model.labels)} labels, {engine.example_count} examples\n")
     detector = SituationDetector.load_or_train(kb, models_dir(settings))
     stdout.write(f"situation detector ready: {detector.example_count} examples\n")
-    return 0
-
-
-async def _enterprises(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
-    from bot.enterprises import import_enterprises
-    from bot.store.enterprises import active_list
-    from bot.store.opening import open_store
-
-    async with open_store(settings) as store:
-        if args.enterprises_command == "import":
-            report = await import_enterprises(store, args.file, list_date=args.list_date)
-            if args.json:
-                stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
-            else:
-                stdout.write("\n".join(report.lines()) + "\n")
-            return 0 if report.ok else 1
-        found = await active_list(store)
-    if found is None:
-        if not args.json:
-            stdout.write("no enterprise list loaded (laodong enterprises import FILE)\n")
-        return 0
-    current, rows = found
-    if not args.json:
-        stdout.write(f"list #{current.id} of {current.list_date} ({current.source}, {current.row_count} enterprises)\n")
-    for r in rows:
-        item = {
-            "name": r.name,
-            "licence_no": r.licence_no,
-            "licence_date": r.licence_date.isoformat() if r.licence_date else None,
-            "status": r.status,
-            "list_date": current.list_date.isoformat(),
-        }
-        if args.json:
-            stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
-        else:
-            stdout.write(f"{r.licence_no}\t{r.status}\t{item['licence_date'] or '-'}\t{r.name}\n")
+    broker_rules(settings)  # and the cue patterns compiled, kept beside the models
     return 0
 
 
@@ -309,6 +269,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     """Run one `laodong` command (argv without the program name; stdin and stdout default to the
     process's); its exit code. Errors a user must read are raised as SystemExit with the message."""
     args = _parser().parse_args(argv)
+    if not (args.command == "ask" and args.question) and args.command != "serve":
+        gc.enable()  # run() held the collector off for a one-question ask and for serve's start-up
     settings = Settings()
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
@@ -353,7 +315,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     if args.command == "purge":
         return asyncio.run(_purge(settings, args.older_than, stdout))
     if args.command == "enterprises":
-        return asyncio.run(_enterprises(settings, args, stdout))
+        return run_enterprise_command(settings, args, stdout)
     if args.command in ("admin", "report"):
         return run_admin_command(settings, args, stdin, stdout)
     if args.command == "announce":
@@ -363,5 +325,25 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     return 2
 
 
+def run() -> None:
+    """The `laodong` console script (and `python -m bot.cli`): run the command, then leave at once.
+
+    Start-up builds ~85,000 objects that last as long as the process: the garbage collector, off
+    until main() (or serve, once started) turns it on, scanned them again and again (~85 ms of an
+    ask). A command that returns has closed its database and written its output: tearing the
+    interpreter down after it took ~0.3 s of an ask. Only logging's exit handler is registered by
+    then: it runs here. An error leaves the ordinary way.
+    """
+    gc.disable()
+    code = main()
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # e.g. stdout was a pipe closed early: let Python report it as it does
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from actions.types import Outcome
 from bot.service import BotService, IncomingMessage
+from knowledge.yamlfile import read_yaml
 
 CONVERSATIONS_FILE = Path(__file__).resolve().parents[1] / "tests" / "data" / "conversations.yaml"
 EXPECT_KEYS = ("entry", "province", "topic", "warning", "urgent")
@@ -56,7 +55,7 @@ class Conversation:
 def load_conversations(path: Path = CONVERSATIONS_FILE) -> list[Conversation]:
     """Conversations in the format of tests/data/conversations.yaml."""
     out = []
-    for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+    for raw in read_yaml(path) or []:
         turns = tuple(
             ConversationTurn(q=str(t["q"]), followup=bool(t.get("followup", False)), expect=dict(t.get("expect") or {}))
             for t in raw.get("turns") or []

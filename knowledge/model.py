@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.yamlfile import parse_yaml
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 
 ENTRY_TOPICS = ("work_abroad", "pre_departure", "vocational", "employment", "social_assistance")
@@ -180,10 +182,6 @@ def _as_date(value: Any, where: str, problems: list[str]) -> dt.date | None:
         return None
 
 
-# libyaml's safe loader when PyYAML was built with it: the same data, about ten times faster.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class _Folder:
     """The files of a knowledge folder: on disk, or given as {relative path: text} (a published version)."""
 
@@ -215,7 +213,7 @@ class _Folder:
 
     def yaml(self, rel: str) -> Any:
         try:
-            return yaml.load(self.read(rel), Loader=SAFE_LOADER)
+            return parse_yaml(self.read(rel))
         except yaml.YAMLError as exc:
             raise KnowledgeError(f"{self.root / rel}: not valid YAML: {exc}") from exc
 

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from knowledge.model import KnowledgeBase
+from knowledge.yamlfile import read_yaml
 from nlu import artefact
 from nlu.linear import LinearNgramModel
 from nlu.normalize import ABBREVIATIONS_FILE, Normalized, normalize
@@ -54,7 +53,7 @@ class EngineConfig:
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> EngineConfig:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         return cls(
             char_ngrams=tuple(raw.get("char_ngrams", (2, 5))),
             word_ngrams=tuple(raw.get("word_ngrams", (1, 2))),

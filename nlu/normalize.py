@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from knowledge.yamlfile import read_yaml
 
 ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.yaml")
 
@@ -40,7 +40,7 @@ class Normalized:
 @lru_cache(maxsize=1)
 def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> Mapping[str, str]:
     """Read the abbreviation map (folded token → folded expansion)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     return {str(k): str(v) for k, v in data.items()}
 
 

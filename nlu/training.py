@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from knowledge.model import KnowledgeBase
+from knowledge.yamlfile import read_yaml
 from nlu.types import FAQ_PREFIX
 
 NLU_DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -60,7 +59,7 @@ def load_rasa_nlu(directory: Path = NLU_DATA_DIR) -> list[Example]:
     """Examples from every Rasa NLU YAML file in a folder (intents only)."""
     examples: list[Example] = []
     for path in sorted(directory.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         for item in data.get("nlu") or []:
             intent = item.get("intent")
             if not intent:

@@ -2,7 +2,8 @@
 
 rapidfuzz is needed here only: the Rasa action server imports actions/ without it (and without a
 list), so nothing on the actions' path imports this module; the bot builds the directory
-(bot/enterprises/directory.py) and passes it in.
+(bot/enterprises/directory.py) and passes it in. It is imported where a name is matched: a process
+that never sees one (an ask, most starts) does without it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from rapidfuzz import fuzz, process
 
 from actions.brokers.listing import Enterprise
 from actions.brokers.names import core_tokens, key_tokens, name_tokens
@@ -76,6 +75,8 @@ class EnterpriseDirectory:
 
     def score(self, query: str, item: _Indexed, trigrams: frozenset[str] | None = None) -> float:
         """Similarity (0–100) of a name's distinctive words and a listed name's."""
+        from rapidfuzz import fuzz
+
         tokens = frozenset(query.split())
         trigrams = _trigrams(query) if trigrams is None else trigrams
         best = max(fuzz.token_sort_ratio(query, item.core), 100 * _dice(trigrams, item.trigrams))
@@ -91,6 +92,8 @@ class EnterpriseDirectory:
         """Listed enterprises whose name fits a name's distinctive words (best first)."""
         if not self._items or not query:
             return []
+        from rapidfuzz import fuzz, process
+
         shortlist: set[int] = set()
         for token in query.split():
             shortlist |= self._by_rare_token.get(token, set())

@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.admin.models import AdminSession, AdminUser, AuditEntry, LoginAttempt, LoginThrottle
+from bot.admin.roles import ROLES
 from bot.admin.texts import as_utc
 from bot.store.models import utcnow
 from bot.store.store import Store, typed_statement
@@ -25,7 +26,6 @@ THROTTLES: Table = LoginThrottle.__table__  # type: ignore[assignment]
 
 Clock = Callable[[], dt.datetime]
 
-ROLES = ("viewer", "editor", "approver", "admin")  # each may do what the ones before it may
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024

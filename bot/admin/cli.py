@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.admin.accounts import ROLES
+from bot.admin.roles import ROLES
 from bot.settings import Settings
 
 FORMATS = ("xlsx", "csv")

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from knowledge.yamlfile import read_yaml
 
 GROUPING_FILE = Path(__file__).with_name("grouping.yaml")
 
@@ -51,7 +51,7 @@ def _alternation(phrases: Sequence[Any]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=2)
 def load_lexicon(path: Path = GROUPING_FILE) -> Lexicon:
-    data: Mapping[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: Mapping[str, Any] = read_yaml(path) or {}
     return Lexicon(
         phrases=_alternation(data.get("question_phrases") or []),
         words=frozenset(str(w) for w in data.get("question_words") or []),

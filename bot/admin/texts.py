@@ -10,9 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from knowledge.model import KnowledgeBase
+from knowledge.yamlfile import read_yaml
 
 LABELS_FILE = Path(__file__).with_name("labels.yaml")
 # Việt Nam keeps UTC+7 all year; days, months and charts follow it.
@@ -22,7 +21,7 @@ LOCAL_OFFSET_HOURS = 7
 
 @lru_cache(maxsize=4)
 def load_labels(path: Path = LABELS_FILE) -> Mapping[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml(path) or {}
 
 
 class Pressed(Protocol):

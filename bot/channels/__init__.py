@@ -15,8 +15,8 @@ from aiohttp import web
 from bot.announce.sender import Sender, sending
 from bot.announce.transport import Transport
 from bot.appkeys import CHANNELS, DELIVERERS
-from bot.channels import landing, telegram, zalo
-from bot.channels.hub import Channels
+from bot.channels import landing, zalo
+from bot.channels.hub import Channels, telegram_enabled
 from bot.delivery import Delivery
 from bot.redis_link import RedisLink
 from bot.service import BotService
@@ -56,14 +56,17 @@ def setup_channels(
     channels = Channels(settings=settings)
     app[CHANNELS] = channels
 
-    async def telegram_webhook(request: web.Request) -> web.Response:
-        return await telegram.webhook(request, channels.telegram, channels.secret_guard())
-
     async def zalo_webhook(request: web.Request) -> web.Response:
         return await zalo.webhook(request, channels.zalo, channels.secret_guard())
 
-    if telegram.enabled(settings) and not settings.telegram_polling:
-        app.router.add_post("/telegram/webhook", telegram_webhook)
+    if telegram_enabled(settings):
+        from bot.channels import telegram  # python-telegram-bot, a long import: only when Telegram is on
+
+        async def telegram_webhook(request: web.Request) -> web.Response:
+            return await telegram.webhook(request, channels.telegram, channels.secret_guard())
+
+        if not settings.telegram_polling:
+            app.router.add_post("/telegram/webhook", telegram_webhook)
     if zalo.enabled(settings) and not settings.zalo_polling:
         app.router.add_post("/zalo/webhook", zalo_webhook)
     app.router.add_get("/c/{code}", landing.landing)
@@ -76,7 +79,9 @@ def setup_channels(
         service = app[service_key]
         channels.service = service
         async with AsyncExitStack() as stack:
-            if telegram.enabled(settings):
+            if telegram_enabled(settings):
+                from bot.channels import telegram
+
                 channels.telegram = await stack.enter_async_context(
                     telegram.running(settings, service, channels.clock, channels.stats["telegram"], redis)
                 )

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
 
 
+def telegram_enabled(settings: Settings) -> bool:
+    """Telegram is on with a token, and a webhook secret unless it polls.
+
+    Asked here, not in telegram.py: a server without Telegram never imports python-telegram-bot.
+    """
+    return bool(settings.telegram_token and (settings.telegram_secret or settings.telegram_polling))
+
+
 @dataclass
 class Channels:
     """The running channels of one web app (None where a channel is off), and their counters."""

@@ -4,21 +4,18 @@ A `Pacer` spaces the sends (per chat, then overall; no bursts); a 429 holds ever
 for the time the platform asks, then the request is tried again. Time comes from a `Clock`,
 so tests run on a fake clock and never wait on the wall clock. With several bot processes,
 `RedisPacer` books the same slots in Redis, so that together they keep within the limits.
+Nothing here imports python-telegram-bot (Telegram's limiter on a Pacer is in telegram_http.py):
+a server without Telegram does not load it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
-
-from telegram._utils.types import JSONDict
-from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter
+from typing import Protocol, TypeVar
 
 from bot.privacy import redis_id
 from bot.redis_link import RedisLink
@@ -279,59 +276,3 @@ async def broadcast(
         if delay is not None:
             await pacer.hold(delay)
         raise
-
-
-def telegram_retry_after(exc: Exception) -> float | None:
-    """Seconds Telegram asked us to wait, if `exc` is its 429."""
-    if not isinstance(exc, RetryAfter):
-        return None
-    # PTB keeps the value as a timedelta; its public `retry_after` warns while it moves from int.
-    value = getattr(exc, "_retry_after", None)
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
-
-
-BROADCAST = "broadcast"  # rate_limit_args of an announcement: paced behind replies, a 429 raised at once
-
-
-class TelegramRateLimiter(BaseRateLimiter[int | str]):
-    """python-telegram-bot's rate limiter, on a Pacer: per chat for every chat type, and in all.
-
-    A call made with `rate_limit_args=BROADCAST` (an announcement) takes its slot only when no
-    reply is waiting (Pacer.wait_low) and is not retried here: a 429 holds every send back as
-    asked, then goes to the caller (bot/announce/sender.py), which tries again.
-    """
-
-    def __init__(self, pacer: Pacer, retries: int) -> None:
-        self.pacer = pacer
-        self.retries = retries
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Release the pacer (a shared one's Redis client)."""
-        await self.pacer.close()
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | str | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        """Pace requests that post into a chat; retry any request Telegram answers with 429."""
-        chat = data.get("chat_id")
-        if rate_limit_args == BROADCAST and chat is not None:
-            return await broadcast(self.pacer, str(chat), lambda: callback(*args, **kwargs), telegram_retry_after)
-        retries = rate_limit_args if isinstance(rate_limit_args, int) else self.retries
-        # answerCallbackQuery, setWebhook, getMe… carry no chat_id: they are not messages, not paced.
-        return await paced(
-            self.pacer,
-            None if chat is None else str(chat),
-            lambda: callback(*args, **kwargs),
-            telegram_retry_after,
-            retries,
-            pace=chat is not None,
-        )

@@ -38,9 +38,9 @@ from bot.channels.common import (
     transient,
     webhook_body,
 )
-from bot.channels.ratelimit import BROADCAST, Clock, LoopClock, TelegramRateLimiter, make_pacer, telegram_retry_after
+from bot.channels.ratelimit import Clock, LoopClock, make_pacer
 from bot.channels.render import TELEGRAM_TEXT_LIMIT, OutgoingMessage, split_text, telegram_html, telegram_messages
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import BROADCAST, AiohttpRequest, TelegramRateLimiter, telegram_retry_after
 from bot.privacy import load_or_create_key
 from bot.redis_link import RedisLink
 from bot.service import BotService, IncomingMessage
@@ -57,11 +57,6 @@ SHUTDOWN_GRACE = 10.0
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
-
-
-def enabled(settings: Settings) -> bool:
-    """Telegram is on with a token, and a webhook secret unless it polls."""
-    return bool(settings.telegram_token and (settings.telegram_secret or settings.telegram_polling))
 
 
 def message_kind(message: Message) -> str:

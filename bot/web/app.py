@@ -193,5 +193,7 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
 
 async def freeze_startup_objects(app: web.Application) -> None:
     """Keep what start-up built (knowledge, model, libraries) out of the GC's scans: p99 GC pauses of
-    ~150 ms fall to ~15 ms under webhook load (scripts/bench_webhook.py)."""
+    ~150 ms fall to ~15 ms under webhook load (scripts/bench_webhook.py). Then collect as usual (the
+    `laodong` process starts with the collector off, bot/cli.py)."""
     gc.freeze()
+    gc.enable()

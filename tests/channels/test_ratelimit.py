@@ -9,16 +9,8 @@ import pytest
 from telegram.error import BadRequest, RetryAfter
 
 from bot.appkeys import REDIS
-from bot.channels.ratelimit import (
-    LoopClock,
-    Pacer,
-    RedisPacer,
-    TelegramRateLimiter,
-    WallClock,
-    make_pacer,
-    paced,
-    telegram_retry_after,
-)
+from bot.channels.ratelimit import LoopClock, Pacer, RedisPacer, WallClock, make_pacer, paced
+from bot.channels.telegram_http import TelegramRateLimiter, telegram_retry_after
 from bot.privacy import redis_id
 from bot.redis_link import RedisLink
 from tests.channels.conftest import StartBot

@@ -14,8 +14,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.channels.ratelimit import telegram_retry_after
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, telegram_retry_after
 
 TOKEN = "123:fake"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.admin.accounts import ROLES, AccountError
+from bot.admin.accounts import AccountError
 from bot.admin.auth import requires
 from bot.admin.context import accounts_of, audit, render, see_other
+from bot.admin.roles import ROLES
 
 routes = web.RouteTableDef()
 HERE = "/admin/users"
