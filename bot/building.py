@@ -34,11 +34,6 @@ def models_dir(settings: Settings) -> Path:
     return settings.data_dir / "models"
 
 
-def broker_rules(settings: Settings) -> BrokerRules:
-    """actions/brokers.yaml, its patterns' compiled code kept beside the models (actions/brokers/regexcache.py)."""
-    return BrokerRules.load(compiled=models_dir(settings) / "brokers.regex")
-
-
 def engine_factory(settings: Settings) -> Callable[[KnowledgeBase], NluEngine]:
     """How to build the engine for a knowledge base: embedded, or Rasa with the embedded one behind it."""
     if settings.nlu == "rasa" and not settings.rasa_url:
@@ -73,7 +68,7 @@ async def build_service(settings: Settings, limit_users: bool = False, redis: Re
         return SituationDetector.load_or_train(kb, models_dir(settings))
 
     key = load_or_create_key(settings.hash_key, settings.data_dir)
-    brokers = broker_rules(settings)  # loaded here, once, and handed to what uses them
+    brokers = BrokerRules.load()  # loaded here, once, and handed to what uses them
     service = BotService(
         kb,
         engine,

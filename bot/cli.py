@@ -252,7 +252,7 @@ def _nlu_export(directory: Path, stdout: TextIO) -> int:
 
 def _nlu_train(settings: Settings, stdout: TextIO) -> int:
     from actions.situations import SituationDetector
-    from bot.building import broker_rules, models_dir
+    from bot.building import models_dir
     from nlu.engine import EmbeddedEngine
 
     kb = load_knowledge()
@@ -261,7 +261,6 @@ def _nlu_train(settings: Settings, stdout: TextIO) -> int:
     stdout.write(f"embedded model {how}: {len(engine.model.labels)} labels, {engine.example_count} examples\n")
     detector = SituationDetector.load_or_train(kb, models_dir(settings))
     stdout.write(f"situation detector ready: {detector.example_count} examples\n")
-    broker_rules(settings)  # and the cue patterns compiled, kept beside the models
     return 0
 
 

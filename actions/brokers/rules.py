@@ -7,13 +7,12 @@ vocabulary and the thresholds become plain values (names.py, directory.py and si
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from actions.brokers.regexcache import PatternCache
 from knowledge.yamlfile import read_yaml
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "brokers.yaml"
@@ -23,9 +22,7 @@ _GAP = r"(?:\s\S+){0,4}\s"  # the `~` of a pattern: up to four more words
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 
 
-def compile_pattern(
-    pattern: str, macros: Mapping[str, str], compile: Callable[[str], re.Pattern[str]] = re.compile
-) -> re.Pattern[str]:
+def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
     """A cue pattern of brokers.yaml as a regular expression over whole words of folded text."""
 
     def expand(text: str, depth: int = 0) -> str:
@@ -35,7 +32,7 @@ def compile_pattern(
 
     body = expand(" ".join(pattern.split()))
     body = re.sub(r"\s*~\s*", lambda _: _GAP, body)
-    return compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +109,8 @@ class BrokerRules:
     importing: ImportRules
 
     @classmethod
-    def load(cls, path: Path = RULES_FILE, compiled: Path | None = None) -> BrokerRules:
-        """The rules of `path`; `compiled`: a file that keeps the patterns' compiled code (regexcache.py)."""
-        return _load_rules(path, compiled)
+    def load(cls, path: Path = RULES_FILE) -> BrokerRules:
+        return _load_rules(path)
 
     def warning_signs(self, folded: str) -> tuple[str, ...]:
         """The ids of the warning signs a folded message shows, in the order of brokers.yaml."""
@@ -127,22 +123,17 @@ def _phrases(items: Iterable[Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(out, key=lambda p: (-len(p), p)))
 
 
-Compile = Callable[[str], re.Pattern[str]]
-
-
-def _sign(sign_id: str, spec: Mapping[str, Any] | None, macros: Mapping[str, str], compile: Compile) -> Sign:
+def _sign(sign_id: str, spec: Mapping[str, Any] | None, macros: Mapping[str, str]) -> Sign:
     spec = spec or {}
     return Sign(
         id=sign_id,
-        cues=tuple(compile_pattern(p, macros, compile) for p in spec.get("cues") or ()),
-        together=tuple(
-            tuple(compile_pattern(p, macros, compile) for p in group) for group in spec.get("together") or ()
-        ),
-        unless=tuple(compile_pattern(p, macros, compile) for p in spec.get("unless") or ()),
+        cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
+        together=tuple(tuple(compile_pattern(p, macros) for p in group) for group in spec.get("together") or ()),
+        unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
     )
 
 
-def _matching_rules(m: Mapping[str, Any], macros: Mapping[str, str], compile: Compile) -> MatchingRules:
+def _matching_rules(m: Mapping[str, Any], macros: Mapping[str, str]) -> MatchingRules:
     return MatchingRules(
         triggers=_phrases(m.get("triggers") or ()),
         legal_forms=_phrases(m.get("legal_forms") or ()),
@@ -152,7 +143,7 @@ def _matching_rules(m: Mapping[str, Any], macros: Mapping[str, str], compile: Co
         never_first=frozenset(str(s) for s in m.get("never_first") or ()),
         name_leads=_phrases(m.get("name_leads") or ()),
         abbreviations={str(k): str(v) for k, v in (m.get("abbreviations") or {}).items()},
-        cues=compile_pattern("|".join(f"(?:{c})" for c in m.get("cues") or ()) or "(?!)", macros, compile),
+        cues=compile_pattern("|".join(f"(?:{c})" for c in m.get("cues") or ()) or "(?!)", macros),
         max_name_words=int(m.get("max_name_words", 8)),
         threshold=float(m.get("threshold", 85)),
         ambiguity_margin=float(m.get("ambiguity_margin", 6)),
@@ -182,36 +173,29 @@ def _import_rules(imp: Mapping[str, Any], path: Path) -> ImportRules:
 
 
 @lru_cache(maxsize=4)
-def _load_rules(path: Path, compiled: Path | None) -> BrokerRules:
+def _load_rules(path: Path) -> BrokerRules:
     raw = read_yaml(path) or {}
-    patterns = PatternCache(compiled)
-    rules = _rules(raw, path, patterns.compile)
-    patterns.save()
-    return rules
-
-
-def _rules(raw: Mapping[str, Any], path: Path, compile: Compile) -> BrokerRules:
     macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
     warning = raw.get("warning") or {}
-    signs = [_sign(str(sign_id), spec, macros, compile) for sign_id, spec in (warning.get("signs") or {}).items()]
+    signs = [_sign(str(sign_id), spec, macros) for sign_id, spec in (warning.get("signs") or {}).items()]
     urgent = raw.get("urgent") or {}
     return BrokerRules(
         signs=tuple(signs),
         warning_entry=str(warning.get("entry", "")),
         warning_entry_by_province={str(k): str(v) for k, v in (warning.get("entry_by_province") or {}).items()},
         warning_related=tuple(str(r) for r in warning.get("related") or ()),
-        urgent=_sign("urgent", urgent.get("signs"), macros, compile),
+        urgent=_sign("urgent", urgent.get("signs"), macros),
         urgent_entry=str(urgent.get("entry", "")),
         urgent_plan_entry=str(urgent.get("plan_entry", "")),
-        urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros, compile),
-        bondage=_sign("bondage", urgent.get("bondage"), macros, compile),
-        rule_question=_sign("rule_question", warning.get("rule_question"), macros, compile),
-        warning_context=_sign("warning_context", warning.get("context"), macros, compile),
-        settled=_sign("settled", warning.get("settled"), macros, compile),
-        domestic=_sign("domestic", warning.get("domestic"), macros, compile),
-        hearsay=_sign("hearsay", warning.get("hearsay"), macros, compile),
-        abroad=_sign("abroad", urgent.get("abroad"), macros, compile),
-        trouble=_sign("trouble", urgent.get("trouble"), macros, compile),
-        matching=_matching_rules(raw.get("matching") or {}, macros, compile),
+        urgent_plan=_sign("urgent_plan", urgent.get("plan"), macros),
+        bondage=_sign("bondage", urgent.get("bondage"), macros),
+        rule_question=_sign("rule_question", warning.get("rule_question"), macros),
+        warning_context=_sign("warning_context", warning.get("context"), macros),
+        settled=_sign("settled", warning.get("settled"), macros),
+        domestic=_sign("domestic", warning.get("domestic"), macros),
+        hearsay=_sign("hearsay", warning.get("hearsay"), macros),
+        abroad=_sign("abroad", urgent.get("abroad"), macros),
+        trouble=_sign("trouble", urgent.get("trouble"), macros),
+        matching=_matching_rules(raw.get("matching") or {}, macros),
         importing=_import_rules(raw.get("import") or {}, path),
     )
