@@ -254,3 +254,18 @@ async def test_a_company_named_after_ten_is_looked_up_and_the_check_advice_cited
     )
     assert "Hưng Thịnh Phát" in handled.outcome.reply.text  # type: ignore[attr-defined]
     assert handled.outcome.entry == "vn_canh_bao_moi_gioi_bat_hop_phap"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cty dua hop dong toan tieng Han, bat ky lien tai cho, ko cho mang ve doc ky",
+        "ho bao ky hop dong voi cong ty ben nuoc ngoai, tien thi chuyen vao tai khoan ben Dai Loan",
+        "ong chu bao cu di Nhat bang visa ngan han roi o lai lam vai nam gui tien ve",
+    ],
+)
+async def test_an_unread_contract_money_abroad_and_a_short_visa_to_work_are_warned(
+    service: BotService, text: str
+) -> None:
+    handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
+    assert handled.outcome.warning is True  # type: ignore[attr-defined]
