@@ -47,9 +47,15 @@ class FollowUpDesk(FollowUpReading):
                 state.last = {**(state.last or {}), "topic": previous.topic}
             return outcome
         main = self.rules.main_for_topic(previous.topic, province, self.kb)
-        if main is not None and main.scope == province and previous.topic in self.rules.nearest_main:
-            # "còn ở lào cai" after a course Lào Cai's plan has no entry for: what that plan says on courses
-            outcome = self.responder.answer(state, main, 1.0, question)
+        office = self.rules.steps_for(previous, province, self.kb)  # whom to ask about it, if a national office
+        nearest = (
+            main if main is not None and main.scope == province and previous.topic in self.rules.nearest_main else None
+        )
+        nearest = nearest or (office if office.scope == "national" and office is not previous else None)
+        if nearest is not None:
+            # "còn ở lào cai" after a course Lào Cai's plan has no entry for: what that plan says on courses;
+            # after social insurance: the office in charge everywhere, said not to be that plan's
+            outcome = self.responder.answer(state, nearest, 1.0, question)
             lead = self.kb.text("followup_nearest_in_province").format(province=name)
             outcome.reply.text = f"{lead}\n\n{outcome.reply.text}"
             outcome.answered = False  # not that question: officials see it among the unanswered
