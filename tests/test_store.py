@@ -100,6 +100,34 @@ async def test_usual_and_unusual_messages_write_the_same_way(any_store: Store) -
     assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
 
 
+async def test_usual_and_unusual_messages_store_values_alike(any_store: Store) -> None:
+    """A usual message (written on the driver itself) and a handoff (through SQLAlchemy) store
+    times, flags, JSON and the outbox row in the same form."""
+    sent = {
+        "received_at": "2026-01-02T03:04:05.123456+00:00",
+        "warning": True,
+        "delivery": "pending",
+        "outbox_address": "enc",
+        "outbox_messages": [{"text": "Chào bạn", "keyboard": [["Có", "f:1"]]}],
+        "outbox_lease": 60.0,
+    }
+    await any_store.record(record(**sent))  # type: ignore[arg-type]
+    await any_store.record(record(user="v", handoff_question="gap can bo", **sent))  # type: ignore[arg-type]
+    queries = [
+        "SELECT CAST(created_at AS TEXT), CAST(warning AS TEXT), CAST(confidence AS TEXT), delivery"
+        " FROM inquiries ORDER BY id",
+        "SELECT CAST(messages AS TEXT), CAST(claimed_until AS TEXT), attempts FROM outbox ORDER BY id",
+        "SELECT CAST(state AS TEXT), CAST(updated_at AS TEXT) FROM conversations ORDER BY user_id",
+        "SELECT CAST(created_at AS TEXT), CAST(last_seen_at AS TEXT) FROM users ORDER BY id",
+    ]
+    async with any_store.engine.connect() as conn:
+        for query in queries:
+            usual, handoff = (await conn.execute(text(query))).all()
+            assert usual == handoff, query
+    [inquiry, _] = await any_store.inquiries()
+    assert inquiry.created_at.replace(tzinfo=None) == dt.datetime(2026, 1, 2, 3, 4, 5, 123456)  # SQLite: naive UTC
+
+
 async def test_deleting_a_user_removes_their_records(any_store: Store) -> None:
     await any_store.record(record(handoff_question="giup toi"))
     await any_store.record(record(user="other"))

@@ -58,7 +58,12 @@ class Database:
         # No ping before each use (a round trip per statement batch): a connection that died with
         # the server fails its statement, SQLAlchemy then discards the whole pool, and that one
         # message's record goes to the journal (bot/journal.py) like any other outage.
-        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_size": pool_size}
+        pool: dict[str, Any] = {"pool_size": pool_size}
+        if sqlite_file:
+            # No rollback as the connection goes back to the pool (a hop to the driver's thread each
+            # time): every use ends its own transaction (SQLAlchemy's connections and sessions roll
+            # back what they began when closed; driver.py commits or rolls back).
+            pool = {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
         # hide_parameters: a database error's message (logged) never holds a worker's text.
         self.engine: AsyncEngine = create_async_engine(async_url(url), hide_parameters=True, **pool)
         if parsed.get_backend_name() == "sqlite":
