@@ -56,6 +56,7 @@ async def test_feedback_lands_on_the_users_own_inquiry(any_store: Store) -> None
     answered = await any_store.record(record())
     await any_store.record(record(user="v", feedback_for=answered, feedback=1))
     await any_store.record(record(feedback_for=answered, feedback=-1))
+    await any_store.record(record(feedback_for=answered, feedback=None))  # no rating given: the one given stays
     assert (await any_store.inquiries())[0].feedback == -1
 
 

@@ -108,20 +108,19 @@ class InquiryLog(Database):
     async def record(self, rec: TurnRecord) -> int:
         """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one transaction.
 
-        Statements built once (statements.py), not the ORM, as this runs for every message: on
-        PostgreSQL a usual message is one statement (one round trip); otherwise three upserts and
-        inserts in a transaction. A repeated (channel, external_id) raises IntegrityError and
+        Statements built once (statements.py), not the ORM, as this runs for every message: a usual
+        message (no handoff, no /xoa) is one statement on PostgreSQL (one round trip), one hop to
+        the driver's thread on SQLite (driver.py); otherwise upserts and inserts in a transaction
+        through SQLAlchemy. A repeated (channel, external_id) raises IntegrityError and
         writes nothing; a record its user has erased since (/xoa) raises Forgotten and writes nothing.
         """
         now = _moment(rec.received_at)
         inquiry = _inquiry_row(rec, now)
         outbox = _outbox_row(rec, now)
-        usual = (
-            rec.handoff_question is None and not rec.delete_user and (rec.feedback_for is None or rec.feedback is None)
-        )
+        usual = rec.handoff_question is None and not rec.delete_user
         if self.backend == "postgresql" and usual:
             return await self._record_in_one(rec, inquiry, outbox, now)
-        if self.backend == "sqlite" and rec.handoff_question is None and not rec.delete_user:
+        if self.backend == "sqlite" and usual:
             return await self._record_on_sqlite(rec, inquiry, outbox, now)
         async with self.engine.begin() as conn:
             await _refuse_erased(conn, self._statements.erased, rec, now)
@@ -140,6 +139,8 @@ class InquiryLog(Database):
             "campaign": rec.campaign,
             "state": rec.state,
             "remember": rec.remember_inquiry,
+            "feedback": rec.feedback,
+            "feedback_for": rec.feedback_for,
         }
         params.update(outbox or {"address": None, "messages": None, "claimed_until": now})
         sql = await self._compiled()

@@ -74,7 +74,7 @@ class Statements:
 
 def _record_in_one() -> TextClause:
     """A usual message's whole record in one statement (PostgreSQL)."""
-    # PostgreSQL: the usual message (no handoff, feedback or deletion) in one statement, one
+    # PostgreSQL: the usual message (no handoff or deletion) in one statement, one
     # round trip without BEGIN/COMMIT: user, inquiry and conversation in chained CTEs (one
     # statement is one transaction; foreign keys are checked at its end).
     return _typed(
@@ -107,12 +107,17 @@ def _record_in_one() -> TextClause:
         " ELSE CAST(:state AS json) END, 1, :created_at FROM i"
         " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,"
         " version = conversations.version + 1, updated_at = excluded.updated_at"
+        # a rating the message gave the user's own earlier answer
+        "), f AS ("
+        " UPDATE inquiries SET feedback = :feedback WHERE id = :feedback_for AND user_id = :user_id"
+        " AND CAST(:feedback AS smallint) IS NOT NULL AND EXISTS (SELECT 1 FROM i)"
         ") SELECT id FROM i",
         INQUIRIES,
         OUTBOX,
         state=CONVERSATIONS.c.state.type,
         remember=Boolean(),
         campaign=USERS.c.campaign.type,
+        feedback_for=INQUIRIES.c.id.type,
     )
 
 
