@@ -160,3 +160,16 @@ async def test_migrations_go_down_and_up_cleanly(any_store: Store) -> None:
         version = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
     assert version
     assert await any_store.count_inquiries() == 0
+
+
+async def test_a_write_left_unfinished_on_sqlite_never_lands(store: Store) -> None:
+    """A connection given back to the pool holding a transaction is rolled back (SQLite keeps one
+    connection: the next message's write must not commit what another left half done)."""
+    async with store.engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute("INSERT INTO users (id, channel, created_at, last_seen_at) VALUES ('x', 'web', '', '')")
+    await store.record(record())
+    async with store.engine.connect() as conn:
+        users = (await conn.execute(text("SELECT id FROM users ORDER BY id"))).scalars().all()
+    assert users == ["u"]
