@@ -17,7 +17,8 @@ aiosqlite dialect itself queues work on that thread.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -25,8 +26,10 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
@@ -65,10 +68,19 @@ def _same(value: Any) -> Any:
     return value
 
 
+@asynccontextmanager
+async def _checked_out(engine: AsyncEngine) -> AsyncIterator[PoolProxiedConnection]:
+    """A connection held out of SQLAlchemy's pool (without a SQLAlchemy Connection around it), given back after."""
+    fairy = await engine.raw_connection()
+    try:
+        yield fairy
+    finally:
+        await greenlet_spawn(fairy.close)  # giving it back may roll back: SQLAlchemy's async bridge
+
+
 async def on_sqlite_thread(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run `work` with the SQLite connection, on aiosqlite's thread, in one hop."""
-    async with engine.connect() as conn:
-        fairy = await conn.get_raw_connection()
+    async with _checked_out(engine) as fairy:
         driver = fairy.driver_connection  # aiosqlite.Connection
         assert driver is not None
         return await driver._execute(_translated, work, driver._conn)  # type: ignore[no-any-return]
@@ -102,18 +114,21 @@ def _translated(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connectio
 async def on_asyncpg(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
     """Await `work` with a pooled asyncpg connection, outside any transaction (one statement is one).
 
-    A repeated update raises IntegrityError. On any other failure SQLAlchemy runs a statement of its
-    own on the connection: on a dead one it raises as it always does (the pool discarded, the
-    error marked as the database being away); otherwise the failure is raised as a DBAPIError.
+    A repeated update raises IntegrityError. On any other failure the connection is closed, and
+    SQLAlchemy runs a statement of its own: with the server away it raises as it always does (the
+    pool discarded, the error marked as the database being away); otherwise the failure is raised
+    as a DBAPIError.
     """
     import asyncpg
 
-    async with engine.connect() as conn:
-        fairy = await conn.get_raw_connection()
+    async with _checked_out(engine) as fairy:
         try:
             return await work(fairy.driver_connection)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(None, None, exc, hide_parameters=True) from None
         except Exception as exc:
-            await conn.execute(sql_text("SELECT 1"))
-            raise DBAPIError(None, None, exc, hide_parameters=True) from None
+            failure = exc
+            await greenlet_spawn(fairy.invalidate, exc)  # closed, not given back: the pool opens another
+    async with engine.connect() as conn:  # SQLAlchemy finds a dead server itself, and discards the pool
+        await conn.execute(sql_text("SELECT 1"))
+    raise DBAPIError(None, None, failure, hide_parameters=True) from None
