@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.journal import database_down
 from bot.store.models import Inquiry
 from bot.store.store import Store, TurnRecord, async_url
 
@@ -173,3 +174,20 @@ async def test_a_write_left_unfinished_on_sqlite_never_lands(store: Store) -> No
     async with store.engine.connect() as conn:
         users = (await conn.execute(text("SELECT id FROM users ORDER BY id"))).scalars().all()
     assert users == ["u"]
+
+
+async def test_a_postgresql_connection_lost_alone_counts_as_the_database_away(any_store: Store) -> None:
+    """One pooled connection killed while the server runs: that message's store call fails as the
+    database being away (its record is journaled), the next one works on a new connection."""
+    if any_store.backend != "postgresql":
+        pytest.skip("PostgreSQL's server-side connections")
+    kill = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"  # waits until it is gone
+    kill += " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    async with any_store.engine.connect() as killer:  # held, so the record takes a second connection
+        await killer.execute(text("SELECT 1"))
+        await any_store.record(record())
+        await killer.execute(text(kill))  # the record's connection, back in the pool first, is gone
+    with pytest.raises(DBAPIError) as lost:
+        await any_store.load_state("u")
+    assert database_down(lost.value)
+    assert await any_store.load_state("u") == {"province": "lao-cai"}

@@ -111,13 +111,26 @@ def _translated(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connectio
         raise DBAPIError.instance(None, None, exc, sqlite3.Error, hide_parameters=True) from exc
 
 
+def _lost_connection_errors() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (
+        asyncpg.PostgresConnectionError,
+        asyncpg.OperatorInterventionError,  # the backend terminated, the server shutting down
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+        OSError,
+        TimeoutError,
+    )
+
+
 async def on_asyncpg(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
     """Await `work` with a pooled asyncpg connection, outside any transaction (one statement is one).
 
     A repeated update raises IntegrityError. On any other failure the connection is closed, and
     SQLAlchemy runs a statement of its own: with the server away it raises as it always does (the
     pool discarded, the error marked as the database being away); otherwise the failure is raised
-    as a DBAPIError.
+    as a DBAPIError, marked as a lost connection if it was one.
     """
     import asyncpg
 
@@ -131,4 +144,8 @@ async def on_asyncpg(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -
             await greenlet_spawn(fairy.invalidate, exc)  # closed, not given back: the pool opens another
     async with engine.connect() as conn:  # SQLAlchemy finds a dead server itself, and discards the pool
         await conn.execute(sql_text("SELECT 1"))
-    raise DBAPIError(None, None, failure, hide_parameters=True) from None
+    # The server answers: this one connection was lost (marked so, as SQLAlchemy marks it: the record
+    # is journaled), or the statement failed. A backend killed mid-statement shows as the server's
+    # shutdown notice or as asyncpg's protocol state broken by it.
+    lost = isinstance(failure, _lost_connection_errors())
+    raise DBAPIError(None, None, failure, hide_parameters=True, connection_invalidated=lost) from None
