@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.journal import database_down
 from bot.store.models import Inquiry
 from bot.store.store import Store, TurnRecord, async_url
 
@@ -56,6 +57,7 @@ async def test_feedback_lands_on_the_users_own_inquiry(any_store: Store) -> None
     answered = await any_store.record(record())
     await any_store.record(record(user="v", feedback_for=answered, feedback=1))
     await any_store.record(record(feedback_for=answered, feedback=-1))
+    await any_store.record(record(feedback_for=answered, feedback=None))  # no rating given: the one given stays
     assert (await any_store.inquiries())[0].feedback == -1
 
 
@@ -100,6 +102,34 @@ async def test_usual_and_unusual_messages_write_the_same_way(any_store: Store) -
     assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
 
 
+async def test_usual_and_unusual_messages_store_values_alike(any_store: Store) -> None:
+    """A usual message (written on the driver itself) and a handoff (through SQLAlchemy) store
+    times, flags, JSON and the outbox row in the same form."""
+    sent = {
+        "received_at": "2026-01-02T03:04:05.123456+00:00",
+        "warning": True,
+        "delivery": "pending",
+        "outbox_address": "enc",
+        "outbox_messages": [{"text": "Chào bạn", "keyboard": [["Có", "f:1"]]}],
+        "outbox_lease": 60.0,
+    }
+    await any_store.record(record(**sent))  # type: ignore[arg-type]
+    await any_store.record(record(user="v", handoff_question="gap can bo", **sent))  # type: ignore[arg-type]
+    queries = [
+        "SELECT CAST(created_at AS TEXT), CAST(warning AS TEXT), CAST(confidence AS TEXT), delivery"
+        " FROM inquiries ORDER BY id",
+        "SELECT CAST(messages AS TEXT), CAST(claimed_until AS TEXT), attempts FROM outbox ORDER BY id",
+        "SELECT CAST(state AS TEXT), CAST(updated_at AS TEXT) FROM conversations ORDER BY user_id",
+        "SELECT CAST(created_at AS TEXT), CAST(last_seen_at AS TEXT) FROM users ORDER BY id",
+    ]
+    async with any_store.engine.connect() as conn:
+        for query in queries:
+            usual, handoff = (await conn.execute(text(query))).all()
+            assert usual == handoff, query
+    [inquiry, _] = await any_store.inquiries()
+    assert inquiry.created_at.replace(tzinfo=None) == dt.datetime(2026, 1, 2, 3, 4, 5, 123456)  # SQLite: naive UTC
+
+
 async def test_deleting_a_user_removes_their_records(any_store: Store) -> None:
     await any_store.record(record(handoff_question="giup toi"))
     await any_store.record(record(user="other"))
@@ -131,3 +161,33 @@ async def test_migrations_go_down_and_up_cleanly(any_store: Store) -> None:
         version = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
     assert version
     assert await any_store.count_inquiries() == 0
+
+
+async def test_a_write_left_unfinished_on_sqlite_never_lands(store: Store) -> None:
+    """A connection given back to the pool holding a transaction is rolled back (SQLite keeps one
+    connection: the next message's write must not commit what another left half done)."""
+    async with store.engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute("INSERT INTO users (id, channel, created_at, last_seen_at) VALUES ('x', 'web', '', '')")
+    await store.record(record())
+    async with store.engine.connect() as conn:
+        users = (await conn.execute(text("SELECT id FROM users ORDER BY id"))).scalars().all()
+    assert users == ["u"]
+
+
+async def test_a_postgresql_connection_lost_alone_counts_as_the_database_away(any_store: Store) -> None:
+    """One pooled connection killed while the server runs: that message's store call fails as the
+    database being away (its record is journaled), the next one works on a new connection."""
+    if any_store.backend != "postgresql":
+        pytest.skip("PostgreSQL's server-side connections")
+    kill = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"  # waits until it is gone
+    kill += " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    async with any_store.engine.connect() as killer:  # held, so the record takes a second connection
+        await killer.execute(text("SELECT 1"))
+        await any_store.record(record())
+        await killer.execute(text(kill))  # the record's connection, back in the pool first, is gone
+    with pytest.raises(DBAPIError) as lost:
+        await any_store.load_state("u")
+    assert database_down(lost.value)
+    assert await any_store.load_state("u") == {"province": "lao-cai"}

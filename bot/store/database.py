@@ -15,6 +15,7 @@ from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x6C616F646F6E67  # "laodong": the advisory lock that serialises migrations on PostgreSQL
@@ -43,6 +44,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _reset_sqlite(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """Roll back as a connection goes back to the pool only when it holds a transaction: the
+    rollback is a hop to aiosqlite's thread, twice a message, nearly always for nothing (every
+    use ends its own transaction: SQLAlchemy's connections and sessions when closed, driver.py)."""
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 class Database:
     """The engine, its sessions, and the schema's migrations."""
 
@@ -59,11 +68,15 @@ class Database:
         # No ping before each use (a round trip per statement batch): a connection that died with
         # the server fails its statement, SQLAlchemy then discards the whole pool, and that one
         # message's record goes to the journal (bot/journal.py) like any other outage.
-        pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite_file else {"pool_size": pool_size}
+        pool: dict[str, Any] = {"pool_size": pool_size}
+        if sqlite_file:  # the reset as the connection goes back to the pool: _reset_sqlite
+            pool = {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
         # hide_parameters: a database error's message (logged) never holds a worker's text.
         self.engine: AsyncEngine = create_async_engine(async_url(url), hide_parameters=True, **pool)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if sqlite_file:
+                event.listen(self.engine.sync_engine.pool, "reset", _reset_sqlite)
             # aiosqlite logs every call with its parameters (workers' text) at DEBUG: never.
             logging.getLogger("aiosqlite").setLevel(logging.INFO)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -4,6 +4,7 @@ erasure) in one transaction, what is read back of it, and the retention purge.""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import TextClause, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.database import Database
+from bot.store.driver import in_transaction, on_asyncpg, on_sqlite_thread
 from bot.store.models import (
     CampaignEvent,
     Conversation,
@@ -21,7 +23,7 @@ from bot.store.models import (
     User,
     utcnow,
 )
-from bot.store.statements import CONVERSATIONS, HANDOFFS, INQUIRIES, OUTBOX, USERS, Statements
+from bot.store.statements import HANDOFFS, INQUIRIES, OUTBOX, USERS, DriverStatements, Statements
 
 
 class Forgotten(Exception):
@@ -77,12 +79,25 @@ class InquiryLog(Database):
     def __init__(self, url: str, pool_size: int = 20) -> None:
         super().__init__(url, pool_size)
         self._statements = Statements()
+        self._driver: DriverStatements | None = None  # compiled on first use (the dialect knows its version)
+
+    async def _compiled(self) -> DriverStatements:
+        if self._driver is None:
+            async with self.engine.connect():  # the dialect learns the server's version on the first connection
+                pass
+            self._driver = DriverStatements(self._statements, self.engine.dialect)
+        return self._driver
 
     async def load_state(self, user_id: str) -> dict[str, Any]:
-        """The stored dialogue state of a user (empty for a new user)."""
-        async with self._autocommit.connect() as conn:
-            state = await conn.scalar(select(CONVERSATIONS.c.state).where(CONVERSATIONS.c.user_id == user_id))
-            return dict(state or {})
+        """The stored dialogue state of a user (empty for a new user): one call on the driver (driver.py)."""
+        sql = await self._compiled()
+        if self.backend == "postgresql":
+            args = sql.state.args({"user_id": user_id})
+            state = await on_asyncpg(self.engine, lambda conn: conn.fetchval(sql.state.sql, *args))
+        else:
+            rows = await on_sqlite_thread(self.engine, lambda conn: sql.state.run(conn, {"user_id": user_id}))
+            state = rows[0][0] if rows else None
+        return dict(sql.read_state(state) or {}) if state is not None else {}
 
     async def set_state(self, user_id: str, state: dict[str, Any]) -> None:
         async with self.sessions.begin() as session:
@@ -93,19 +108,20 @@ class InquiryLog(Database):
     async def record(self, rec: TurnRecord) -> int:
         """Write the user, their new state, the inquiry (and handoff/feedback/deletion): one transaction.
 
-        Statements built once (statements.py), not the ORM, as this runs for every message: on
-        PostgreSQL a usual message is one statement (one round trip); otherwise three upserts and
-        inserts in a transaction. A repeated (channel, external_id) raises IntegrityError and
+        Statements built once (statements.py), not the ORM, as this runs for every message: a usual
+        message (no handoff, no /xoa) is one statement on PostgreSQL (one round trip), one hop to
+        the driver's thread on SQLite (driver.py); otherwise upserts and inserts in a transaction
+        through SQLAlchemy. A repeated (channel, external_id) raises IntegrityError and
         writes nothing; a record its user has erased since (/xoa) raises Forgotten and writes nothing.
         """
         now = _moment(rec.received_at)
         inquiry = _inquiry_row(rec, now)
         outbox = _outbox_row(rec, now)
-        usual = (
-            rec.handoff_question is None and not rec.delete_user and (rec.feedback_for is None or rec.feedback is None)
-        )
+        usual = rec.handoff_question is None and not rec.delete_user
         if self.backend == "postgresql" and usual:
             return await self._record_in_one(rec, inquiry, outbox, now)
+        if self.backend == "sqlite" and usual:
+            return await self._record_on_sqlite(rec, inquiry, outbox, now)
         async with self.engine.begin() as conn:
             await _refuse_erased(conn, self._statements.erased, rec, now)
             if rec.delete_user:
@@ -123,13 +139,41 @@ class InquiryLog(Database):
             "campaign": rec.campaign,
             "state": rec.state,
             "remember": rec.remember_inquiry,
+            "feedback": rec.feedback,
+            "feedback_for": rec.feedback_for,
         }
         params.update(outbox or {"address": None, "messages": None, "claimed_until": now})
-        async with self._autocommit.connect() as conn:
-            written = (await conn.execute(self._statements.record_in_one, params)).scalar_one_or_none()
+        sql = await self._compiled()
+        args = sql.record_in_one.args(params)
+        written = await on_asyncpg(self.engine, lambda conn: conn.fetchval(sql.record_in_one.sql, *args))
         if written is None:
             raise Forgotten(rec.user_id)
         return int(written)
+
+    async def _record_on_sqlite(
+        self, rec: TurnRecord, inquiry: dict[str, Any], outbox: dict[str, Any] | None, now: dt.datetime
+    ) -> int:
+        """A message without a handoff or a /xoa on SQLite: the whole transaction in one hop (driver.py)."""
+        sql = await self._compiled()
+        user = _user_row(rec, now)
+        erased = {"user_id": rec.user_id, "channel": rec.channel, "external_id": rec.external_id}
+
+        def write(conn: sqlite3.Connection) -> int:
+            erased_at, seen = sql.erased.run(conn, erased)[0]
+            if seen or (erased_at is not None and _moment(str(erased_at)) > now):
+                raise Forgotten(rec.user_id)
+            inquiry["campaign"] = sql.upsert_user.run(conn, user)[0][0]
+            inquiry_id = int(sql.insert_inquiry.run(conn, inquiry)[0][0])
+            if outbox is not None:
+                sql.insert_outbox.run(conn, {**outbox, "inquiry_id": inquiry_id})
+            state = {**rec.state, "last_inquiry": inquiry_id} if rec.remember_inquiry else rec.state
+            sql.upsert_conversation.run(conn, {"user_id": rec.user_id, "state": state, "updated_at": now})
+            if rec.feedback_for is not None and rec.feedback is not None:
+                feedback = {"feedback": rec.feedback, "feedback_for": rec.feedback_for, "user_id": rec.user_id}
+                sql.feedback.run(conn, feedback)
+            return inquiry_id
+
+        return await on_sqlite_thread(self.engine, in_transaction(write))
 
     async def _erase(self, conn: AsyncConnection, user_id: str, now: dt.datetime) -> None:
         """A /xoa: the user's updates remembered as erased, the user and all they had deleted, the tombstone."""
@@ -148,14 +192,7 @@ class InquiryLog(Database):
     ) -> int:
         """The user, the inquiry (its outbox row) and the new state; the inquiry's id."""
         sql = self._statements
-        user = {
-            "id": rec.user_id,
-            "channel": rec.channel,
-            "province": rec.province,
-            "campaign": rec.campaign,
-            "created_at": now,
-            "last_seen_at": now,
-        }
+        user = _user_row(rec, now)
         inquiry["campaign"] = (await conn.execute(sql.upsert_user, user)).scalar_one()
         inquiry_id = int((await conn.execute(sql.insert_inquiry, inquiry)).scalar_one())
         if outbox is not None:
@@ -214,6 +251,17 @@ class InquiryLog(Database):
             await session.execute(delete(Erasure).where(Erasure.erased_at < cutoff))
             await session.execute(delete(ErasedUpdate).where(ErasedUpdate.erased_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _user_row(rec: TurnRecord, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": rec.user_id,
+        "channel": rec.channel,
+        "province": rec.province,
+        "campaign": rec.campaign,
+        "created_at": now,
+        "last_seen_at": now,
+    }
 
 
 def _inquiry_row(rec: TurnRecord, now: dt.datetime) -> dict[str, Any]:

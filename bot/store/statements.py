@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import Boolean, Table, TextClause, bindparam, insert
 from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from bot.store.driver import compile_for, result_of
 from bot.store.models import Conversation, ErasedUpdate, Erasure, Handoff, Inquiry, OutboxMessage, User
 
 USERS: Table = User.__table__  # type: ignore[assignment]
@@ -18,6 +20,14 @@ HANDOFFS: Table = Handoff.__table__  # type: ignore[assignment]
 ERASURES: Table = Erasure.__table__  # type: ignore[assignment]
 ERASED_UPDATES: Table = ErasedUpdate.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+
+# The columns a message's inquiry and outbox rows are written with (records.py builds them).
+INQUIRY_KEYS = (
+    "user_id", "channel", "external_id", "message_kind", "text", "normalized", "outcome", "topic", "intent",
+    "entry_id", "confidence", "answered", "handoff", "engine", "province", "reply_text", "created_at", "warning",
+    "enterprise_name", "delivery",
+)  # fmt: skip
+OUTBOX_KEYS = ("channel", "address", "messages", "attempts", "claimed_until", "created_at")
 
 
 def _typed(sql: str, *tables: Table, **types: TypeEngine[Any]) -> TextClause:
@@ -64,7 +74,7 @@ class Statements:
 
 def _record_in_one() -> TextClause:
     """A usual message's whole record in one statement (PostgreSQL)."""
-    # PostgreSQL: the usual message (no handoff, feedback or deletion) in one statement, one
+    # PostgreSQL: the usual message (no handoff or deletion) in one statement, one
     # round trip without BEGIN/COMMIT: user, inquiry and conversation in chained CTEs (one
     # statement is one transaction; foreign keys are checked at its end).
     return _typed(
@@ -97,12 +107,17 @@ def _record_in_one() -> TextClause:
         " ELSE CAST(:state AS json) END, 1, :created_at FROM i"
         " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state,"
         " version = conversations.version + 1, updated_at = excluded.updated_at"
+        # a rating the message gave the user's own earlier answer
+        "), f AS ("
+        " UPDATE inquiries SET feedback = :feedback WHERE id = :feedback_for AND user_id = :user_id"
+        " AND CAST(:feedback AS smallint) IS NOT NULL AND EXISTS (SELECT 1 FROM i)"
         ") SELECT id FROM i",
         INQUIRIES,
         OUTBOX,
         state=CONVERSATIONS.c.state.type,
         remember=Boolean(),
         campaign=USERS.c.campaign.type,
+        feedback_for=INQUIRIES.c.id.type,
     )
 
 
@@ -131,3 +146,26 @@ def _erasure() -> tuple[TextClause, TextClause, TextClause]:
         ERASURES,
     )
     return erase_updates, erased, tombstone
+
+
+class DriverStatements:
+    """The statements of load_state and a message's record, compiled once for the driver (driver.py)."""
+
+    def __init__(self, sql: Statements, dialect: Dialect) -> None:
+        state = _typed("SELECT state FROM conversations WHERE user_id = :user_id", CONVERSATIONS)
+        self.state = compile_for(state, dialect)
+        self.erased = compile_for(sql.erased, dialect)
+        self.upsert_user = compile_for(sql.upsert_user, dialect)
+        self.insert_inquiry = compile_for(sql.insert_inquiry, dialect, [*INQUIRY_KEYS, "campaign"])
+        self.insert_outbox = compile_for(insert(OUTBOX), dialect, [*OUTBOX_KEYS, "inquiry_id"])
+        self.upsert_conversation = compile_for(sql.upsert_conversation, dialect)
+        self.feedback = compile_for(
+            _typed(
+                "UPDATE inquiries SET feedback = :feedback WHERE id = :feedback_for AND user_id = :user_id",
+                INQUIRIES,
+                feedback_for=INQUIRIES.c.id.type,
+            ),
+            dialect,
+        )
+        self.record_in_one = compile_for(sql.record_in_one, dialect)
+        self.read_state = result_of(CONVERSATIONS.c.state, dialect)  # as SQLAlchemy reads it (JSON text → dict)
