@@ -79,9 +79,9 @@ def test_a_detail_asked_is_read(text: str, detail: str | None) -> None:
         ),
         # whom to ask, after an answer that names its office and has no steps of its own
         (
-            "bình đẳng nam nữ trong việc làm ở kiên giang",
+            "quyền lợi của người lao động theo pháp luật lao động ở kiên giang",
             "thế lên đâu hỏi",
-            "kg_binh_dang_gioi_phu_nu_viec_lam",
+            "kg_phap_luat_lao_dong",
             "Sở Nội vụ",
         ),
     ],
@@ -292,3 +292,10 @@ async def test_after_trouble_abroad_a_question_about_paying_ransom_stays_on_the_
 async def test_asking_the_lawful_way_or_a_number_just_in_case_is_no_scam_story(service: BotService, text: str) -> None:
     _, _, handled = await say(service, text)
     assert handled.outcome.warning is False  # type: ignore[attr-defined]
+
+
+async def test_whom_to_ask_after_an_entry_naming_no_office_first_is_the_office_own_entry(service: BotService) -> None:
+    await say(service, "bình đẳng nam nữ trong việc làm ở kiên giang")
+    text, _, handled = await say(service, "thế lên đâu hỏi")
+    assert handled.outcome.entry == "vn_binh_dang_gioi_nguoi_co_cong"  # type: ignore[attr-defined]
+    assert "Sở Nội vụ" in text.split("\n\n")[0]

@@ -269,3 +269,24 @@ async def test_an_unread_contract_money_abroad_and_a_short_visa_to_work_are_warn
 ) -> None:
     handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
     assert handled.outcome.warning is True  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tui với mấy đứa bạn đi du lịch Thái 5 ngày, không phải đi làm đâu, có cần khai báo gì không",
+        "năm kia tôi bị lừa mất tiền đi Đài, giờ ổn rồi, làm ruộng ở quê, muốn học nghề sửa xe",
+        "lam sao de di lam nuoc ngoai dung luat ma ko bi lua",
+    ],
+)
+async def test_an_outing_a_past_loss_now_settled_and_how_not_to_be_cheated_are_no_warning(
+    service: BotService, text: str
+) -> None:
+    handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
+    assert handled.outcome.warning is False  # type: ignore[attr-defined]
+
+
+async def test_a_relative_arrested_abroad_is_urgent_though_home_is_named(service: BotService) -> None:
+    text = "thằng em tôi bị cảnh sát Hàn bắt vì làm sai visa, nhà ở Bảo Thắng, giờ sao"
+    handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
+    assert handled.outcome.as_json()["urgent"] is True  # type: ignore[attr-defined]
