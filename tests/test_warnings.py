@@ -257,33 +257,22 @@ async def test_a_company_named_after_ten_is_looked_up_and_the_check_advice_cited
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "warned"),
     [
-        "cty dua hop dong toan tieng Han, bat ky lien tai cho, ko cho mang ve doc ky",
-        "ho bao ky hop dong voi cong ty ben nuoc ngoai, tien thi chuyen vao tai khoan ben Dai Loan",
-        "ong chu bao cu di Nhat bang visa ngan han roi o lai lam vai nam gui tien ve",
+        ("cty dua hop dong toan tieng Han, bat ky lien tai cho, ko cho mang ve doc ky", True),
+        ("ho bao ky hop dong voi cong ty ben nuoc ngoai, tien thi chuyen vao tai khoan ben Dai Loan", True),
+        ("ong chu bao cu di Nhat bang visa ngan han roi o lai lam vai nam gui tien ve", True),
+        # an outing, a past loss now settled, how not to be cheated: no story of a scam now
+        ("tui với mấy đứa bạn đi du lịch Thái 5 ngày, không phải đi làm đâu, có cần khai báo gì không", False),
+        ("năm kia tôi bị lừa mất tiền đi Đài, giờ ổn rồi, làm ruộng ở quê, muốn học nghề sửa xe", False),
+        ("lam sao de di lam nuoc ngoai dung luat ma ko bi lua", False),
     ],
 )
-async def test_an_unread_contract_money_abroad_and_a_short_visa_to_work_are_warned(
-    service: BotService, text: str
+async def test_an_unread_contract_money_abroad_and_a_short_visa_to_work_are_warned_not_an_outing(
+    service: BotService, text: str, warned: bool
 ) -> None:
     handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
-    assert handled.outcome.warning is True  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "tui với mấy đứa bạn đi du lịch Thái 5 ngày, không phải đi làm đâu, có cần khai báo gì không",
-        "năm kia tôi bị lừa mất tiền đi Đài, giờ ổn rồi, làm ruộng ở quê, muốn học nghề sửa xe",
-        "lam sao de di lam nuoc ngoai dung luat ma ko bi lua",
-    ],
-)
-async def test_an_outing_a_past_loss_now_settled_and_how_not_to_be_cheated_are_no_warning(
-    service: BotService, text: str
-) -> None:
-    handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
-    assert handled.outcome.warning is False  # type: ignore[attr-defined]
+    assert handled.outcome.warning is warned  # type: ignore[attr-defined]
 
 
 async def test_a_relative_arrested_abroad_is_urgent_though_home_is_named(service: BotService) -> None:
