@@ -145,7 +145,8 @@ async def test_a_detail_naming_another_subject_is_a_question_of_its_own(service:
             "lc_co_quan_phu_trach",
             "lao-cai",
         ),
-        ("muốn học tiếng trước khi sang Nhật", "tau o bac ha", "lc_boi_duong_truoc_xuat_canh", "lao-cai"),
+        # learning the language is no part of Lào Cai's pre-departure course: the national answer, in Lào Cai
+        ("muốn học tiếng trước khi sang Nhật", "tau o bac ha", "vn_hoc_ngoai_ngu_truoc_khi_di", "lao-cai"),
         ("yên bái nhập vào lào cai hả", "thế còn Kiên Giang", "vn_sap_xep_tinh_2025", "kien-giang"),
         ("học nghề có được hỗ trợ không", "thế còn an sinh xã hội", "vn_so_y_te_bao_tro_xa_hoi", None),
         (
