@@ -266,6 +266,9 @@ async def test_a_company_named_after_ten_is_looked_up_and_the_check_advice_cited
         ("tui với mấy đứa bạn đi du lịch Thái 5 ngày, không phải đi làm đâu, có cần khai báo gì không", False),
         ("năm kia tôi bị lừa mất tiền đi Đài, giờ ổn rồi, làm ruộng ở quê, muốn học nghề sửa xe", False),
         ("lam sao de di lam nuoc ngoai dung luat ma ko bi lua", False),
+        # a match-maker's offer to marry abroad for money sent home; "chỉ cần 90 triệu là bay"
+        ("có người quen trên mạng rủ em gái tui qua Đài Loan lấy chồng giàu, gửi tiền về nuôi cả nhà", True),
+        ("di Han khong can thi tieng, chi can 120tr la bay, nguoi ta noi vay co dung ko", True),
     ],
 )
 async def test_an_unread_contract_money_abroad_and_a_short_visa_to_work_are_warned_not_an_outing(
