@@ -187,15 +187,16 @@ class Responder(Answers):
 
     def decide(self, state: State, question: str, und: Understanding, reading: Reading | None = None) -> Outcome:
         """Act on what the engine understood, in the light of the previous turn."""
-        contextual = self.followups.resolve(state, question, und, reading or self.context.read(question))
+        reading = reading or self.context.read(question)
+        contextual = self.followups.resolve(state, question, und, reading)
         if contextual is not None:
             return contextual
-        outcome = self._decide(state, question, und)
+        outcome = self._decide(state, question, und, reading)
         if outcome.entry is None and outcome.kind in ("fallback", "clarify", "topic_menu"):
             self.followups.remember_candidates(outcome, und)  # a place sent next re-asks the question there
         return outcome
 
-    def _decide(self, state: State, question: str, und: Understanding) -> Outcome:
+    def _decide(self, state: State, question: str, und: Understanding, reading: Reading) -> Outcome:
         """The reply to a message that does not lean on the previous turn."""
         best = und.best
         pending = state.pending or {}
@@ -228,7 +229,7 @@ class Responder(Answers):
             lead = self.kb.text("not_in_plans")
             score = und.topic_confidence if unanswerable or not candidates else candidates[0].score
             return self.topic_menu(state, und.topic, lead=lead, confidence=score, answered=False, question=question)
-        candidates = self.own_province_first(state, candidates, self.context.read(question).province)
+        candidates = self.own_province_first(state, candidates, reading.province)
         if not candidates or candidates[0].score < self.policy.answer_threshold:
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, und.topic, lead=lead, confidence=0.0, answered=False, question=question)

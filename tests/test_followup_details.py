@@ -228,14 +228,6 @@ async def test_a_clear_new_question_after_trouble_abroad_is_answered_for_itself(
     assert handled.outcome.as_json()["urgent"] is False  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    "text", ["xưởng tôi không phát đồ bảo hộ, báo ai", "nha may em ko co do bao ho lao dong thi sao"]
-)
-async def test_safety_gear_at_a_workplace_at_home_is_no_scam(service: BotService, text: str) -> None:
-    _, _, handled = await say(service, text)
-    assert handled.outcome.warning is False  # type: ignore[attr-defined]
-
-
 async def test_where_alone_after_an_answer_names_whom_to_ask(service: BotService) -> None:
     await say(service, "mat viec o rach gia co duoc tro cap that nghiep ko")
     text, _, handled = await say(service, "ở đâu")
@@ -285,12 +277,16 @@ async def test_after_trouble_abroad_a_question_about_paying_ransom_stays_on_the_
 @pytest.mark.parametrize(
     "text",
     [
+        "xưởng tôi không phát đồ bảo hộ, báo ai",  # safety gear at a workplace at home
+        "nha may em ko co do bao ho lao dong thi sao",
         "đi hàn theo eps thì phí bao nhiêu mới là đúng, mỗi người nói một kiểu",
         "cho xin so duong day nong bao ho cong dan de luu san, thang em sap bay",
         "nghe noi mot so cty xkld ko thu phi moi gioi don dieu duong, vay co that ko",
     ],
 )
-async def test_asking_the_lawful_way_or_a_number_just_in_case_is_no_scam_story(service: BotService, text: str) -> None:
+async def test_workplace_safety_the_lawful_way_or_a_number_just_in_case_is_no_scam_story(
+    service: BotService, text: str
+) -> None:
     _, _, handled = await say(service, text)
     assert handled.outcome.warning is False  # type: ignore[attr-defined]
 
