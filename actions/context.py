@@ -222,6 +222,9 @@ class ContextRules:
         switch_topic = None
         if not hits and self.leads.starts(tokens):  # "còn xkld thì sao"
             switch_topic = topic or next((t for t, p in self.topic_words.items() if self._only(tokens, p)), None)
+            if switch_topic is None and "," in text:  # "còn học nghề thì sao, tui muốn học thêm nghề khác"
+                head = self._tokens(words(text.split(",", 1)[0]).folded)
+                switch_topic = next((t for t, p in self.topic_words.items() if self._only(head, p)), None)
         lead_topic = None
         if not hits and self.leads.starts(tokens):
             lead_topic = next((t for t, p in self.topic_words.items() if p.cover(tokens)), None)
@@ -297,6 +300,13 @@ class ContextRules:
     def offices(self) -> frozenset[str]:
         """The entries that name where to go (the steps and main entries): what they lack is an address."""
         return frozenset((*self.steps_of.values(), *(e for m in self.steps_by_topic.values() for e in m.values())))
+
+    def served(self, entry_id: str, kb: KnowledgeBase) -> frozenset[str]:
+        """The topics an office's entry is the place to ask about (its own, and those it is named for)."""
+        tables = (*self.steps_by_topic.items(), *self.main_by_topic.items())
+        topics = {t for t, by_scope in tables if entry_id in by_scope.values()}
+        topics |= {kb.entries[e].topic for e, o in self.steps_of.items() if o == entry_id and e in kb.entries}
+        return frozenset(topics)
 
     def main_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """A topic's main entry for a province (else the national one)."""

@@ -40,7 +40,9 @@ class FollowUpDesk(FollowUpReading):
         if target is None or (previous.scope == "national" and target.scope != province):
             target = previous if previous.scope == "national" else target  # no plan of its own: the national one
         if target is not None:
+            subject = self.subject(state, previous)
             outcome = self.responder.answer(state, target, 1.0, question)
+            self.keep_subject(state, subject, target)
             if self.rules.provincial.get(previous.id, {}).get(province) == target.id:
                 # a national question's own answer there: "đi làm nước ngoài hợp pháp" → "lào cai" stays work abroad
                 outcome.topic = previous.topic
@@ -79,14 +81,28 @@ class FollowUpDesk(FollowUpReading):
         says_where = kind == "answer" and not (elsewhere or listed) and bool(self.kb.offices_named(previous.answer))
         # an office's own entry ("cai nghiện: nay hỏi Công an tỉnh") whose province's own names no office: itself
         local = self.local(previous, state.province)
-        names_first = bool(self.kb.offices_named(previous.first_screen)) and not (
-            local is not previous and self.kb.offices_named(local.first_screen)
-        )
+        names_first = not listed and bool(self.kb.offices_named(previous.first_screen))
+        names_first = names_first and not (local is not previous and self.kb.offices_named(local.first_screen))
         target = (
             previous if more or says_where or names_first else self.rules.steps_for(previous, state.province, self.kb)
         )
+        subject = self.subject(state, previous)
         outcome = self.responder.answer(state, target, 1.0, question)
+        self.keep_subject(state, subject, target)
         return outcome if more else self.office_first(outcome)
+
+    def subject(self, state: State, previous: Entry) -> str:
+        """The topic the worker is asking about: the previous turn's, kept while the bot names the office
+        in charge ("đi Nhật" → "hỏi ai" → Sở Nội vụ's entry, an employment one → "mất bao lâu": still work abroad)."""
+        last = state.last or {}
+        topic = str(last.get("subject") or last.get("topic") or "")
+        return topic if topic in ENTRY_TOPICS else previous.topic
+
+    def keep_subject(self, state: State, subject: str, given: Entry) -> None:
+        """After an office's entry given for `subject` (an entry of another topic that is that subject's
+        office too: Sở Nội vụ for jobs and for going abroad), the subject stays."""
+        if state.last is not None and given.topic != subject and subject in self.rules.served(given.id, self.kb):
+            state.last["subject"] = subject
 
     def office_first(self, outcome: Outcome) -> Outcome:
         """Whom to ask, first: an answer naming its office only further down ("… bạn hỏi Sở Y tế tỉnh") leads
@@ -233,7 +249,7 @@ class FollowUpDesk(FollowUpReading):
         if named is not None:  # "còn việc làm cho người khuyết tật thì sao": that topic's entry for them
             return self.responder.answer(state, self.local(named, state.province), 1.0, question)
         if reading.cue == "cost" and topic in ENTRY_TOPICS:
-            return self.no_fees(state, topic, question)
+            return self.no_fees(state, str(last.get("subject") or topic), question)
         if reading.cue == "related" and previous is not None:
             return self.first_related(state, previous, question)
         return None
@@ -256,14 +272,19 @@ class FollowUpDesk(FollowUpReading):
             return None  # the previous answer was another province's plan
         if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
             return None  # "nếu muốn đi Nhật thì sao": a question of its own
+        subject = self.subject(state, previous)
         if reading.detail in _NOT_IN_ANY_PLAN:  # "lương bao nhiêu", "học vậy có mất phí không", "bao giờ mở lớp"
             if self.asked_of(previous, question, reading.detail):  # "tháng mấy" of a month the entry is about
                 return self.responder.answer(state, previous, 1.0, question)
-            return self.no_fees(state, previous.topic, question, _NOT_IN_ANY_PLAN[reading.detail])
+            return self.no_fees(state, subject, question, _NOT_IN_ANY_PLAN[reading.detail])
         if reading.detail == "address" and previous.id in self.rules.offices:  # an office's address: no plan has it
-            return self.no_fees(state, previous.topic, question, "no_contact")
+            return self.no_fees(state, subject, question, "no_contact")
         note = self.kb.text(f"detail_{'where' if reading.detail == 'address' else reading.detail}")
-        return self.responder.answer(state, previous, 1.0, question, note)
+        outcome = self.responder.answer(state, previous, 1.0, question, note)
+        self.keep_subject(state, subject, previous)
+        if subject != previous.topic and subject in self.rules.served(previous.id, self.kb):
+            outcome.topic = subject  # "mất bao lâu" after the office for going abroad: still about going abroad
+        return outcome
 
     def _at_place(
         self, state: State, question: str, reading: Reading, last: dict[str, Any], previous: Entry | None

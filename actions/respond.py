@@ -246,5 +246,7 @@ class Responder(Answers):
         if own is not first:  # the province named with the question ("em ở Bắc Hà, mới đi Hàn về"): its own entry
             outcome = self.answer_or_ask_province(state, own, candidates[0].score, question)
             outcome.topic = und.topic  # on the topic asked
+            if state.last and state.last.get("entry") == outcome.entry:
+                state.last["subject"] = und.topic  # "tốn tiền không" next: about what was asked
             return outcome
         return self.answer_or_ask_province(state, first, candidates[0].score, question)

@@ -296,3 +296,46 @@ async def test_whom_to_ask_after_an_entry_naming_no_office_first_is_the_office_o
     text, _, handled = await say(service, "thế lên đâu hỏi")
     assert handled.outcome.entry == "vn_binh_dang_gioi_nguoi_co_cong"  # type: ignore[attr-defined]
     assert "Sở Nội vụ" in text.split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("turns", "entry", "topic"),
+    [  # the office named for going abroad is an employment entry; the worker still asks about going abroad
+        (
+            ["muốn đi làm nước ngoài thì hỏi ở đâu", "bát xát", "mất bao lâu mới đi được"],
+            "lc_co_quan_phu_trach",
+            "work_abroad",
+        ),
+        (["cháu ở Bắc Hà, muốn sang Nhật làm việc cho đúng luật", "ton tien ko"], None, "work_abroad"),
+        # a benefit's amount after whom to ask about it: still social assistance, and no figure given
+        (
+            ["con toi bi khuyet tat o an bien, co tro cap gi ko", "hoi o dau", "duoc bao nhieu 1 thang"],
+            None,
+            "social_assistance",
+        ),
+    ],
+)
+async def test_a_detail_after_the_office_in_charge_stays_on_what_was_asked(
+    service: BotService, turns: list[str], entry: str | None, topic: str
+) -> None:
+    for text in turns[:-1]:
+        await say(service, text)
+    text, options, handled = await say(service, turns[-1])
+    assert (handled.outcome.entry, handled.outcome.topic) == (entry, topic)  # type: ignore[attr-defined]
+    assert "h:1" in options or entry is not None  # what no plan gives: an official offered
+    assert not any(ch.isdigit() for ch in text.split("\n\n")[0])  # no figure of its own
+
+
+async def test_a_switched_topic_with_a_reason_after_it_keeps_the_province(service: BotService) -> None:
+    await say(service, "o tan hiep bi nghi viec, xin bao hiem that nghiep o dau")
+    _, _, handled = await say(service, "còn học nghề thì sao, em muốn đổi nghề khác")
+    assert handled.outcome.entry == "kg_dao_tao_nghe"  # type: ignore[attr-defined]
+
+
+async def test_a_trafficking_victim_back_home_gets_the_returnee_support_there(service: BotService) -> None:
+    _, _, handled = await say(
+        service, "chị em bị bán qua Campuchia, mới về lại Kiên Lương, giờ có ai giúp chị làm ăn không"
+    )
+    outcome = handled.outcome
+    assert (outcome.warning, outcome.urgent, outcome.entry) == (False, False, "kg_nguoi_bi_mua_ban_tro_ve")  # type: ignore[attr-defined]
+    assert outcome.province == "kien-giang"  # type: ignore[attr-defined]

@@ -138,6 +138,7 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "chú em đi làm bên Nga bị tai nạn mất rồi, nhà muốn đưa về",
         "người dẫn đoàn bên Malaysia cầm hộ chiếu của mấy chục người không trả",
         "con trai tôi đi đường bộ qua Pháp sang Anh, mười ngày nay không gọi về",
+        "ba tui làm bên Đài Loan đột quỵ mất rồi, nhà ở Vĩnh Thuận muốn lo đưa về",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -344,6 +345,8 @@ def test_situations_written_apart_from_the_stories_are_read_as_a_caseworker_woul
         "chồng em làm ở Đài Loan ba năm, lương đều, muốn hỏi về bảo hiểm khi về",
         "em trốn ở lại Nhật mấy năm trước, đã tự nguyện về nước, giờ làm ruộng ở quê",
         "con tôi bên Hàn vẫn khỏe, gửi tiền về đều, có phải khai thuế không",
+        # a victim of trafficking now home, a town named: support, not a warning
+        "em gai toi bi ban sang trung quoc, moi ve lai hon dat, co ai giup no hoc nghe ko",
     ],
 )
 def test_a_trouble_that_is_over_or_a_relative_who_is_fine_raises_no_alarm(
