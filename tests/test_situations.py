@@ -96,6 +96,11 @@ def test_ordinary_questions_are_neither_warned_nor_urgent(
         "visa thăm thân với visa lao động khác nhau thế nào",
         "tiền phạt khi cư trú quá hạn ở Hàn là bao nhiêu, em hỏi cho biết",
         "phiếu thu tiền dịch vụ đúng quy định thì ghi gì",
+        # a claim heard from others; which first; visa kinds compared; papers for a licensed company's test
+        "hàng xóm nói muốn đi Nhật phải có người quen ở huyện mới được, đúng không ạ",
+        "hoc tieng nhat o nha truoc hay sang do roi hoc thi tot hon",
+        "visa kỹ sư khác visa du lịch chỗ nào, em sợ người ta làm sai cho em",
+        "thứ sáu em lên công ty có giấy phép để thi tuyển, cần chuẩn bị hồ sơ gì",
     ],
 )
 def test_a_question_about_a_rule_is_not_taken_for_a_story(
@@ -139,6 +144,7 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "người dẫn đoàn bên Malaysia cầm hộ chiếu của mấy chục người không trả",
         "con trai tôi đi đường bộ qua Pháp sang Anh, mười ngày nay không gọi về",
         "ba tui làm bên Đài Loan đột quỵ mất rồi, nhà ở Vĩnh Thuận muốn lo đưa về",
+        "chú tôi vừa bị tai nạn ở Malaysia, nhà ở Sa Pa cần số gọi cho cơ quan bên đó",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -181,6 +187,8 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         # a day at the border market with a border pass; whether a paper is proof enough
         "sang chợ biên giới mua hàng bằng giấy thông hành, tối về nhà, như thế có bị coi là trái phép không",
         "chuyển khoản cho công ty có phép rồi, giữ biên lai có dấu đỏ là được đúng không",
+        # a real trip to see a relative working there lawfully
+        "ông bà muốn sang Đài Loan chơi một tuần thăm cháu đang làm ở đó, xin visa du lịch có khó không",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
