@@ -103,7 +103,9 @@ class Responder(Answers):
             return self.set_province(state, province)  # the answer to the province question
         if province and (province != "other" or state.province is None or reading.place_only):
             state.province = province  # a place named anywhere; another province does not undo a plan's
-        checked = self.brokers.check(state, raw, turn.norm, understanding, enterprises)
+        # a detail asked of an ordinary answer ("làm hồ sơ mất bao lâu mới nhận được tiền"): no story told
+        detail = (state.last or {}).get("kind") == "answer" and reading.detail is not None
+        checked = self.brokers.check(state, raw, turn.norm, understanding, enterprises, detail=detail)
         if checked is not None:
             return checked
         if understanding is None:

@@ -339,3 +339,25 @@ async def test_a_trafficking_victim_back_home_gets_the_returnee_support_there(se
     outcome = handled.outcome
     assert (outcome.warning, outcome.urgent, outcome.entry) == (False, False, "kg_nguoi_bi_mua_ban_tro_ve")  # type: ignore[attr-defined]
     assert outcome.province == "kien-giang"  # type: ignore[attr-defined]
+
+
+async def test_a_detail_of_an_ordinary_answer_is_no_scam_story(service: BotService) -> None:
+    await say(service, "bảo hiểm thất nghiệp ở Hòn Đất thì ai lo")
+    _, _, handled = await say(service, "nop giay to bao lau moi lanh duoc tien vay")
+    outcome = handled.outcome
+    assert (outcome.warning, outcome.topic) == (False, "employment")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "entry"),
+    [
+        ("o rach gia muon tim viec lam thi hoi dau", "nói rõ hơn coi", "kg_co_quan_viec_lam"),  # southern "coi"
+        ("em ở Bảo Yên, đi Đài về muốn tìm việc", "còn học thêm nghề thì sao ạ", "lc_dao_tao_nghe"),
+    ],
+)
+async def test_tell_me_more_and_another_trade_keep_the_conversation(
+    service: BotService, first: str, then: str, entry: str
+) -> None:
+    await say(service, first)
+    _, _, handled = await say(service, then)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]

@@ -46,10 +46,15 @@ class BrokerDesk:
         norm: Normalized,
         und: Understanding | None,
         enterprises: Directory | None,
+        detail: bool = False,
     ) -> Outcome | None:
         """The reply when a message shows a warning sign, tells of trouble abroad or asks about a
-        company; None otherwise. Trouble abroad comes first, then a warning, then the lookup."""
+        company; None otherwise. Trouble abroad comes first, then a warning, then the lookup.
+        `detail`: the message asks a detail of the ordinary answer just given; with no sign named,
+        only a model nearly sure warns (as on a question about a rule)."""
         signs, warned, urgent = read_situation(self.rules, self.detector, norm)
+        if detail and warned and not signs and self.detector is not None:
+            warned = self.detector.read(norm).warning >= self.detector.config.rule_question_threshold
         topic = und.topic if und is not None else None
         lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
         # Asked for a person: hand over at once, flagged (a long story of trouble abroad the engine reads as
