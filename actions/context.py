@@ -98,6 +98,7 @@ class ContextRules:
     leads: Phrases
     topic_words: Mapping[str, Phrases]
     steps_of: Mapping[str, str]
+    local_once_known: frozenset[str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
     provincial: Mapping[str, Mapping[str, str]]
@@ -348,6 +349,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         leads=Phrases(raw.get("leads") or ()),
         topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
         steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
+        local_once_known=frozenset(str(e) for e in raw.get("local_once_known") or ()),
         steps_by_topic={
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
         },
@@ -385,6 +387,7 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
+    named |= rules.local_once_known
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
     named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

@@ -74,8 +74,11 @@ class FollowUpReading:
         return beside <= self._entry_words(previous) and reading.province != previous.scope
 
     def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
-        """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về")."""
-        if entry.scope != "national" or not state.province or self.rules.read(question).province != state.province:
+        """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về"),
+        or in the worker's province for the entries listed `local_once_known` ("còn lớp bồi dưỡng thì sao")."""
+        if entry.scope != "national" or not state.province:
+            return entry
+        if entry.id not in self.rules.local_once_known and self.rules.read(question).province != state.province:
             return entry
         return self.local(entry, state.province)
 

@@ -236,15 +236,18 @@ class Responder(Answers):
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, und.topic, lead=lead, confidence=0.0, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
+        own = self.followups.own_entry(state, first, question)
+        ratio = self.policy.clarify_ratio
         close = [
-            self.kb.entries[str(c.entry)]
-            for c in candidates[1:]
-            if c.score >= self.policy.clarify_ratio * candidates[0].score
-            and not (first.group and self.kb.entries[str(c.entry)].group == first.group)
+            entry
+            for entry in (
+                self.kb.entries[str(c.entry)] for c in candidates[1:] if c.score >= ratio * candidates[0].score
+            )
+            if not (first.group and entry.group == first.group)
+            and own.id not in (entry.id, self.followups.own_entry(state, entry, question).id)  # one question there
         ]
         if close and candidates[0].score < self.policy.clarify_ceiling:
             return self.clarify(state, [first, *close[: self.policy.max_options - 1]], und.topic, candidates[0].score)
-        own = self.followups.own_entry(state, first, question)
         if own is not first:  # the province named with the question ("em ở Bắc Hà, mới đi Hàn về"): its own entry
             outcome = self.answer_or_ask_province(state, own, candidates[0].score, question)
             outcome.topic = und.topic  # on the topic asked

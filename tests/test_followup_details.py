@@ -205,6 +205,17 @@ async def test_a_topic_asked_of_everyone_is_that_topic(service: BotService) -> N
         # tell me more in southern speech; another trade where the worker lives
         ("o rach gia muon tim viec lam thi hoi dau", "nói rõ hơn coi", "kg_co_quan_viec_lam"),
         ("em ở Bảo Yên, đi Đài về muốn tìm việc", "còn học thêm nghề thì sao ạ", "lc_dao_tao_nghe"),
+        # the province known before: its own course and its own returnee support, not the national entries
+        (
+            "nhà cháu ở Bắc Hà, muốn đi xuất khẩu lao động thì hỏi ai",
+            "thế có phải học bồi dưỡng gì trước không",
+            "lc_boi_duong_truoc_xuat_canh",
+        ),
+        (
+            "lào cai mỗi năm đưa bao nhiêu người đi làm",
+            "con nguoi di lam ve roi thi tinh co giup gi ko",
+            "lc_lao_dong_tro_ve",
+        ),
     ],
 )
 async def test_a_new_subject_after_an_answer_gets_its_own_entry(
