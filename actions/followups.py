@@ -50,6 +50,8 @@ class FollowUpDesk(FollowUpReading):
             return outcome
         main = self.rules.main_for_topic(previous.topic, province, self.kb)
         office = self.rules.steps_for(previous, province, self.kb)  # whom to ask about it, if a national office
+        if office is previous:  # its own answer says whom to ask there: the topic's office everywhere
+            office = self.rules.steps_for_topic(previous.topic, "national", self.kb) or previous
         nearest = (
             main if main is not None and main.scope == province and previous.topic in self.rules.nearest_main else None
         )
