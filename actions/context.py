@@ -99,6 +99,7 @@ class ContextRules:
     topic_words: Mapping[str, Phrases]
     steps_of: Mapping[str, str]
     local_once_known: frozenset[str]
+    plan_entries: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
     provincial: Mapping[str, Mapping[str, str]]
@@ -186,6 +187,8 @@ class ContextRules:
             rest = [t for i, t in enumerate(tokens) if i not in asked]
             empty = self.shell.cover(rest) | self.anaphora.cover(rest) | self.detail_filler.cover(rest)
             empty |= self.countries.cover(rest)  # "lương bên Hàn": a wage is a wage anywhere
+            if kind == "plan":  # "chỉ thị 20 là gì": a document's number and "what is it" ask nothing more
+                empty |= {i for i, t in enumerate(rest) if t.isdigit() or t in ("la", "gi")}
             return kind, frozenset(t for i, t in enumerate(rest) if i not in empty)
         return None, frozenset()
 
@@ -350,6 +353,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
         steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
         local_once_known=frozenset(str(e) for e in raw.get("local_once_known") or ()),
+        plan_entries={str(k): str(v) for k, v in (raw.get("plan_entries") or {}).items()},
         steps_by_topic={
             str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
         },
@@ -388,6 +392,7 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
     named |= rules.local_once_known
+    named |= set(rules.plan_entries.values())
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
     named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

@@ -275,6 +275,9 @@ class FollowUpDesk(FollowUpReading):
         if reading.detail == "if" and self.sure(und) and und.entries()[0].entry != previous.id:
             return None  # "nếu muốn đi Nhật thì sao": a question of its own
         subject = self.subject(state, previous)
+        plan = self.kb.entries.get(self.rules.plan_entries.get(previous.scope, ""))
+        if reading.detail == "plan" and plan is not None and previous is not plan:  # "kế hoạch đó ban hành ngày nào"
+            return self.responder.answer(state, plan, 1.0, question)
         if reading.detail in _NOT_IN_ANY_PLAN:  # "lương bao nhiêu", "học vậy có mất phí không", "bao giờ mở lớp"
             if self.asked_of(previous, question, reading.detail):  # "tháng mấy" of a month the entry is about
                 return self.responder.answer(state, previous, 1.0, question)

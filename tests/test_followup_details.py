@@ -205,6 +205,8 @@ async def test_a_topic_asked_of_everyone_is_that_topic(service: BotService) -> N
         # tell me more in southern speech; another trade where the worker lives
         ("o rach gia muon tim viec lam thi hoi dau", "nói rõ hơn coi", "kg_co_quan_viec_lam"),
         ("em ở Bảo Yên, đi Đài về muốn tìm việc", "còn học thêm nghề thì sao ạ", "lc_dao_tao_nghe"),
+        # the plan's number, date or basis asked after one of its parts: the entry on the plan itself
+        ("lào cai tuyên truyền về xuất khẩu lao động thế nào", "kế hoạch đấy số mấy, ký ngày nào", "lc_ke_hoach_280"),
         # what to do when the employer pays no social insurance: that answer, which says whom to ask
         ("cty ở Hòn Đất không đóng bảo hiểm xã hội cho tui", "vậy giờ tui phải làm sao", "kg_bao_hiem_xa_hoi"),
         # the province known before: its own course and its own returnee support, not the national entries
