@@ -33,6 +33,7 @@ class Reading:
     beside_place: frozenset[str] = frozenset()  # the asking words beside the place ("thế lào cai chỉ tiêu ra sao")
     cue: str | None = None  # "steps", "more", "related" (why / is it true) or "cost": the message asks only that
     asks_steps: bool = False  # it asks "what do I do" among other words ("phải làm gì để được hưởng")
+    how: bool = False  # what to do, and nothing of whom or where ("vậy giờ làm sao", not "hỏi ai")
     beside_more: frozenset[str] | None = None  # asks "more" among these asking words ("cụ thể được hỗ trợ gì")
     points_back: bool = False  # "cái đó …", "thế …", "còn …": it leans on what was just said
     topic: str | None = None  # a bare topic ("viec lam", "hoc nghe")
@@ -90,6 +91,8 @@ class ContextRules:
     topic_filler: Phrases
     steps: Phrases
     steps_weak: Phrases
+    how: Phrases
+    steps_how: Mapping[str, str]
     steps_about: tuple[tuple[tuple[str, ...], Phrases], ...]
     more: Phrases
     related: Phrases
@@ -233,6 +236,7 @@ class ContextRules:
         if not hits and self.leads.starts(tokens):
             lead_topic = next((t for t, p in self.topic_words.items() if p.cover(tokens)), None)
         asks_steps = bool(self.steps.cover(tokens))
+        how = asks_steps and self.steps.cover(tokens) <= self.how.cover(tokens)
         more = self.more.cover(tokens)
         empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
         beside_more = frozenset(t for i, t in enumerate(tokens) if i not in empty) if more else None
@@ -243,6 +247,7 @@ class ContextRules:
             beside_place=beside,
             cue=cue,
             asks_steps=asks_steps,
+            how=how,
             beside_more=beside_more,
             points_back=points_back,
             topic=topic,
@@ -305,13 +310,6 @@ class ContextRules:
         """The entries that name where to go (the steps and main entries): what they lack is an address."""
         return frozenset((*self.steps_of.values(), *(e for m in self.steps_by_topic.values() for e in m.values())))
 
-    def served(self, entry_id: str, kb: KnowledgeBase) -> frozenset[str]:
-        """The topics an office's entry is the place to ask about (its own, and those it is named for)."""
-        tables = (*self.steps_by_topic.items(), *self.main_by_topic.items())
-        topics = {t for t, by_scope in tables if entry_id in by_scope.values()}
-        topics |= {kb.entries[e].topic for e, o in self.steps_of.items() if o == entry_id and e in kb.entries}
-        return frozenset(topics)
-
     def main_for_topic(self, topic: str, province: str | None, kb: KnowledgeBase) -> Entry | None:
         """A topic's main entry for a province (else the national one)."""
         by_scope = self.main_by_topic.get(topic, {})
@@ -332,6 +330,14 @@ class ContextRules:
         return kb.entries.get(by_scope.get(province or "") or by_scope.get("national") or "")
 
 
+def _ids(raw: Mapping[str, Any], key: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (raw.get(key) or {}).items()}
+
+
+def _nested(raw: Mapping[str, Any], key: str) -> dict[str, dict[str, str]]:
+    return {str(k): {str(a): str(e) for a, e in (m or {}).items()} for k, m in (raw.get(key) or {}).items()}
+
+
 @lru_cache(maxsize=4)
 def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
     raw = read_yaml(path) or {}
@@ -341,6 +347,8 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         topic_filler=Phrases(raw.get("topic_filler") or ()),
         steps=Phrases(raw.get("steps") or ()),
         steps_weak=Phrases(raw.get("steps_weak") or ()),
+        how=Phrases(raw.get("how") or ()),
+        steps_how=_ids(raw, "steps_how"),
         steps_about=tuple(
             (tuple(str(t) for t in g.get("topics") or ()), Phrases(g.get("phrases") or ()))
             for g in raw.get("steps_about") or ()
@@ -351,31 +359,20 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         anaphora=Phrases(raw.get("anaphora") or ()),
         leads=Phrases(raw.get("leads") or ()),
         topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
-        steps_of={str(k): str(v) for k, v in (raw.get("steps_of") or {}).items()},
+        steps_of=_ids(raw, "steps_of"),
         local_once_known=frozenset(str(e) for e in raw.get("local_once_known") or ()),
-        plan_entries={str(k): str(v) for k, v in (raw.get("plan_entries") or {}).items()},
-        steps_by_topic={
-            str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("steps_by_topic") or {}).items()
-        },
+        plan_entries=_ids(raw, "plan_entries"),
+        steps_by_topic=_nested(raw, "steps_by_topic"),
         counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
-        provincial={
-            str(k): {str(s): str(e) for s, e in (m or {}).items()} for k, m in (raw.get("provincial") or {}).items()
-        },
+        provincial=_nested(raw, "provincial"),
         contact=Phrases(raw.get("contact") or ()),
         papers=Phrases(raw.get("papers") or ()),
         refund=Phrases(raw.get("refund") or ()),
         countries=Phrases(raw.get("countries") or ()),
         plan_asks={str(k): Phrases(p or ()) for k, p in (raw.get("plan_asks") or {}).items()},
-        plan_parts={
-            str(k): {str(a): str(e) for a, e in (m or {}).items()} for k, m in (raw.get("plan_parts") or {}).items()
-        },
-        main_by_topic={
-            str(t): {str(s): str(e) for s, e in (m or {}).items()} for t, m in (raw.get("main_by_topic") or {}).items()
-        },
-        targets_by_topic={
-            str(t): {str(s): str(e) for s, e in (m or {}).items()}
-            for t, m in (raw.get("targets_by_topic") or {}).items()
-        },
+        plan_parts=_nested(raw, "plan_parts"),
+        main_by_topic=_nested(raw, "main_by_topic"),
+        targets_by_topic=_nested(raw, "targets_by_topic"),
         nearest_main=frozenset(str(t) for t in raw.get("nearest_main") or ()),
         details={str(k): Phrases(p or ()) for k, p in (raw.get("details") or {}).items()},
         detail_filler=Phrases(raw.get("detail_filler") or ()),
@@ -392,6 +389,7 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
     named |= rules.local_once_known
+    named |= set(rules.steps_how) | set(rules.steps_how.values())
     named |= set(rules.plan_entries.values())
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
     named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}

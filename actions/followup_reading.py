@@ -78,7 +78,9 @@ class FollowUpReading:
         or in the worker's province for the entries listed `local_once_known` ("còn lớp bồi dưỡng thì sao")."""
         if entry.scope != "national" or not state.province:
             return entry
-        if entry.id not in self.rules.local_once_known and self.rules.read(question).province != state.province:
+        reading = self.rules.read(question)
+        whom = reading.asks_steps and not reading.how  # "giảm nghèo hỏi ai": the office's own entry
+        if (entry.id not in self.rules.local_once_known or whom) and reading.province != state.province:
             return entry
         return self.local(entry, state.province)
 

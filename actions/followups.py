@@ -69,7 +69,9 @@ class FollowUpDesk(FollowUpReading):
             state, previous.topic, lead=lead, confidence=1.0, answered=False, question=question
         )
 
-    def steps(self, state: State, previous: Entry, kind: str, question: str, more: bool = False) -> Outcome:
+    def steps(
+        self, state: State, previous: Entry, kind: str, question: str, more: bool = False, how: bool = False
+    ) -> Outcome:
         """What to do after the previous answer (the same entry again for "more"); after a warning, its advice."""
         if kind == "warning":
             outcome = self.responder.answer(state, previous, 1.0, question, self.kb.text("warning_steps"))
@@ -88,6 +90,8 @@ class FollowUpDesk(FollowUpReading):
         target = (
             previous if more or says_where or names_first else self.rules.steps_for(previous, state.province, self.kb)
         )
+        if how and not more:  # "vậy giờ làm sao": an answer that says what to do, itself
+            target = self.kb.entries.get(self.rules.steps_how.get(previous.id, ""), target)
         subject = self.subject(state, previous)
         outcome = self.responder.answer(state, target, 1.0, question)
         self.keep_subject(state, subject, target)
@@ -100,10 +104,19 @@ class FollowUpDesk(FollowUpReading):
         topic = str(last.get("subject") or last.get("topic") or "")
         return topic if topic in ENTRY_TOPICS else previous.topic
 
+    def served(self, entry_id: str) -> frozenset[str]:
+        """The topics an office's entry is the place to ask about (its own, and those it is named for)."""
+        tables = (*self.rules.steps_by_topic.items(), *self.rules.main_by_topic.items())
+        topics = {t for t, by_scope in tables if entry_id in by_scope.values()}
+        topics |= {
+            self.kb.entries[e].topic for e, o in self.rules.steps_of.items() if o == entry_id and e in self.kb.entries
+        }
+        return frozenset(topics)
+
     def keep_subject(self, state: State, subject: str, given: Entry) -> None:
         """After an office's entry given for `subject` (an entry of another topic that is that subject's
         office too: Sở Nội vụ for jobs and for going abroad), the subject stays."""
-        if state.last is not None and given.topic != subject and subject in self.rules.served(given.id, self.kb):
+        if state.last is not None and given.topic != subject and subject in self.served(given.id):
             state.last["subject"] = subject
 
     def office_first(self, outcome: Outcome) -> Outcome:
@@ -287,7 +300,7 @@ class FollowUpDesk(FollowUpReading):
         note = self.kb.text(f"detail_{'where' if reading.detail == 'address' else reading.detail}")
         outcome = self.responder.answer(state, previous, 1.0, question, note)
         self.keep_subject(state, subject, previous)
-        if subject != previous.topic and subject in self.rules.served(previous.id, self.kb):
+        if subject != previous.topic and subject in self.served(previous.id):
             outcome.topic = subject  # "mất bao lâu" after the office for going abroad: still about going abroad
         return outcome
 
@@ -332,7 +345,7 @@ class FollowUpDesk(FollowUpReading):
             if target is not None and target.scope == reading.province:  # "tui ở Vĩnh Thuận, hỏi ai": its office
                 return self.responder.answer(state, target, 1.0, question)
         if reading.cue and previous is not None:
-            return self.steps(state, previous, kind, question, more=reading.cue == "more")
+            return self.steps(state, previous, kind, question, more=reading.cue == "more", how=reading.how)
         more = reading.beside_more
         if previous is not None and more is not None and len(more) <= RESTATED and more <= self._entry_words(previous):
             return self.steps(state, previous, kind, question, more=True)  # "cụ thể được hỗ trợ gì"
@@ -345,7 +358,7 @@ class FollowUpDesk(FollowUpReading):
         question for another province, or "not in the plans" on the previous topic."""
         length = len(self.rules.tokens(question))
         if reading.asks_steps and length <= 2 * SHORT:  # "thế em phải làm gì để được hưởng"
-            return self.steps(state, previous, kind, question)
+            return self.steps(state, previous, kind, question, how=reading.how)
         short = length <= SHORT
         asked = self.rules.content_words(question)
         if short and asked and asked <= set(self.rules.tokens(previous.answer)):  # "vay vốn được không": it says so

@@ -463,14 +463,41 @@ def test_every_plan_part_and_main_entry_exists(rules: ContextRules, kb: Knowledg
     assert rules.plan_parts and rules.main_by_topic
 
 
-def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hotline(kb: KnowledgeBase) -> None:
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        (
+            "vợ em sang Đài Loan làm giúp việc, mười ngày nay gọi mãi không ai nghe máy, chủ nhà cũng không trả lời",
+            False,
+        ),
+        # a scam told as well (held, unpaid, shut in): still the hotline first, the official offered with it
+        (
+            "chồng tui qua Hàn, chủ giữ hộ chiếu, ba tháng không trả lương, nhốt trong trại không cho ra, cán bộ ơi",
+            None,
+        ),
+    ],
+)
+def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hotline(
+    kb: KnowledgeBase, text: str, warning: bool | None
+) -> None:
     responder = Responder(kb, Policy.load())
-    text = "vợ em sang Đài Loan làm giúp việc, mười ngày nay gọi mãi không ai nghe máy, chủ nhà cũng không trả lời"
     und = Understanding(
         intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
     )
     outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
     assert outcome.urgent and outcome.entry == responder.brokers.rules.urgent_entry
+    assert outcome.kind != "handoff" and any(o.payload == "h:1" for o in outcome.reply.options)
+    assert warning is None or outcome.warning == warning
+
+
+def test_a_long_scam_story_read_as_asking_for_a_person_gets_the_warning(kb: KnowledgeBase) -> None:
+    responder = Responder(kb, Policy.load())
+    text = "có người gọi xưng là cán bộ trung tâm của Sở, bảo nộp 3 triệu phí hồ sơ là được đi Hàn, không cần thi"
+    und = Understanding(
+        intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
+    )
+    outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
+    assert outcome.warning and outcome.kind == "warning"
 
 
 async def test_a_province_named_with_a_national_question_gets_its_own_entry(service: BotService) -> None:

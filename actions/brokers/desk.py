@@ -60,7 +60,8 @@ class BrokerDesk:
         # Asked for a person: hand over at once, flagged (a long story of trouble abroad the engine reads as
         # "human" — "gọi không ai bắt máy" — is a story: it gets its reply, which offers an official).
         short = len(norm.folded.split()) <= HANDOFF_WORDS
-        if topic == "human" and (warned or (urgent and short)):
+        asked = short or self.rules.asks_person.fires(norm.folded)  # a long story told gets its reply, which offers one
+        if topic == "human" and asked and (warned or urgent):
             outcome = self.outcomes.handoff(state, question, urgent=urgent)
             return self._flag(outcome, warned, lookup)
         if urgent:

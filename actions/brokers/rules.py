@@ -103,6 +103,7 @@ class BrokerRules:
     settled: Sign  # the trouble is over (back home, an old story) or the worker is fine
     domestic: Sign  # money or work trouble at home (a shop, a loan, a factory in the province)
     hearsay: Sign  # a scam seen in the news or on TV, nothing offered to the speaker: never a warning
+    asks_person: Sign  # an official asked for in so many words ("cho tôi gặp cán bộ"), not a word of a story
     abroad: Sign
     trouble: Sign  # a word of trouble: without one, a worker abroad is making plans, not in trouble
     matching: MatchingRules
@@ -194,6 +195,7 @@ def _load_rules(path: Path) -> BrokerRules:
         settled=_sign("settled", warning.get("settled"), macros),
         domestic=_sign("domestic", warning.get("domestic"), macros),
         hearsay=_sign("hearsay", warning.get("hearsay"), macros),
+        asks_person=_sign("asks_person", warning.get("asks_person"), macros),
         abroad=_sign("abroad", urgent.get("abroad"), macros),
         trouble=_sign("trouble", urgent.get("trouble"), macros),
         matching=_matching_rules(raw.get("matching") or {}, macros),
