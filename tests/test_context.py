@@ -490,16 +490,6 @@ def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hot
     assert warning is None or outcome.warning == warning
 
 
-def test_a_long_scam_story_read_as_asking_for_a_person_gets_the_warning(kb: KnowledgeBase) -> None:
-    responder = Responder(kb, Policy.load())
-    text = "có người gọi xưng là cán bộ trung tâm của Sở, bảo nộp 3 triệu phí hồ sơ là được đi Hàn, không cần thi"
-    und = Understanding(
-        intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
-    )
-    outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
-    assert outcome.warning and outcome.kind == "warning"
-
-
 async def test_a_province_named_with_a_national_question_gets_its_own_entry(service: BotService) -> None:
     _, _, handled = await say(service, "em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc")
     assert handled.outcome.entry == "lc_lao_dong_tro_ve"  # type: ignore[attr-defined]

@@ -154,15 +154,25 @@ async def test_warning_then_yes_hands_the_case_to_an_official_and_flags_it(servi
     assert report.id == first.inquiry_id and report.enterprise_name is None
 
 
-def test_asking_for_an_official_with_a_warning_sign_hands_over_at_once(kb: KnowledgeBase) -> None:
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("cho tôi gặp cán bộ, môi giới đòi đặt cọc trước khi ký hợp đồng", "handoff"),
+        # a long story where the engine only heard "cán bộ": the warning, which offers an official
+        (
+            "có người gọi xưng là cán bộ trung tâm của Sở, bảo nộp 3 triệu phí hồ sơ là được đi Hàn, không cần thi",
+            "warning",
+        ),
+    ],
+)
+def test_asking_for_an_official_with_a_warning_sign_hands_over_at_once(kb: KnowledgeBase, text: str, kind: str) -> None:
     responder = Responder(kb, Policy.load())
-    text = "cho tôi gặp cán bộ, môi giới đòi đặt cọc trước khi ký hợp đồng"
     und = Understanding(
         intent="human", topic="human", topic_confidence=0.9, ranking=(Candidate("human", "human", 0.9),)
     )
     outcome = responder.respond(State(greeted=True), Turn("text", text, normalize(text)), und)
-    assert outcome.kind == "handoff" and outcome.handoff_question == text
-    assert outcome.warning
+    assert outcome.kind == kind and outcome.warning
+    assert kind != "handoff" or outcome.handoff_question == text
 
 
 async def test_fraud_report_names_the_company_the_worker_mentioned(service: BotService) -> None:
