@@ -189,6 +189,11 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "chuyển khoản cho công ty có phép rồi, giữ biên lai có dấu đỏ là được đúng không",
         # a real trip to see a relative working there lawfully
         "ông bà muốn sang Đài Loan chơi một tuần thăm cháu đang làm ở đó, xin visa du lịch có khó không",
+        # the lawful way wanted, the old trouble behind, the papers safe at home
+        "bà con nói đi chui sang Trung Quốc dễ bị bắt, vậy có cách nào hợp pháp để đi Hàn không",
+        "chau muon di han dung duong, khong di chui nhu may dua trong xom",
+        "năm trước bị lừa mất tiền đi Đài, giờ ở nhà làm ruộng ổn rồi, muốn học nghề hàn",
+        "con tôi bên Hàn bị móc túi mất điện thoại, hộ chiếu vẫn để trong phòng cẩn thận, chỉ tiếc tiền",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
