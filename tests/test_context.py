@@ -36,6 +36,7 @@ def rules() -> ContextRules:
 @pytest.mark.parametrize(
     ("text", "province"),
     [
+        ("chị ở Châu Thành, muốn tìm việc", "kien-giang"),  # the district the Kiên Giang plan means
         ("em ở mường khương", "lao-cai"),
         ("bên Văn Bàn có ai lo vụ đi nước ngoài ko", "lao-cai"),
         ("nha em o bat xat", "lao-cai"),
