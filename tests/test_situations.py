@@ -194,6 +194,11 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "chau muon di han dung duong, khong di chui nhu may dua trong xom",
         "năm trước bị lừa mất tiền đi Đài, giờ ở nhà làm ruộng ổn rồi, muốn học nghề hàn",
         "con tôi bên Hàn bị móc túi mất điện thoại, hộ chiếu vẫn để trong phòng cẩn thận, chỉ tiếc tiền",
+        # a refund received, the contract kept, lawful or only illegal asked, whether a fee is needed at all
+        "đơn hàng bị hủy, công ty đã hoàn lại tiền cọc có biên bản rõ ràng, giờ em tìm đơn khác",
+        "chồng tôi hết hợp đồng bên Nhật, công ty lo vé về đúng hạn, về rồi muốn học lái xe",
+        "lao cai co duong hop phap sang lam ben trung quoc ko, hay chi co di chui",
+        "thi EPS lần hai có cần đóng tiền cho trung tâm nào không",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
