@@ -73,12 +73,11 @@ class FollowUpReading:
             return False
         return beside <= self._entry_words(previous) and reading.province != previous.scope
 
-    def own_entry(self, state: State, entry: Entry, question: str) -> Entry:
+    def own_entry(self, state: State, entry: Entry, reading: Reading) -> Entry:
         """A national entry's own entry in the province named with the question ("em ở Bắc Hà, mới đi Hàn về"),
         or in the worker's province for the entries listed `local_once_known` ("còn lớp bồi dưỡng thì sao")."""
         if entry.scope != "national" or not state.province:
             return entry
-        reading = self.rules.read(question)
         whom = reading.asks_steps and not reading.how  # "giảm nghèo hỏi ai": the office's own entry
         if (entry.id not in self.rules.local_once_known or whom) and reading.province != state.province:
             return entry

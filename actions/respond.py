@@ -236,7 +236,7 @@ class Responder(Answers):
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, und.topic, lead=lead, confidence=0.0, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
-        own = self.followups.own_entry(state, first, question)
+        own = self.followups.own_entry(state, first, reading)
         ratio = self.policy.clarify_ratio
         close = [
             entry
@@ -244,7 +244,7 @@ class Responder(Answers):
                 self.kb.entries[str(c.entry)] for c in candidates[1:] if c.score >= ratio * candidates[0].score
             )
             if not (first.group and entry.group == first.group)
-            and own.id not in (entry.id, self.followups.own_entry(state, entry, question).id)  # one question there
+            and own.id not in (entry.id, self.followups.own_entry(state, entry, reading).id)  # one question there
         ]
         if close and candidates[0].score < self.policy.clarify_ceiling:
             return self.clarify(state, [first, *close[: self.policy.max_options - 1]], und.topic, candidates[0].score)
