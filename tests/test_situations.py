@@ -145,6 +145,12 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "con trai tôi đi đường bộ qua Pháp sang Anh, mười ngày nay không gọi về",
         "ba tui làm bên Đài Loan đột quỵ mất rồi, nhà ở Vĩnh Thuận muốn lo đưa về",
         "chú tôi vừa bị tai nạn ở Malaysia, nhà ở Sa Pa cần số gọi cho cơ quan bên đó",
+        # pregnant and sent away with no one to help, in hospital with no interpreter, beaten on a ship,
+        # worked without rest in a country the first lists did not name
+        "chị tôi bên Đài mang thai, bị chủ cho nghỉ việc, không có ai giúp",
+        "me em nam vien o Nhat, khong co nguoi phien dich",
+        "anh tôi làm tàu viễn dương bị đánh trên tàu, trốn lên bờ ở cảng nước ngoài",
+        "em lam o Jordan 15 tieng mot ngay, khong cho nghi",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -166,6 +172,11 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "xem thời sự thấy vụ lừa mà ông cò trong xóm cũng đang bảo em đưa 60 triệu để bay Nhật sớm",
         "họ rủ em qua bên kia bằng giấy thông hành rồi ở lại làm thuê luôn",
         "đậu đơn hàng rồi mà người giới thiệu đòi thêm 40 triệu mới cho bay",
+        # exam answers sold, a child recruited, a plan to overstay or to drop a student visa for work
+        "nghe co nguoi ban dap an thi tieng Han 20 trieu bao dau",
+        "có người nhận tuyển cháu tôi 15 tuổi đi làm giúp việc bên Đài",
+        "em tính sang Nhật hết hạn thì trốn ra ngoài làm thêm vài năm, có sao không",
+        "dinh di du hoc Han roi bo hoc di lam full cho nhanh co tien",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -199,6 +210,17 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "chồng tôi hết hợp đồng bên Nhật, công ty lo vé về đúng hạn, về rồi muốn học lái xe",
         "lao cai co duong hop phap sang lam ben trung quoc ko, hay chi co di chui",
         "thi EPS lần hai có cần đóng tiền cho trung tâm nào không",
+        # where papers go, what a course is for, afraid of being suspected; paid in full, refunded,
+        # a scam seen through, an offer refused
+        "mẹ tôi có sổ thương binh, hồ sơ trợ cấp nộp cho ai",
+        "cty noi phai hoc dinh huong 2 tuan roi moi bay, hoc do de lam gi vay",
+        "đi Thái du lịch 4 ngày với hội phụ nữ xã, có bị nghi là đi làm chui không",
+        "chủ cũ bên Hàn nợ lương anh tôi, giờ anh đã đổi chủ và nhận đủ lương rồi",
+        "truot visa Dai, trung tam hoan tien day du roi, em muon nop lai",
+        "có số lạ nhắn tin xưng cán bộ đòi phí hồ sơ, em biết là lừa nên không chuyển",
+        "ông cò trong xóm rủ đi Đài, tôi từ chối rồi, muốn đi theo hợp đồng",
+        # a question's "không" before the next clause's "giấy tờ" is no "without papers"
+        "thủ tục xin trợ cấp ở Lào Cai có nhanh hơn không, giấy tờ rườm rà quá",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
