@@ -102,6 +102,7 @@ class ContextRules:
     topic_words: Mapping[str, Phrases]
     steps_of: Mapping[str, str]
     local_once_known: frozenset[str]
+    own_steps: frozenset[str]
     plan_entries: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
@@ -361,6 +362,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         topic_words={str(t): Phrases(p or ()) for t, p in (raw.get("topic_words") or {}).items()},
         steps_of=_ids(raw, "steps_of"),
         local_once_known=frozenset(str(e) for e in raw.get("local_once_known") or ()),
+        own_steps=frozenset(str(e) for e in raw.get("own_steps") or ()),
         plan_entries=_ids(raw, "plan_entries"),
         steps_by_topic=_nested(raw, "steps_by_topic"),
         counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),

@@ -79,6 +79,8 @@ class FollowUpReading:
         if entry.scope != "national" or not state.province:
             return entry
         whom = reading.asks_steps and not reading.how  # "giảm nghèo hỏi ai": the office's own entry
+        if entry.id in self.rules.own_steps and not whom:  # "ở Tân Hiệp, đi cho đúng luật phải chuẩn bị gì"
+            return entry
         if (entry.id not in self.rules.local_once_known or whom) and reading.province != state.province:
             return entry
         return self.local(entry, state.province)

@@ -491,10 +491,31 @@ def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hot
     assert warning is None or outcome.warning == warning
 
 
-async def test_a_province_named_with_a_national_question_gets_its_own_entry(service: BotService) -> None:
-    _, _, handled = await say(service, "em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc")
-    assert handled.outcome.entry == "lc_lao_dong_tro_ve"  # type: ignore[attr-defined]
-    assert handled.outcome.topic == "work_abroad"  # type: ignore[attr-defined]
+@pytest.mark.parametrize(
+    ("text", "entry", "topic"),
+    [
+        ("em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc", "lc_lao_dong_tro_ve", "work_abroad"),
+        # how to go lawfully, asked with a place: the steps themselves, not the province's office
+        (
+            "tui ở Hòn Đất, muốn đi nước ngoài làm cho đúng luật thì phải chuẩn bị gì",
+            "vn_di_lam_viec_nuoc_ngoai_hop_phap",
+            "work_abroad",
+        ),
+        (
+            "chau o Muong Khuong, di xkld cho dung quy dinh thi lam the nao a",
+            "vn_di_lam_viec_nuoc_ngoai_hop_phap",
+            "work_abroad",
+        ),
+        # whom to ask, with a place: that province's office (Lào Cai's answers for work and for going abroad)
+        ("em ở Bát Xát, muốn đi xuất khẩu lao động thì hỏi cơ quan nào", "lc_co_quan_phu_trach", "employment"),
+    ],
+)
+async def test_a_province_named_with_a_national_question_gets_its_own_entry(
+    service: BotService, text: str, entry: str, topic: str
+) -> None:
+    _, _, handled = await say(service, text)
+    assert handled.outcome.entry == entry  # type: ignore[attr-defined]
+    assert handled.outcome.topic == topic  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
