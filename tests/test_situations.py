@@ -151,6 +151,9 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "me em nam vien o Nhat, khong co nguoi phien dich",
         "anh tôi làm tàu viễn dương bị đánh trên tàu, trốn lên bờ ở cảng nước ngoài",
         "em lam o Jordan 15 tieng mot ngay, khong cho nghi",
+        # in a sudden mental crisis there; a fishing boat held in that country's waters
+        "em trai tôi ở Đài tự nhiên trầm cảm, bỏ việc, công ty gọi bảo nhà sang đón về",
+        "tàu cá của chú tôi ở Kiên Lương bị bắt ở vùng biển Malaysia, giữ mấy tháng chưa về",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -177,6 +180,10 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "có người nhận tuyển cháu tôi 15 tuổi đi làm giúp việc bên Đài",
         "em tính sang Nhật hết hạn thì trốn ra ngoài làm thêm vài năm, có sao không",
         "dinh di du hoc Han roi bo hoc di lam full cho nhanh co tien",
+        # a deposit's amount told beside "what is it"; a study consultancy recruiting workers; a company vanished
+        "ben do noi co visa lich su thi qua Phap lam, dat coc 2000 do, visa lich su la gi vay",
+        "trung tâm tư vấn du học ở Lào Cai nhận tuyển cả lao động đi Hàn, ký hợp đồng với trung tâm, có được không",
+        "công ty ở Hải Phòng thu tiền của hơn chục người ở xã em rồi mất tích, em cũng nộp 30 triệu",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -221,6 +228,20 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "ông cò trong xóm rủ đi Đài, tôi từ chối rồi, muốn đi theo hợp đồng",
         # a question's "không" before the next clause's "giấy tờ" is no "without papers"
         "thủ tục xin trợ cấp ở Lào Cai có nhanh hơn không, giấy tờ rườm rà quá",
+        # a neighbour's scam heard, nothing paid; a plan's target heard; a course not taken yet or asked to be
+        # taken first; a short visit back on time; land through a broker at home; nothing the matter; telling
+        # the village; lawful or only illegal; a passport lost at home; a student's lawful part-time work
+        "nghe nói ở xóm có người bị lừa tiền đi Đài, em chưa nộp gì, muốn biết hỏi ở đâu cho chắc",
+        "nghe nói Lào Cai tính đưa mấy nghìn người đi làm việc ở nước ngoài đến năm 2030 có phải không",
+        "sắp bay sang Nhật mà chưa học khóa định hướng, có sao không",
+        "mẹ em sang Nhật thăm em bằng visa thăm thân 2 tuần, về đúng hẹn rồi, lần sau xin lại có khó không",
+        "môi giới nhà đất ở Lào Cai đòi đặt cọc 50 triệu giữ lô đất, có hợp đồng đặt cọc",
+        "chồng em bên Hàn gọi về bảo nhớ nhà thôi, không có chuyện gì, em muốn giữ liên lạc với công ty",
+        "em muốn nói cho bà con trong bản biết đừng tin cò đi chui, xin tài liệu ở đâu",
+        "đi làm bên Lào có đường hợp pháp không ạ, hay chỉ có đi chui",
+        "em làm mất hộ chiếu ở nhà trước hôm phỏng vấn đi Hàn, làm lại có kịp không",
+        "muốn đi Nhật làm hộ lý, phải học tiếng Nhật trước hả mn",
+        "con em du học Hàn, đi làm thêm hợp pháp mỗi tuần 20 tiếng, có sao không",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(

@@ -41,10 +41,12 @@ def read_situation(
         config.no_context_threshold if at_home else 0.0,
         config.settled_threshold if settled else 0.0,
     )
-    # A workplace or a shop in Viet Nam named, nothing of going abroad: asked like a rule question.
+    # A workplace, a shop or land in Viet Nam named, nothing of going abroad, of a broker sending workers or
+    # of a licence ("xưởng tui không phát đồ bảo hộ", "môi giới đất đòi cọc giữ lô"): nearly never, though a
+    # contract or a company is named.
     home = rules.domestic.fires(norm.folded)
-    if home:  # and with nothing of going abroad or of a broker ("xưởng tui không phát đồ bảo hộ"): nearly never
-        needed = max(needed, config.home_threshold if no_context else config.rule_question_threshold)
+    if home:
+        needed = max(needed, config.home_threshold)
     if reading.warning < floor or reading.warning < needed:
         signs = ()
     warned = bool(signs) or (reading.warning_flag and reading.warning >= needed)
