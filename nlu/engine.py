@@ -21,7 +21,7 @@ from knowledge.yamlfile import read_yaml
 from nlu import artefact
 from nlu.linear import LinearNgramModel
 from nlu.normalize import ABBREVIATIONS_FILE, Normalized, normalize
-from nlu.training import NLU_DATA_DIR, Example, label_topic, training_examples
+from nlu.training import GAZETTEER_FILE, NLU_DATA_DIR, Example, label_topic, training_examples
 from nlu.types import Candidate, NluEngine, Understanding
 
 CONFIG_FILE = Path(__file__).with_name("embedded.yaml")
@@ -35,6 +35,7 @@ TRAINING_CODE = (
         for name in ("engine.py", "training.py", "fit.py", "artefact.py", "linear.py", "normalize.py", "embedded.yaml")
     ),
     ABBREVIATIONS_FILE,
+    GAZETTEER_FILE,
 )
 
 log = logging.getLogger(__name__)

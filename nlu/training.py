@@ -11,6 +11,9 @@ from knowledge.yamlfile import read_yaml
 from nlu.types import FAQ_PREFIX
 
 NLU_DATA_DIR = Path(__file__).resolve().parent / "data"
+GAZETTEER_FILE = Path(__file__).resolve().parents[1] / "knowledge" / "gazetteer.yaml"
+# How a worker names a place beside a question (the place words of knowledge/gazetteer.yaml).
+PLACED = ("em ở {place}, {q}", "{q}, tui ở {place}", "nhà cháu ở {place}, {q}")
 
 # Intents kept in nlu/data/ (not knowledge entries) and the topic label each belongs to.
 INTENT_TOPICS = {
@@ -69,13 +72,35 @@ def load_rasa_nlu(directory: Path = NLU_DATA_DIR) -> list[Example]:
     return examples
 
 
+def plan_places(path: Path = GAZETTEER_FILE) -> list[str]:
+    """The towns and districts of the plans' provinces, the two provinces interleaved."""
+    provinces = (read_yaml(path) or {}).get("provinces") or {}
+    lists = [[str(p) for kind in ("city", "district") for p in spec.get(kind) or ()] for spec in provinces.values()]
+    return [place for group in zip(*(names for names in lists if names), strict=False) for place in group]
+
+
 def training_examples(kb: KnowledgeBase, directory: Path = NLU_DATA_DIR) -> list[Example]:
-    """All labelled examples: every entry's title and examples, then nlu/data intents."""
+    """All labelled examples: every entry's title and examples, then nlu/data intents.
+
+    A national entry's examples come once more with a worker's place before them ("em ở Tân Hiệp, …"),
+    the places of both plans in turn: a place named says which province, never which subject, so
+    it must not pull a question towards a provincial entry whose examples happen to name places.
+    """
+    places = plan_places()
     examples = []
     for entry in kb.entries.values():
         label = FAQ_PREFIX + entry.id
         examples.append(Example(text=entry.title, label=label))
         examples.extend(Example(text=q, label=label) for q in entry.examples)
+        if entry.scope == "national" and places:
+            examples.extend(
+                Example(
+                    text=PLACED[i % len(PLACED)].format(place=places[(len(examples) + i) % len(places)], q=q),
+                    label=label,
+                )
+                for i, q in enumerate(entry.examples)
+                if i % 2 == 0
+            )
     examples.extend(load_rasa_nlu(directory))
     return examples
 

@@ -495,6 +495,8 @@ def test_a_long_story_of_trouble_abroad_read_as_asking_for_a_person_gets_the_hot
     ("text", "entry", "topic"),
     [
         ("em ở Sa Pa, vừa đi Hàn về, giờ muốn tìm việc", "lc_lao_dong_tro_ve", "work_abroad"),
+        # a place of a province with no returnee entry of its own: the national one, not its job office
+        ("Tui ở Hòn Đất, đi Nhật về được nửa năm, giờ muốn xin việc thì tới đâu", "vn_lao_dong_tro_ve", "work_abroad"),
         # how to go lawfully, asked with a place: the steps themselves, not the province's office
         (
             "ở Hòn Đất, đi làm nước ngoài cho đúng luật cần chuẩn bị gì",
