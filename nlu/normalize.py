@@ -79,9 +79,15 @@ def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> Norm
     accented = _SPACES.sub(" ", unify_tones(clean(text).lower())).strip()
     folded = fold(accented)
     folded = _REPEATS.sub(r"\1", folded)
-    tokens = []
+    tokens: list[str] = []
+    previous = ""
     for token in _NON_WORD.sub(" ", folded).split():
-        tokens.append(abbreviations.get(token, token))
+        pair = abbreviations.get(f"{previous} {token}") if previous else None  # "số đt": a phone, not training
+        if pair is not None:
+            tokens[-1:] = [pair]
+        else:
+            tokens.append(abbreviations.get(token, token))
+        previous = token
     return Normalized(accented=accented, folded=" ".join(tokens))
 
 

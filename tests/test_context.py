@@ -357,7 +357,7 @@ async def test_where_after_an_answer_stays_on_it_and_names_the_office(service: B
 async def test_a_follow_up_after_trouble_abroad_stays_urgent(service: BotService, kb: KnowledgeBase) -> None:
     _, _, first = await say(service, "chồng em ở đài loan bị chủ giữ hộ chiếu không trả lương")
     assert first.outcome.urgent  # type: ignore[attr-defined]
-    for follow_up in ("số nào gọi được", "nhà em ở Bát Xát", "giờ làm sao"):
+    for follow_up in ("số nào gọi được", "số đt là gì ạ", "nhà em ở Bát Xát", "giờ làm sao"):
         text, options, handled = await say(service, follow_up)
         assert handled.outcome.urgent and handled.outcome.entry == "vn_bao_ho_cong_dan_nuoc_ngoai"  # type: ignore[attr-defined]
         assert kb.text("urgent_intro") in text and "h:1" in options

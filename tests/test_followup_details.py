@@ -205,6 +205,11 @@ async def test_a_topic_asked_of_everyone_is_that_topic(service: BotService) -> N
         # tell me more in southern speech; another trade where the worker lives
         ("o rach gia muon tim viec lam thi hoi dau", "nói rõ hơn coi", "kg_co_quan_viec_lam"),
         ("em ở Bảo Yên, đi Đài về muốn tìm việc", "còn học thêm nghề thì sao ạ", "lc_dao_tao_nghe"),
+        (
+            "tui ở Hòn Đất, muốn đi Hàn thì hỏi chỗ nào",
+            "à còn thằng em tui muốn học nghề hàn thì sao",
+            "kg_dao_tao_nghe",
+        ),
         # the plan's number, date or basis asked after one of its parts: the entry on the plan itself
         ("lào cai tuyên truyền về xuất khẩu lao động thế nào", "kế hoạch đấy số mấy, ký ngày nào", "lc_ke_hoach_280"),
         # what to do when the employer pays no social insurance: that answer, which says whom to ask

@@ -22,6 +22,9 @@ from nlu.normalize import normalize
         ("bhxh 😀👍 !!!", "bao hiem xa hoi"),
         ("...hỏi,,, về   học nghề", "hoi ve hoc nghe"),
         ("\u00d0i làm", "di lam"),  # Ð (eth) typed for Đ
+        # "đt" after "số" is a phone number, elsewhere training
+        ("số đt là gì ạ", "so dien thoai la gi a"),
+        ("đt nghề ở đâu", "dao tao nghe o dau"),
     ],
 )
 def test_folded_view_expands_what_workers_type(typed: str, folded: str) -> None:

@@ -110,6 +110,16 @@ def test_a_question_about_a_rule_is_not_taken_for_a_story(
     assert read_situation(rules, detector, normalize(text))[1:] == (False, False)
 
 
+def test_invited_to_follow_someone_staying_on_illegally_is_a_warning_not_trouble_abroad(
+    rules: BrokerRules, detector: SituationDetector
+) -> None:
+    invited = (
+        "chị họ em ở Nhật sắp hết visa, bảo cứ ở lại làm chui, rủ em qua theo đường đó luôn",
+        "ông chú bên Đài trốn ra ngoài làm chui, giờ rủ cháu sang theo, cháu ở Bắc Hà",
+    )
+    assert [read_situation(rules, detector, normalize(text))[1:] for text in invited] == [(True, False)] * 2
+
+
 def test_a_story_told_as_a_question_about_the_rules_is_still_warned(
     rules: BrokerRules, detector: SituationDetector
 ) -> None:
