@@ -113,11 +113,16 @@ def _skip_phrases(tokens: Sequence[str], start: int, phrases: Iterable[tuple[str
     return start
 
 
-def find_mention(text: str, rules: MatchingRules, words: Sequence[_Word] | None = None) -> Mention | None:
-    """The first company name a message gives after a trigger word, if there is one (`words`: the
-    message's `folded_words`, if already read)."""
+def message_words(text: str, rules: MatchingRules) -> tuple[list[str], list[_Word]]:
+    """A message's raw words (after `clean`) and its folded words, each pointing at its raw word."""
     raw_words = clean(text).split()
-    words = folded_words(text, rules, raw_words) if words is None else words
+    return raw_words, folded_words(text, rules, raw_words)
+
+
+def find_mention(text: str, rules: MatchingRules, read: tuple[list[str], list[_Word]] | None = None) -> Mention | None:
+    """The first company name a message gives after a trigger word, if there is one (`read`: the
+    message's `message_words`, if already read)."""
+    raw_words, words = message_words(text, rules) if read is None else read
     tokens = [w.folded for w in words]
     triggers = _by_first_word(rules.triggers)
     i = 0
