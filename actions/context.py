@@ -63,14 +63,16 @@ class Phrases:
     def cover(self, tokens: Sequence[str]) -> set[int]:
         """The indices of tokens that some phrase spans (the longest phrase at each position)."""
         covered: set[int] = set()
-        i = 0
-        while i < len(tokens):
-            phrase = next((p for p in self._index.get(tokens[i], ()) if tuple(tokens[i : i + len(p)]) == p), None)
-            if phrase is None:
+        index = self._index
+        i, count = 0, len(tokens)
+        while i < count:
+            group = index.get(tokens[i])  # most words begin no phrase: nothing more to try
+            end = next((i + len(p) for p in group if tuple(tokens[i : i + len(p)]) == p), 0) if group else 0
+            if not end:
                 i += 1
                 continue
-            covered.update(range(i, i + len(phrase)))
-            i += len(phrase)
+            covered.update(range(i, end))
+            i = end
         return covered
 
     def ends(self, tokens: Sequence[str]) -> bool:
@@ -218,9 +220,8 @@ class ContextRules:
             cue = None  # "lào cai năm nay tính sao": how about there
             place_only = place_only or self._only(rest, self.steps_weak)
         place_only = place_only and cue is None  # "ở kiên giang thì hỏi ai" asks the steps there
-        beside = (
-            frozenset(rest[i] for i in range(len(rest)) if i not in self.shell.cover(rest)) if hits else frozenset()
-        )
+        shell_rest = self.shell.cover(rest) if hits else set()
+        beside = frozenset(rest[i] for i in range(len(rest)) if i not in shell_rest) if hits else frozenset()
         topic = None
         if not hits and cue is None:
             topic = next(
@@ -236,8 +237,9 @@ class ContextRules:
         lead_topic = None
         if not hits and self.leads.starts(tokens):
             lead_topic = next((t for t, p in self.topic_words.items() if p.cover(tokens)), None)
-        asks_steps = bool(self.steps.cover(tokens))
-        how = asks_steps and self.steps.cover(tokens) <= self.how.cover(tokens)
+        steps = self.steps.cover(tokens)
+        asks_steps = bool(steps)
+        how = asks_steps and steps <= self.how.cover(tokens)
         more = self.more.cover(tokens)
         empty = more | self.shell.cover(tokens) | self.anaphora.cover(tokens)
         beside_more = frozenset(t for i, t in enumerate(tokens) if i not in empty) if more else None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from knowledge.model import KNOWLEDGE_DIR
 from knowledge.yamlfile import read_yaml
-from nlu.normalize import clean, fold, unify_tones
+from nlu.normalize import CACHED_TEXTS, clean, fold, unify_tones
 
 GAZETTEER_FILE = KNOWLEDGE_DIR / "gazetteer.yaml"
 _WORD = re.compile(r"[^\W_]+")
@@ -35,8 +35,10 @@ class Words:
         return self.accented != self.folded
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def words(text: str) -> Words:
-    """Split a message into words in both views (NFC/NFD and old tone placement alike)."""
+    """Split a message into words in both views (NFC/NFD and old tone placement alike). Cached, as
+    `normalize` is: for text past the privacy boundary (a message as redacted, a gazetteer name)."""
     typed = _WORD.findall(unify_tones(clean(text)))
     accented = tuple(w.lower() for w in typed)
     return Words(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,22 @@ class Reply:
     offer_subscribe: bool = False  # "🔔 Nhận thông báo" under an answer (a hint on Zalo)
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON-like state, as `dataclasses.asdict` makes one (atoms as they are)."""
+    if isinstance(value, _ATOMS):
+        return value
+    if type(value) is dict:
+        return {_copied(k): _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_copied(v) for v in value)
+    return copy.deepcopy(value)
+
+
 @dataclass(slots=True)
 class State:
     """What the bot remembers about one user between messages (kept in the store)."""
@@ -42,7 +59,17 @@ class State:
     subscribed: bool = False  # announcements asked for here (/dangky) and not stopped (/huy)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """`dataclasses.asdict`'s dict (nested values copied), without its generic walk."""
+        return {
+            "province": self.province,
+            "pending": _copied(self.pending),
+            "options": _copied(self.options),
+            "last_inquiry": self.last_inquiry,
+            "greeted": self.greeted,
+            "office_note_given": self.office_note_given,
+            "last": _copied(self.last),
+            "subscribed": self.subscribed,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> State:

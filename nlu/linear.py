@@ -16,6 +16,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import InitVar, dataclass, field
+from itertools import repeat
 from operator import mul
 from typing import Any, cast
 
@@ -177,16 +178,17 @@ class LinearNgramModel:
         """The text's stacked feature row as (columns, values): each block's tf-idf row, unit length."""
         columns: list[int] = []
         values: list[float] = []
+        log = math.log
         for block, (index, offset, idf) in zip(self.blocks, self._lookups, strict=True):
             found = Counter(map(index.get, block.grams(text)))
             del found[None]  # n-grams the model does not know (a Counter ignores a missing key)
             counts = cast("dict[int, int]", found)
             if not counts:
                 continue
-            row = [idf[c] if n == 1 else (1.0 + math.log(n)) * idf[c] for c, n in counts.items()]
-            length = math.sqrt(sum(v * v for v in row))
-            columns.extend(c + offset for c in counts)
-            values.extend(v / length for v in row)
+            row = [idf[c] if n == 1 else (1.0 + log(n)) * idf[c] for c, n in counts.items()]
+            length = math.sqrt(sum(map(mul, row, row)))  # the same products, added in the same order
+            columns.extend(map(offset.__add__, counts) if offset else counts)
+            values += [v / length for v in row]
         return columns, values
 
     def margins(self, text: str) -> list[float]:
@@ -197,7 +199,7 @@ class LinearNgramModel:
         # Values in fixed point too, as fine as keeps Σ value × 2**shift < 2**30: fields stay under 2**62,
         # and each value is one 30-bit digit of CPython's integers (the fast multiplication).
         shift = 30 - math.frexp(sum(values))[1]
-        scaled = [round(math.ldexp(v, shift)) for v in values]
+        scaled = list(map(round, map(math.ldexp, values, repeat(shift))))
         total = sum(map(mul, scaled, map(self._columns.__getitem__, columns)))
         fields = array("Q")
         fields.frombytes(total.to_bytes(8 * self.rows, "little"))

@@ -23,6 +23,7 @@ _OPEN_DIPHTHONG = re.compile(r"(?<!q)(o[ae]|uy)([\u0300\u0301\u0303\u0309\u0323]
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _NON_WORD = re.compile(r"[^0-9a-z%]+")
 _SPACES = re.compile(r"\s+")
+CACHED_TEXTS = 4096  # recent texts `normalize` and `fold` keep their results for (redacted text only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,31 +67,59 @@ def unify_tones(text: str) -> str:
     return unicodedata.normalize("NFC", _OPEN_DIPHTHONG.sub(lambda m: m[1][0] + m[2] + m[1][1], nfd))
 
 
-def fold(text: str) -> str:
-    """Strip diacritics: lowercase ASCII, đ → d."""
+def _fold(text: str) -> str:
     text = text.lower().replace("đ", "d")
     nfd = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in nfd if unicodedata.category(ch) != "Mn")
 
 
-def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> Normalized:
-    """Normalise one message into its accented and folded views."""
-    abbreviations = load_abbreviations() if abbreviations is None else abbreviations
+@lru_cache(maxsize=CACHED_TEXTS)
+def fold(text: str) -> str:
+    """Strip diacritics: lowercase ASCII, đ → d. Cached: for text past the privacy boundary only
+    (bot/privacy.py), as every caller on the message path is."""
+    return _fold(text)
+
+
+def _views(text: str) -> tuple[str, tuple[str, ...]]:
+    """The accented view, and the folded words before abbreviations are expanded."""
     accented = _SPACES.sub(" ", unify_tones(clean(text).lower())).strip()
-    folded = fold(accented)
-    folded = _REPEATS.sub(r"\1", folded)
-    tokens: list[str] = []
+    folded = _REPEATS.sub(r"\1", _fold(accented))
+    return accented, tuple(_NON_WORD.sub(" ", folded).split())
+
+
+_cached_views = lru_cache(maxsize=CACHED_TEXTS)(_views)
+
+
+def _with_abbreviations(views: tuple[str, tuple[str, ...]], abbreviations: Mapping[str, str] | None) -> Normalized:
+    abbreviations = load_abbreviations() if abbreviations is None else abbreviations
+    accented, tokens = views
+    expanded: list[str] = []
     previous = ""
-    for token in _NON_WORD.sub(" ", folded).split():
+    for token in tokens:
         pair = abbreviations.get(f"{previous} {token}") if previous else None  # "số đt": a phone, not training
         if pair is not None:
-            tokens[-1:] = [pair]
+            expanded[-1:] = [pair]
         else:
-            tokens.append(abbreviations.get(token, token))
+            expanded.append(abbreviations.get(token, token))
         previous = token
-    return Normalized(accented=accented, folded=" ".join(tokens))
+    return Normalized(accented=accented, folded=" ".join(expanded))
+
+
+def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> Normalized:
+    """Normalise one message into its accented and folded views.
+
+    Cached (a bounded cache of recent texts): call it only on text past the privacy boundary
+    (cut and redacted by bot/privacy.py), as the message path does; text typed elsewhere (an
+    official's search, a list file's cells) goes through `normalize_uncached`.
+    """
+    return _with_abbreviations(_cached_views(text), abbreviations)
+
+
+def normalize_uncached(text: str, abbreviations: Mapping[str, str] | None = None) -> Normalized:
+    """`normalize`, keeping nothing: for text that was never redacted."""
+    return _with_abbreviations(_views(text), abbreviations)
 
 
 def fold_key(text: str) -> str:
-    """The folded view alone, for comparing names and example questions."""
-    return normalize(text).folded
+    """The folded view alone, for comparing names and example questions (and searches: not cached)."""
+    return normalize_uncached(text).folded

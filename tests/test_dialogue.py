@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+
 from actions.respond import Responder
 from actions.turns import Turn
 from actions.types import Policy, State
@@ -212,3 +214,15 @@ def test_another_provinces_plan_is_said_after_the_first_screen(kb: KnowledgeBase
     paragraphs = outcome.reply.text.split("\n\n")
     assert paragraphs[0] == entry.first_screen and "200" in paragraphs[0]
     assert paragraphs[1] == kb.text("other_province_note").format(province=kb.provinces["lao-cai"].name)
+
+
+def test_state_to_dict_is_asdict_and_copies_what_is_nested() -> None:
+    pending = {"kind": "enterprise", "candidates": [{"name": "A", "list_date": None}], "pair": (1, [2])}
+    state = State("lao-cai", pending, ["e:x", "h:1"], 7, True, False, {"entry": "x", "kind": "answer"}, True)
+    as_dict = state.to_dict()
+    assert as_dict == asdict(state)
+    assert list(as_dict) == [f.name for f in fields(State)]
+    as_dict["pending"]["candidates"][0]["name"] = "B"
+    as_dict["options"].append("m")
+    assert state.pending is not None and state.pending["candidates"][0]["name"] == "A"
+    assert state.options == ["e:x", "h:1"]

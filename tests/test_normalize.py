@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlu.normalize import normalize
+import nlu.normalize as normalize_module
+from actions.places import words
+from bot.privacy import entering
+from nlu.normalize import fold, fold_key, normalize, normalize_uncached
 
 
 @pytest.mark.parametrize(
@@ -65,3 +68,20 @@ def test_any_text_normalises_to_ascii_words(text: str) -> None:
     assert norm.folded.isascii()
     assert norm.folded == norm.folded.strip()
     assert normalize(norm.accented).folded == norm.folded
+
+
+def test_the_cached_views_agree_with_uncached_ones() -> None:
+    for text in ("Hoà bình", "di XKLĐ nhat ko", "cty  TNHH ABC", ""):
+        assert normalize(text) == normalize_uncached(text)
+        assert normalize(text, {"cty": "cong ty"}) == normalize_uncached(text, {"cty": "cong ty"})
+        assert fold(text) == normalize_module._fold(text)
+
+
+def test_text_never_redacted_is_never_cached() -> None:
+    """Raw text (the boundary's input, an official's search, a list file) leaves no trace in the caches."""
+    before = (normalize_module._cached_views.cache_info(), fold.cache_info(), words.cache_info())
+    raw = "số tôi 0912 345 678, CCCD 001234567890"
+    entering(raw, 4000)
+    fold_key(raw)
+    normalize_uncached(raw)
+    assert (normalize_module._cached_views.cache_info(), fold.cache_info(), words.cache_info()) == before

@@ -59,9 +59,7 @@ class BrokerDesk:
         lookup = look_up(question, norm, enterprises, topic, warned) if enterprises is not None else None
         # Asked for a person: hand over at once, flagged (a long story of trouble abroad the engine reads as
         # "human" — "gọi không ai bắt máy" — is a story: it gets its reply, which offers an official).
-        short = len(norm.folded.split()) <= HANDOFF_WORDS
-        asked = short or self.rules.asks_person.fires(norm.folded)  # a long story told gets its reply, which offers one
-        if topic == "human" and asked and (warned or urgent):
+        if topic == "human" and (warned or urgent) and self._asks_person(norm):
             outcome = self.outcomes.handoff(state, question, urgent=urgent)
             return self._flag(outcome, warned, lookup)
         if urgent:
@@ -71,6 +69,11 @@ class BrokerDesk:
         if lookup is not None:
             return self.enterprise(state, question, lookup)
         return None
+
+    def _asks_person(self, norm: Normalized) -> bool:
+        """A short message, or one asking for an official in so many words (a long story told gets its
+        reply, which offers one)."""
+        return len(norm.folded.split()) <= HANDOFF_WORDS or self.rules.asks_person.fires(norm.folded)
 
     def _flag(self, outcome: Outcome, warning: bool, lookup: Lookup | None) -> Outcome:
         outcome.warning = warning

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from actions.brokers.names import find_mention, folded_words
+from actions.brokers.names import find_mention, message_words
 from actions.brokers.rules import MatchingRules
 from nlu.normalize import Normalized
 
@@ -83,7 +83,8 @@ def look_up(
 ) -> Lookup | None:
     """The company a message asks about (or, `warned`, reports) and what the list says of it; None if none."""
     rules = directory.rules
-    mention = find_mention(text, rules)
+    read = message_words(text, rules)  # read once: for a name after a trigger word, else a listed name in full
+    mention = find_mention(text, rules, read)
     if mention is not None:
         matches: list[tuple[Enterprise, float]] = []
         for query in mention.queries:  # the longest reading of the name that fits wins
@@ -97,7 +98,7 @@ def look_up(
         return None
     if not directory.loaded:
         return None
-    named = directory.bare(w.folded for w in folded_words(text, rules))
+    named = directory.bare(w.folded for w in read[1])
     if named:
         shown = named[0].name if len(named) == 1 else " / ".join(e.name for e in named)
         return Lookup(shown, tuple(named), True, directory.list_date)

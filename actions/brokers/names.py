@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from actions.brokers.rules import MatchingRules
-from nlu.normalize import clean, fold, normalize
+from nlu.normalize import clean, fold, normalize, normalize_uncached
 
 _TRAILING_PUNCT = re.compile(r"[,.;:!?…)\]\"”’]+$")
 _LEADING_PUNCT = re.compile(r"^[(\[\"“‘]+")
@@ -20,8 +20,9 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def name_tokens(text: str, rules: MatchingRules) -> list[str]:
-    """The folded words of a name (cty → cong ty and the like, nothing else expanded)."""
-    return normalize(text, rules.abbreviations).folded.split()
+    """The folded words of a name (cty → cong ty and the like, nothing else expanded); a listed name
+    from an official's file, so nothing is cached (a message's words: `folded_words`)."""
+    return normalize_uncached(text, rules.abbreviations).folded.split()
 
 
 @lru_cache(maxsize=16)
@@ -78,9 +79,10 @@ class _Word:
     titled: bool  # Title-case in a message that has both cases: part of a name, whatever it folds to
 
 
-def folded_words(text: str, rules: MatchingRules) -> list[_Word]:
-    """The folded words of a message, each with the raw word it came from."""
-    raw_words = clean(text).split()
+def folded_words(text: str, rules: MatchingRules, raw_words: Sequence[str] | None = None) -> list[_Word]:
+    """The folded words of a message, each with the raw word it came from (`raw_words`: its words
+    after `clean`, if already split). Each word is folded through the cache of redacted text."""
+    raw_words = clean(text).split() if raw_words is None else raw_words
     mixed_case = text != text.lower() and text != text.upper()
     out = []
     for index, raw in enumerate(raw_words):
@@ -88,7 +90,10 @@ def folded_words(text: str, rules: MatchingRules) -> list[_Word]:
         bare = _LEADING_PUNCT.sub("", raw)
         titled = mixed_case and bare[:1].isupper()
         # A reference with digits (20-CT/TW, 280/KH-UBND) is one word: its "CT" is no "công ty".
-        parts = [_NOT_ALNUM.sub("", fold(bare))] if _REFERENCE.search(bare) else name_tokens(raw, rules)
+        if _REFERENCE.search(bare):
+            parts = [_NOT_ALNUM.sub("", fold(bare))]
+        else:
+            parts = normalize(raw, rules.abbreviations).folded.split()
         for j, part in enumerate(parts):
             out.append(_Word(part, index, ends and j == len(parts) - 1, titled))
     return out
@@ -108,14 +113,21 @@ def _skip_phrases(tokens: Sequence[str], start: int, phrases: Iterable[tuple[str
     return start
 
 
-def find_mention(text: str, rules: MatchingRules) -> Mention | None:
-    """The first company name a message gives after a trigger word, if there is one."""
-    words = folded_words(text, rules)
-    tokens = [w.folded for w in words]
+def message_words(text: str, rules: MatchingRules) -> tuple[list[str], list[_Word]]:
+    """A message's raw words (after `clean`) and its folded words, each pointing at its raw word."""
     raw_words = clean(text).split()
+    return raw_words, folded_words(text, rules, raw_words)
+
+
+def find_mention(text: str, rules: MatchingRules, read: tuple[list[str], list[_Word]] | None = None) -> Mention | None:
+    """The first company name a message gives after a trigger word, if there is one (`read`: the
+    message's `message_words`, if already read)."""
+    raw_words, words = message_words(text, rules) if read is None else read
+    tokens = [w.folded for w in words]
+    triggers = _by_first_word(rules.triggers)
     i = 0
     while i < len(tokens):
-        trigger = next((t for t in rules.triggers if tuple(tokens[i : i + len(t)]) == t), None)
+        trigger = next((t for t in triggers.get(tokens[i], ()) if tuple(tokens[i : i + len(t)]) == t), None)
         if trigger is None or words[i + len(trigger) - 1].ends:  # "công ty." — no name follows
             i += 1
             continue

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -54,6 +55,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = ("start", "help", "tinh", "nguoi", "xoa", "dangky", "huy", "ma")
 SHUTDOWN_GRACE = 10.0
+KEYBOARDS_KEPT = 256  # inline keyboards built once and reused (menus, 👍/👎, the handoff offer …)
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
@@ -101,9 +103,16 @@ def incoming_message(update: Update) -> tuple[IncomingMessage, int] | None:
 
 
 def stored_keyboard(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a stored message (rows of [label, callback data])."""
+    """The inline keyboard of a stored message (rows of [label, callback data]); the same rows give
+    the same keyboard, built once (PTB's objects are frozen, so one can go with many messages)."""
     if not rows:
         return None
+    return _keyboard(tuple(tuple((str(text), str(data)) for text, data in r) for r in rows))
+
+
+@lru_cache(maxsize=KEYBOARDS_KEPT)
+def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
+    """Labels are the knowledge base's and the licensed list's, never a worker's text."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in r] for r in rows])
 
 

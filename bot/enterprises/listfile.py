@@ -16,7 +16,7 @@ from typing import Any
 from actions.brokers.names import name_key
 from actions.brokers.rules import STATUSES, BrokerRules, ImportRules
 from bot.store import enterprises as db
-from nlu.normalize import clean, normalize
+from nlu.normalize import clean, normalize_uncached
 
 COLUMNS = ("name", "licence_no", "licence_date", "status", "list_date")
 REQUIRED = ("name", "licence_no", "licence_date", "status")
@@ -107,7 +107,7 @@ class Rejected:
 
 
 def _fold(value: object) -> str:
-    return normalize(str(value), {}).folded
+    return normalize_uncached(str(value), {}).folded  # an official's file: nothing kept
 
 
 def _cell_text(value: object) -> str:
