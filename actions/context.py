@@ -392,9 +392,8 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
-    named |= rules.local_once_known
+    named |= rules.local_once_known | rules.own_steps | set(rules.plan_entries.values())
     named |= set(rules.steps_how) | set(rules.steps_how.values())
-    named |= set(rules.plan_entries.values())
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
     named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]
