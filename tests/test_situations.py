@@ -164,6 +164,13 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         # in a sudden mental crisis there; a fishing boat held in that country's waters
         "em trai tôi ở Đài tự nhiên trầm cảm, bỏ việc, công ty gọi bảo nhà sang đón về",
         "tàu cá của chú tôi ở Kiên Lương bị bắt ở vùng biển Malaysia, giữ mấy tháng chưa về",
+        # lost at sea, gravely ill, held at a border post, a student beaten, abuse every day, kept at sea unpaid
+        "tàu của anh tôi đánh cá bên Malaysia bị chìm, chưa tìm thấy người",
+        "bố cháu làm ở Nhật bị ung thư, bác sĩ bảo cần người nhà sang",
+        "chồng em sang Lào làm thuê bị giữ ở đồn công an bên kia, chưa biết bao giờ được thả",
+        "con em du học Nhật đi làm thêm bị chủ quỵt lương còn bị đánh",
+        "chị em sang Đài theo hợp đồng, ngày nào cũng bị quản lý chửi mắng đánh đập",
+        "anh tôi làm trên tàu cá nước ngoài cả năm không được lên bờ, không được trả lương",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -194,6 +201,9 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "ben do noi co visa lich su thi qua Phap lam, dat coc 2000 do, visa lich su la gi vay",
         "trung tâm tư vấn du học ở Lào Cai nhận tuyển cả lao động đi Hàn, ký hợp đồng với trung tâm, có được không",
         "công ty ở Hải Phòng thu tiền của hơn chục người ở xã em rồi mất tích, em cũng nộp 30 triệu",
+        # cash only with officials said to stand behind; a deposit for a visa promised, paid and worried
+        "công ty bảo chỉ thu tiền mặt, không chuyển qua ngân hàng, nói có cán bộ chống lưng, đi Hàn nhanh",
+        "có ai biết công ty ở Hà Nội thu cọc 30 triệu hứa 2 tháng có visa không, em nộp rồi mà lo",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -252,6 +262,13 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "em làm mất hộ chiếu ở nhà trước hôm phỏng vấn đi Hàn, làm lại có kịp không",
         "muốn đi Nhật làm hộ lý, phải học tiếng Nhật trước hả mn",
         "con em du học Hàn, đi làm thêm hợp pháp mỗi tuần 20 tiếng, có sao không",
+        # a farm loan due ("tới hạn" is no Korea); the illegal way or a bought place refused; a lawful
+        # programme asked; a loan that is not for going abroad
+        "vay ngân hàng chính sách 30 triệu nuôi heo, giờ tới hạn trả mà heo chết hết",
+        "nhà em sát biên giới, em không muốn sang bên kia làm chui như mấy đứa trong bản, muốn học nghề",
+        "thi tiếng Hàn trượt rồi, người ta rủ mua suất mà em không mua, giờ thi lại thế nào",
+        "có chương trình đi Nhật làm hộ lý hợp pháp không, em không muốn đi visa du lịch",
+        "vay tiền hụi của chị hàng xóm sửa nhà, không phải để đi xuất khẩu lao động, giờ khó trả",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
