@@ -171,6 +171,8 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "con em du học Nhật đi làm thêm bị chủ quỵt lương còn bị đánh",
         "chị em sang Đài theo hợp đồng, ngày nào cũng bị quản lý chửi mắng đánh đập",
         "anh tôi làm trên tàu cá nước ngoài cả năm không được lên bờ, không được trả lương",
+        # in hospital there, told after the country
+        "chị dâu em ở Hàn sinh non, cả mẹ và con nằm viện, không có bảo hiểm",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -204,6 +206,15 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         # cash only with officials said to stand behind; a deposit for a visa promised, paid and worried
         "công ty bảo chỉ thu tiền mặt, không chuyển qua ngân hàng, nói có cán bộ chống lưng, đi Hàn nhanh",
         "có ai biết công ty ở Hà Nội thu cọc 30 triệu hứa 2 tháng có visa không, em nộp rồi mà lo",
+        # a borrowed passport past an exit ban, smuggled by boat, a loan repaid from wages there, a passport in
+        # another name, an app's activation fee, a bride price then work there, a centre posing as the state
+        "bạn cho mượn hộ chiếu của anh nó để em đi vì em đang bị cấm xuất cảnh",
+        "có người rủ đi lậu sang Malaysia bằng ghe, nói ai cũng đi vậy",
+        "có người cho vay nóng 80 triệu để đưa con qua Nhật, trả bằng lương sau này",
+        "có người làm hộ chiếu tên khác để qua Hàn lại, lấy 150 triệu",
+        "có app xưng là của Sở Nội vụ tuyển đi Nhật, đăng ký phải chuyển 1 triệu phí kích hoạt",
+        "có dịch vụ lấy chồng Hàn cho con gái tôi, họ đưa trước 40 triệu sính lễ rồi qua đó làm",
+        "trung tâm ở Lào Cai in logo giống cơ quan nhà nước, thu 5 triệu phí hồ sơ đi Hàn",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -269,6 +280,14 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "thi tiếng Hàn trượt rồi, người ta rủ mua suất mà em không mua, giờ thi lại thế nào",
         "có chương trình đi Nhật làm hộ lý hợp pháp không, em không muốn đi visa du lịch",
         "vay tiền hụi của chị hàng xóm sửa nhà, không phải để đi xuất khẩu lao động, giờ khó trả",
+        # "ngã ba" is no Russia; where papers go; a smuggling death in the news; only a holiday; a licensed
+        # company checked to be sure; an old illegal trip, home now, the lawful way wanted
+        "Tui bị xe tông ở ngã ba Bảo Thắng, nằm viện mấy ngày, có được trợ giúp gì không",
+        "Sở lao động bỏ rồi thì hồ sơ người có công của mẹ tôi nộp chỗ nào",
+        "nghe báo nói có người đi chui chết trong container, sao người ta lại đi chui",
+        "em chỉ muốn đi du lịch Thái thôi, không phải đi làm, xin visa du lịch có dính gì không",
+        "công ty có giấy phép thu tiền có phiếu thu, có hợp đồng, em thấy ổn nhưng muốn hỏi Sở cho chắc",
+        "hồi xưa tôi đi làm chui bên Lào, giờ về quê mấy năm rồi, muốn làm giấy tờ đi hợp pháp",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(
