@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +64,11 @@ class Phrases:
     def cover(self, tokens: Sequence[str]) -> set[int]:
         """The indices of tokens that some phrase spans (the longest phrase at each position)."""
         covered: set[int] = set()
-        index = self._index
-        i, count = 0, len(tokens)
-        while i < count:
-            group = index.get(tokens[i])  # most words begin no phrase: nothing more to try
-            end = next((i + len(p) for p in group if tuple(tokens[i : i + len(p)]) == p), 0) if group else 0
-            if not end:
-                i += 1
-                continue
-            covered.update(range(i, end))
-            i = end
+        index, end = self._index, 0
+        for i in compress(range(len(tokens)), map(index.__contains__, tokens)):  # most words begin no phrase
+            if i >= end:  # not inside the phrase found last
+                end = next((i + len(p) for p in index[tokens[i]] if tuple(tokens[i : i + len(p)]) == p), end)
+                covered.update(range(i, end))
         return covered
 
     def ends(self, tokens: Sequence[str]) -> bool:

@@ -16,12 +16,33 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import InitVar, dataclass, field
-from itertools import repeat
+from functools import lru_cache
 from operator import mul
-from typing import Any, cast
+from typing import Any
 
 _WHITE_SPACES = re.compile(r"\s\s+")
-_TOKEN = re.compile(r"\S+")
+
+
+def grams(analyzer: str, ngram_range: tuple[int, int], text: str) -> list[str]:
+    """The text's n-grams, as scikit-learn's analyzer (lowercase=True, token_pattern r"\\S+") yields them."""
+    low, high = ngram_range
+    text = text.lower()
+    if analyzer == "char":
+        text = _WHITE_SPACES.sub(" ", text)
+        length = len(text)
+        return [text[i : i + n] for n in range(low, min(high, length) + 1) for i in range(length - n + 1)]
+    tokens = text.split()  # str.split's whitespace is re's \s: the same tokens as r"\S+"
+    out = tokens[:] if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        out += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))  # the last slice is the shortest
+    return out
+
+
+@lru_cache(maxsize=16)
+def gram_counts(analyzer: str, ngram_range: tuple[int, int], text: str) -> dict[str, int]:
+    """How often each n-gram occurs in the text, in order of first occurrence. Kept for the last few
+    texts: the NLU engine and the situation detector read the same text with the same n-grams."""
+    return Counter(grams(analyzer, ngram_range, text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,33 +67,26 @@ class NgramBlock:
         return len(self.vocabulary)
 
     def grams(self, text: str) -> list[str]:
-        """The text's n-grams, as scikit-learn's analyzer (lowercase=True, token_pattern r"\\S+") yields them."""
-        low, high = self.ngram_range
-        text = text.lower()
-        if self.analyzer == "char":
-            text = _WHITE_SPACES.sub(" ", text)
-            length = len(text)
-            return [text[i : i + n] for n in range(low, min(high, length) + 1) for i in range(length - n + 1)]
-        tokens = _TOKEN.findall(text)
-        grams = tokens[:] if low == 1 else []
-        for n in range(max(low, 2), min(high, len(tokens)) + 1):
-            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-        return grams
+        """The text's n-grams, as scikit-learn's analyzer yields them."""
+        return grams(self.analyzer, self.ngram_range, text)
 
     def row(self, text: str) -> tuple[list[int], list[float]]:
         """The text's tf-idf row as (columns, values): sublinear tf, × idf, unit length."""
-        counts: dict[int, int] = {}
-        index = self._index
-        for gram in self.grams(text):
-            column = index.get(gram)
+        columns, values = self.weighted(text)
+        length = math.sqrt(sum(map(mul, values, values)))
+        return columns, [v / length for v in values] if length > 0 else values
+
+    def weighted(self, text: str) -> tuple[list[int], list[float]]:
+        """The columns of the text's known n-grams (in order of first occurrence) and their
+        sublinear tf × idf, before the row is scaled to unit length."""
+        columns: list[int] = []
+        values: list[float] = []
+        get, idf, log = self._index.get, self.idf, math.log
+        for gram, count in gram_counts(self.analyzer, self.ngram_range, text).items():  # shared: only read it
+            column = get(gram)
             if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = list(counts)
-        idf = self.idf
-        values = [(1.0 + math.log(count)) * idf[column] for column, count in counts.items()]
-        length = math.sqrt(sum(v * v for v in values))
-        if length > 0:
-            values = [v / length for v in values]
+                columns.append(column)
+                values.append(idf[column] if count == 1 else (1.0 + log(count)) * idf[column])
         return columns, values
 
     def to_json(self) -> dict[str, Any]:
@@ -116,7 +130,7 @@ class LinearNgramModel:
     temperature: float = 1.0  # softmax (or sigmoid) scale that turns margins into probabilities
     meta: dict[str, Any] = field(default_factory=dict)
     _columns: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _lookups: tuple[tuple[dict[str, int], int, tuple[float, ...]], ...] = field(init=False, repr=False, compare=False)
+    _offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)  # each block's first column
 
     def __post_init__(self, fixed_weights: bytes | memoryview) -> None:
         width = sum(block.width for block in self.blocks)
@@ -128,11 +142,10 @@ class LinearNgramModel:
         view = memoryview(fixed_weights)
         columns = tuple(int.from_bytes(view[c * step : (c + 1) * step], "little") for c in range(width))
         object.__setattr__(self, "_columns", columns)
-        lookups, offset = [], 0
-        for block in self.blocks:
-            lookups.append((block._index, offset, block.idf))
-            offset += block.width
-        object.__setattr__(self, "_lookups", tuple(lookups))
+        offsets = [0]
+        for block in self.blocks[:-1]:
+            offsets.append(offsets[-1] + block.width)
+        object.__setattr__(self, "_offsets", tuple(offsets[: len(self.blocks)]))
 
     @classmethod
     def from_weights(
@@ -178,16 +191,12 @@ class LinearNgramModel:
         """The text's stacked feature row as (columns, values): each block's tf-idf row, unit length."""
         columns: list[int] = []
         values: list[float] = []
-        log = math.log
-        for block, (index, offset, idf) in zip(self.blocks, self._lookups, strict=True):
-            found = Counter(map(index.get, block.grams(text)))
-            del found[None]  # n-grams the model does not know (a Counter ignores a missing key)
-            counts = cast("dict[int, int]", found)
-            if not counts:
+        for block, offset in zip(self.blocks, self._offsets, strict=True):
+            found, row = block.weighted(text)
+            if not found:
                 continue
-            row = [idf[c] if n == 1 else (1.0 + log(n)) * idf[c] for c, n in counts.items()]
-            length = math.sqrt(sum(map(mul, row, row)))  # the same products, added in the same order
-            columns.extend(map(offset.__add__, counts) if offset else counts)
+            length = math.sqrt(sum(map(mul, row, row)))
+            columns += map(offset.__add__, found) if offset else found
             values += [v / length for v in row]
         return columns, values
 
@@ -199,7 +208,8 @@ class LinearNgramModel:
         # Values in fixed point too, as fine as keeps Σ value × 2**shift < 2**30: fields stay under 2**62,
         # and each value is one 30-bit digit of CPython's integers (the fast multiplication).
         shift = 30 - math.frexp(sum(values))[1]
-        scaled = list(map(round, map(math.ldexp, values, repeat(shift))))
+        scale = 2.0**shift  # × a power of two: ldexp's result, for less
+        scaled = [round(v * scale) for v in values]
         total = sum(map(mul, scaled, map(self._columns.__getitem__, columns)))
         fields = array("Q")
         fields.frombytes(total.to_bytes(8 * self.rows, "little"))
