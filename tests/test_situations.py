@@ -173,6 +173,8 @@ def test_trouble_at_home_or_after_coming_home_is_not_urgent(
         "anh tôi làm trên tàu cá nước ngoài cả năm không được lên bờ, không được trả lương",
         # in hospital there, told after the country
         "chị dâu em ở Hàn sinh non, cả mẹ và con nằm viện, không có bảo hiểm",
+        # the speaker home in a district, the parent hurt there
+        "mẹ cháu làm ở Lào, nghe tin bị tai nạn nặng lắm, cháu ở Bát Xát không biết liên lạc với ai",
     ],
 )
 def test_trouble_abroad_the_first_detector_missed_is_urgent(
@@ -215,6 +217,8 @@ def test_trouble_abroad_the_first_detector_missed_is_urgent(
         "có app xưng là của Sở Nội vụ tuyển đi Nhật, đăng ký phải chuyển 1 triệu phí kích hoạt",
         "có dịch vụ lấy chồng Hàn cho con gái tôi, họ đưa trước 40 triệu sính lễ rồi qua đó làm",
         "trung tâm ở Lào Cai in logo giống cơ quan nhà nước, thu 5 triệu phí hồ sơ đi Hàn",
+        # people dressed as officials collecting a fee, asked "có thật không"
+        "mấy người mặc áo giống cán bộ về bản, bảo là trung tâm của Sở, thu 3 triệu phí hồ sơ đi Nhật, có thật không",
     ],
 )
 def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: SituationDetector, text: str) -> None:
@@ -288,6 +292,14 @@ def test_the_stories_the_cues_missed_are_warned(rules: BrokerRules, detector: Si
         "em chỉ muốn đi du lịch Thái thôi, không phải đi làm, xin visa du lịch có dính gì không",
         "công ty có giấy phép thu tiền có phiếu thu, có hợp đồng, em thấy ổn nhưng muốn hỏi Sở cho chắc",
         "hồi xưa tôi đi làm chui bên Lào, giờ về quê mấy năm rồi, muốn làm giấy tờ đi hợp pháp",
+        # a scam on TV or in the news; money got back; home again; a visit to the speaker working there;
+        # a deposit refunded
+        "tivi chiếu vụ thanh niên bị lừa sang Myanmar bị nhốt, xem xong tôi lo cho thằng con, nên dặn nó gì",
+        "năm ngoái tôi bị cò lấy 15 triệu, đã báo công an và lấy lại được rồi, giờ muốn tìm công ty uy tín",
+        "chị tôi bị bán sang bên kia, giờ về lại Sa Pa rồi, có ai giúp chị học nghề không",
+        "hôm qua xem tin thấy nhiều người bị lừa sang Campuchia, sao họ dụ được vậy",
+        "bố mẹ em muốn sang Nhật thăm em đang làm thực tập sinh bên này, xin visa thăm thân có ảnh hưởng gì không",
+        "công ty xuất khẩu lao động đã trả lại tiền cọc vì đơn hủy, em nhận đủ rồi, giờ muốn đăng ký đơn khác",
     ],
 )
 def test_near_misses_that_share_a_scam_s_words_are_not_warned(

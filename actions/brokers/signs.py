@@ -68,8 +68,10 @@ def read_situation(
             reading.urgent_flag
             and (abroad or (not fires(rules.domestic) and reading.urgent >= config.not_abroad_threshold))
         )
-        # Back home, an old story, a relative abroad who is fine: only a model nearly sure makes it urgent.
-        urgent = urgent and (not fires(rules.settled) or reading.urgent >= config.settled_urgent_threshold)
+        # Back home, an old story, a relative abroad who is fine, a scam seen on TV ("tivi chiếu vụ bị nhốt
+        # bên Campuchia"): only a model nearly sure makes it urgent.
+        calm = fires(rules.settled) or fires(rules.hearsay)
+        urgent = urgent and (not calm or reading.urgent >= config.settled_urgent_threshold)
     # Abroad in trouble and there illegally (run away, overstaying, hiding, "làm chui"): a warning too.
     # Or bound by a debt there (wages kept against a debt, the broker's fee, the "price" paid): forced labour.
     if urgent and not warned and reading.warning >= config.cue_floor:
