@@ -21,6 +21,7 @@ from knowledge.yamlfile import read_yaml
 from nlu import artefact
 from nlu.linear import LinearNgramModel
 from nlu.normalize import ABBREVIATIONS_FILE, Normalized, normalize
+from nlu.placemask import load_mask
 from nlu.training import GAZETTEER_FILE, NLU_DATA_DIR, Example, label_topic, training_examples
 from nlu.types import Candidate, NluEngine, Understanding
 
@@ -32,7 +33,16 @@ _NLU_DIR = Path(__file__).resolve().parent
 TRAINING_CODE = (
     *(
         _NLU_DIR / name
-        for name in ("engine.py", "training.py", "fit.py", "artefact.py", "linear.py", "normalize.py", "embedded.yaml")
+        for name in (
+            "engine.py",
+            "training.py",
+            "fit.py",
+            "artefact.py",
+            "linear.py",
+            "normalize.py",
+            "placemask.py",
+            "embedded.yaml",
+        )
     ),
     ABBREVIATIONS_FILE,
     GAZETTEER_FILE,
@@ -65,8 +75,9 @@ class EngineConfig:
 
 
 def prepare(norm: Normalized) -> str:
-    """The text the model sees: the folded view, padded so that n-grams mark word edges."""
-    return f" {norm.folded} "
+    """The text the model sees: the folded view, places as their province (nlu/placemask.py),
+    padded so that n-grams mark word edges."""
+    return f" {load_mask().apply(norm.folded)} "
 
 
 def training_key(kb: KnowledgeBase, config: EngineConfig, directory: Path = NLU_DATA_DIR) -> str:
