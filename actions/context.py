@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
 from pathlib import Path
 from typing import Any
 
+from actions.phrases import Phrases
 from actions.places import Gazetteer, PlaceHit, Words, words
 from knowledge.model import Entry, KnowledgeBase
 from knowledge.yamlfile import read_yaml
 from nlu.normalize import load_abbreviations
 
 CONTEXT_FILE = Path(__file__).with_name("context.yaml")
-
-Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,35 +49,6 @@ class Reading:
     length: int = 0  # words, abbreviations expanded
 
 
-class Phrases:
-    """Folded multi-word phrases, indexed by their first word (longest first)."""
-
-    def __init__(self, items: Iterable[Any]) -> None:
-        phrases = sorted({tuple(str(i).split()) for i in items if str(i).split()}, key=lambda p: (-len(p), p))
-        index: dict[str, list[Phrase]] = {}
-        for phrase in phrases:
-            index.setdefault(phrase[0], []).append(phrase)
-        self._index = {word: tuple(group) for word, group in index.items()}
-
-    def cover(self, tokens: Sequence[str]) -> set[int]:
-        """The indices of tokens that some phrase spans (the longest phrase at each position)."""
-        covered: set[int] = set()
-        index, end = self._index, 0
-        for i in compress(range(len(tokens)), map(index.__contains__, tokens)):  # most words begin no phrase
-            if i >= end:  # not inside the phrase found last
-                end = next((i + len(p) for p in index[tokens[i]] if tuple(tokens[i : i + len(p)]) == p), end)
-                covered.update(range(i, end))
-        return covered
-
-    def ends(self, tokens: Sequence[str]) -> bool:
-        """Whether the tokens end with one of the phrases."""
-        return any(len(p) <= len(tokens) and tuple(tokens[-len(p) :]) == p for g in self._index.values() for p in g)
-
-    def starts(self, tokens: Sequence[str]) -> bool:
-        """Whether the tokens begin with one of the phrases."""
-        return bool(tokens) and any(tuple(tokens[: len(p)]) == p for p in self._index.get(tokens[0], ()))
-
-
 @dataclass(frozen=True, slots=True)
 class ContextRules:
     """Everything in actions/context.yaml, and the gazetteer."""
@@ -101,6 +70,10 @@ class ContextRules:
     steps_of: Mapping[str, str]
     local_once_known: frozenset[str]
     own_steps: frozenset[str]
+    office_by_subject: Mapping[str, Phrases]  # the 2025 change asked about one subject: its office
+    office_change: frozenset[str]
+    old_offices: Phrases
+    national_first: frozenset[str]  # where no province is known, these before their provincial counterparts
     plan_entries: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
     counterparts: tuple[tuple[str, ...], ...]
@@ -361,6 +334,10 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         steps_of=_ids(raw, "steps_of"),
         local_once_known=frozenset(str(e) for e in raw.get("local_once_known") or ()),
         own_steps=frozenset(str(e) for e in raw.get("own_steps") or ()),
+        office_by_subject={str(k): Phrases(p or ()) for k, p in (raw.get("office_by_subject") or {}).items()},
+        office_change=frozenset(str(e) for e in raw.get("office_change") or ()),
+        old_offices=Phrases(raw.get("old_offices") or ()),
+        national_first=frozenset(str(e) for e in raw.get("national_first") or ()),
         plan_entries=_ids(raw, "plan_entries"),
         steps_by_topic=_nested(raw, "steps_by_topic"),
         counterparts=tuple(tuple(str(i) for i in ids) for ids in raw.get("counterparts") or ()),
@@ -388,8 +365,9 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
-    named |= rules.local_once_known | rules.own_steps | set(rules.plan_entries.values())
-    named |= set(rules.steps_how) | set(rules.steps_how.values())
+    named |= rules.local_once_known | rules.own_steps | set(rules.plan_entries.values()) | rules.office_change
+    named |= rules.national_first
+    named |= set(rules.steps_how) | set(rules.steps_how.values()) | set(rules.office_by_subject)
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}
     named |= {e for m in (*rules.main_by_topic.values(), *rules.targets_by_topic.values()) for e in m.values()}
     return [f"context.yaml: unknown entry {e!r}" for e in sorted(named) if e not in kb.entries]

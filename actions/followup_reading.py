@@ -85,6 +85,35 @@ class FollowUpReading:
             return entry
         return self.local(entry, state.province)
 
+    def subject_office(self, entry: Entry, question: str) -> Entry | None:
+        """The office of the one subject a question about the 2025 change names, when the engine gave the note
+        on the whole change or another subject's office (actions/context.yaml `office_by_subject`; the longest
+        name wins where names overlap; the old office's names are no subject: "sở lao động thương binh xã hội")."""
+        if entry.id not in self.rules.office_change:
+            return None
+        tokens = self.rules.tokens(question)
+        named: list[str] = []
+        i = 0
+        while i < len(tokens):
+            length, office = max((p.longest_at(tokens, i), o) for o, p in self.rules.office_by_subject.items())
+            old = self.rules.old_offices.longest_at(tokens, i)
+            named += [office] if length > old else []
+            i += max(length, old, 1)
+        if entry.id in named or not named:  # its own subject named: the engine's office stands
+            return None
+        found = self.kb.entries.get(named[0])
+        return None if found is None or found.id not in self.rules.office_change else found
+
+    def national_when_unknown(self, state: State, entry: Entry, reading: Reading) -> Entry:
+        """A plan's own entry where no province is known: the national entry that answers the same question
+        for every worker (`national_first`), not one province's course."""
+        if entry.scope == "national" or state.province or reading.province:
+            return entry
+        for national in self.rules.national_first:
+            if self.rules.provincial.get(national, {}).get(entry.scope) == entry.id:
+                return self.kb.entries.get(national) or entry
+        return entry
+
     def local(self, entry: Entry, province: str | None) -> Entry:
         """A national entry's own counterpart in the worker's province (actions/context.yaml `provincial`)."""
         if entry.scope != "national" or not province:
