@@ -1,0 +1,69 @@
+"""Situations read from whole stories (issue 12): trouble abroad told in new ways, a fee asked of the
+speaker before "is that right?", and ordinary lives that are no scam."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.brokers.rules import BrokerRules
+from actions.brokers.signs import read_situation
+from actions.situations import SituationDetector
+from knowledge.model import KnowledgeBase
+from nlu.normalize import normalize
+
+
+@pytest.fixture(scope="module")
+def read(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    rules, detector = BrokerRules.load(), SituationDetector.for_kb(kb)
+    return lambda text: read_situation(rules, detector, normalize(text))[1:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "ở nhà nói" holds no "Hà Nội": the boat is abroad
+        "vo chong em lam tau ca han quoc, cty o nha noi khong lien lac duoc may tuan nay",
+        # the employer's "if" is a threat, not the speaker's question
+        "chi e la tts ben nhat, co bau, quan ly noi neu khong pha thai thi bat ve nuoc",
+        # a lawful contract at the start does not settle what happened on arrival
+        "em sang Malaysia theo hợp đồng làm nhà hàng mà tới nơi ép đi tiếp khách, giữ hộ chiếu, em muốn về",
+        # a guesthouse over there is not home
+        "bọn môi giới dắt 4 đứa sang Campuchia rồi bỏ đi, giờ tụi nó ở nhà nghỉ bên đó không biết làm gì",
+        "sang Đức làm nông trại, quản lý người Việt trừ gần hết lương bảo tiền nhà, tháng này em còn có 100 euro",
+    ],
+)
+def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text)[1] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thầy dạy tiếng Trung bảo nộp 15 triệu thầy xin cho vào xưởng bên Vân Nam, "
+        "qua cửa khẩu bằng giấy thông hành, như thế có đúng không",
+        "trưởng bản nói nhà nào đưa 10 triệu thì được ưu tiên vào danh sách đi làm nước ngoài, có đúng quy định không",
+        "vừa chuyển 30 triệu cho công ty ở Lào Cai, giờ họ nhắn đổi sang tài khoản khác và bảo chuyển thêm",
+    ],
+)
+def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_question(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text)[0] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chị em quen anh người Đài 3 năm rồi, giờ cưới thật, muốn sang bên đó sống thì làm thủ tục gì",
+        "em ký với công ty có giấy phép, đã nộp theo hợp đồng, giờ đổi ý không đi nữa thì tiền có được trả lại không",
+        "nhà em vay tiền hàng xóm lãi cao quá trả không nổi, người ta đòi kiện, không liên quan xuất khẩu lao động",
+        "con tôi làm ở Hàn muốn chuyển sang chỗ làm khác cho đúng thủ tục để không bị phạm luật thì làm sao",
+        "thấy thông báo tuyển đi Hàn trên trang của sở nội vụ, đăng ký thế nào",
+        # an old trouble, solved: no alarm now
+        "anh em lam o han, ban cung phong tung bi giu ho chieu nhung da giai quyet xong, dan em nho giu giay to",
+    ],
+)
+def test_ordinary_lives_are_neither_warned_nor_urgent(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert read(text) == (False, False)
+
+
+def test_a_look_alike_of_an_official_page_is_still_warned(read) -> None:  # type: ignore[no-untyped-def]
+    assert read("trên Facebook có trang tên y chang trung tâm dịch vụ việc làm tỉnh, thu phí 3 triệu đăng ký đi Hàn")[0]
