@@ -73,6 +73,7 @@ class ContextRules:
     office_by_subject: Mapping[str, Phrases]  # the 2025 change asked about one subject: its office
     office_change: frozenset[str]
     old_offices: Phrases
+    office_note: str
     national_first: frozenset[str]  # where no province is known, these before their provincial counterparts
     plan_entries: Mapping[str, str]
     steps_by_topic: Mapping[str, Mapping[str, str]]
@@ -337,6 +338,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         office_by_subject={str(k): Phrases(p or ()) for k, p in (raw.get("office_by_subject") or {}).items()},
         office_change=frozenset(str(e) for e in raw.get("office_change") or ()),
         old_offices=Phrases(raw.get("old_offices") or ()),
+        office_note=str(raw.get("office_note") or ""),
         national_first=frozenset(str(e) for e in raw.get("national_first") or ()),
         plan_entries=_ids(raw, "plan_entries"),
         steps_by_topic=_nested(raw, "steps_by_topic"),
@@ -365,7 +367,13 @@ def check_context(rules: ContextRules, kb: KnowledgeBase) -> list[str]:
     named |= {e for m in rules.steps_by_topic.values() for e in m.values()}
     named |= {e for ids in rules.counterparts for e in ids}
     named |= set(rules.provincial) | {e for m in rules.provincial.values() for e in m.values()}
-    named |= rules.local_once_known | rules.own_steps | set(rules.plan_entries.values()) | rules.office_change
+    named |= (
+        rules.local_once_known
+        | rules.own_steps
+        | set(rules.plan_entries.values())
+        | rules.office_change
+        | {rules.office_note}
+    )
     named |= rules.national_first
     named |= set(rules.steps_how) | set(rules.steps_how.values()) | set(rules.office_by_subject)
     named |= set(rules.plan_parts) | {e for m in rules.plan_parts.values() for e in m.values()}

@@ -85,24 +85,31 @@ class FollowUpReading:
             return entry
         return self.local(entry, state.province)
 
-    def subject_office(self, entry: Entry, question: str) -> Entry | None:
+    def subject_office(self, state: State, entry: Entry, question: str, reading: Reading) -> Entry | None:
         """The office of the one subject a question about the 2025 change names, when the engine gave the note
         on the whole change or another subject's office (actions/context.yaml `office_by_subject`; the longest
-        name wins where names overlap; the old office's names are no subject: "sở lao động thương binh xã hội")."""
+        name wins where names overlap; the old office's names are no subject: "sở lao động thương binh xã hội").
+        Several subjects named with the old office: the note on the whole change."""
         if entry.id not in self.rules.office_change:
             return None
         tokens = self.rules.tokens(question)
         named: list[str] = []
-        i = 0
+        i, old_named = 0, False
         while i < len(tokens):
             length, office = max((p.longest_at(tokens, i), o) for o, p in self.rules.office_by_subject.items())
             old = self.rules.old_offices.longest_at(tokens, i)
-            named += [office] if length > old else []
+            named += [office] if length > old and office not in named else []
+            old_named = old_named or old >= length > 0 or (old > 0 and not length)
             i += max(length, old, 1)
+        if len(named) > 1 and old_named:
+            found = self.kb.entries.get(self.rules.office_note)
+            return found if found is not None and found.id != entry.id else None
         if entry.id in named or not named:  # its own subject named: the engine's office stands
             return None
         found = self.kb.entries.get(named[0])
-        return None if found is None or found.id not in self.rules.office_change else found
+        if found is not None and found.id in self.rules.own_steps:  # going abroad: the province's office
+            found = self.local(found, reading.province or state.province)
+        return found
 
     def national_when_unknown(self, state: State, entry: Entry, reading: Reading) -> Entry:
         """A plan's own entry where no province is known: the national entry that answers the same question

@@ -236,7 +236,7 @@ class Responder(Answers):
             lead = self.kb.text("not_in_plans")
             return self.topic_menu(state, und.topic, lead=lead, confidence=0.0, answered=False, question=question)
         first = self.kb.entries[str(candidates[0].entry)]
-        office = self.followups.subject_office(first, question)  # "cai nghiện giờ còn do sở lao động không"
+        office = self.followups.subject_office(state, first, question, reading)  # "cai nghiện giờ còn do sở LĐ không"
         if office is not None:
             return self.answer_or_ask_province(state, office, candidates[0].score, question)
         first = self.followups.national_when_unknown(state, first, reading)

@@ -75,3 +75,17 @@ def test_a_district_named_with_a_question_is_read_as_its_province_named(
     assert district.kind == province.kind == "answer"
     assert district.entry == province.entry == "kg_xkld_hoi_o_dau"
     assert district.reply.text == province.reply.text
+
+
+def test_the_district_level_gone_and_going_abroad_asked_gets_the_provinces_office(
+    kb: KnowledgeBase, engine: EmbeddedEngine
+) -> None:
+    outcome = ask(kb, engine, "em ở Bát Xát, giờ bỏ cấp huyện rồi thì muốn đi xuất khẩu lao động hỏi ai")
+    assert outcome.entry == "lc_co_quan_phu_trach"
+
+
+def test_several_subjects_asked_of_the_old_office_get_the_note_on_the_whole_change(
+    kb: KnowledgeBase, engine: EmbeddedEngine
+) -> None:
+    outcome = ask(kb, engine, "sở lao động thương binh xã hội bỏ rồi thì trẻ em với cai nghiện giờ về đâu")
+    assert outcome.entry == "vn_sap_xep_so_2025"
