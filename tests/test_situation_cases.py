@@ -30,6 +30,13 @@ def read(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
         # a guesthouse over there is not home
         "bọn môi giới dắt 4 đứa sang Campuchia rồi bỏ đi, giờ tụi nó ở nhà nghỉ bên đó không biết làm gì",
         "sang Đức làm nông trại, quản lý người Việt trừ gần hết lương bảo tiền nhà, tháng này em còn có 100 euro",
+        # "bao giờ về" asks when, it says no one is home
+        "chu toi di tau ca bi bat o vung bien Indonesia, ca tau bi giu, khong biet bao gio ve nha",
+        # someone escaped, the rest are still held
+        "em trai tui bi dua sang Campuchia lam lua dao, mot dua tron ve roi, con lai van ket ben do",
+        "chồng em làm vụ mùa bên Úc bị ngộ độc thuốc trừ sâu, đang cấp cứu",
+        "vo toi sinh non o Han Quoc, vien phi hon 200 trieu, bao hiem khong tra",
+        "no lam o Ha Khau ben Trung Quoc, bi mat giay thong hanh, khong qua cua khau ve duoc",
     ],
 )
 def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -43,6 +50,8 @@ def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # 
         "qua cửa khẩu bằng giấy thông hành, như thế có đúng không",
         "trưởng bản nói nhà nào đưa 10 triệu thì được ưu tiên vào danh sách đi làm nước ngoài, có đúng quy định không",
         "vừa chuyển 30 triệu cho công ty ở Lào Cai, giờ họ nhắn đổi sang tài khoản khác và bảo chuyển thêm",
+        "ông môi giới rủ đi Ba Lan theo diện visa lịch sử, đóng 10 nghìn đô, sang rồi tự lo giấy phép, có thật không",
+        "ngay hoi viec lam co nguoi thu 3 trieu dang ky di nhat, dua bien lai viet tay, khong co dau cong ty",
     ],
 )
 def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_question(read, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -57,6 +66,10 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "nhà em vay tiền hàng xóm lãi cao quá trả không nổi, người ta đòi kiện, không liên quan xuất khẩu lao động",
         "con tôi làm ở Hàn muốn chuyển sang chỗ làm khác cho đúng thủ tục để không bị phạm luật thì làm sao",
         "thấy thông báo tuyển đi Hàn trên trang của sở nội vụ, đăng ký thế nào",
+        "báo đăng vụ người bị lừa sang Myanmar, tôi lo quá, dặn con thế nào cho nó khỏi bị dụ",
+        "bị thu hồi đất làm đường, đền bù xong cả nhà không có việc, tỉnh có giúp không",
+        "em đang ở nhà, hộ chiếu sắp hết hạn, muốn làm lại để đi Hàn theo hợp đồng đã ký",
+        "cả nhà định đi du lịch Thái Lan chơi 4 ngày, không đi làm gì hết, có cần giấy gì không",
         # an old trouble, solved: no alarm now
         "anh em lam o han, ban cung phong tung bi giu ho chieu nhung da giai quyet xong, dan em nho giu giay to",
     ],
