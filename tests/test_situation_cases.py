@@ -37,6 +37,9 @@ def read(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
         "chồng em làm vụ mùa bên Úc bị ngộ độc thuốc trừ sâu, đang cấp cứu",
         "vo toi sinh non o Han Quoc, vien phi hon 200 trieu, bao hiem khong tra",
         "no lam o Ha Khau ben Trung Quoc, bi mat giay thong hanh, khong qua cua khau ve duoc",
+        # care refused is no "lawful and fine"; "Indo" is a country
+        "vợ tui qua Nhật bị máy cắt vào tay, công ty không cho đi viện đàng hoàng",
+        "ba tui di ghe bi bat o Indo, nha o Kien Luong, lam sao nho nha nuoc giup",
     ],
 )
 def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -70,6 +73,8 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "bị thu hồi đất làm đường, đền bù xong cả nhà không có việc, tỉnh có giúp không",
         "em đang ở nhà, hộ chiếu sắp hết hạn, muốn làm lại để đi Hàn theo hợp đồng đã ký",
         "cả nhà định đi du lịch Thái Lan chơi 4 ngày, không đi làm gì hết, có cần giấy gì không",
+        # a child beaten at home: the child's protection, no broker
+        "đứa nhỏ xóm tui bị ba dượng đánh với bỏ đói hoài, tui muốn báo thì báo sao",
         # an old trouble, solved: no alarm now
         "anh em lam o han, ban cung phong tung bi giu ho chieu nhung da giai quyet xong, dan em nho giu giay to",
     ],
