@@ -292,3 +292,7 @@ async def test_a_relative_arrested_abroad_is_urgent_though_home_is_named(service
     text = "thằng em tôi bị cảnh sát Hàn bắt vì làm sai visa, nhà ở Bảo Thắng, giờ sao"
     handled = await service.handle(IncomingMessage(channel="web", user_ref="u1", text=text))
     assert handled.outcome.as_json()["urgent"] is True  # type: ignore[attr-defined]
+
+
+def test_every_cue_pattern_compiles_though_they_compile_on_first_use(rules: BrokerRules) -> None:
+    assert BrokerRules.load().compile_all() > 300  # a malformed pattern in brokers.yaml fails here, not on a message

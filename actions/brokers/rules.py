@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ _GAP = r"(?:\s\S+){0,4}\s"  # the `~` of a pattern: up to four more words
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 
 
-def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
-    """A cue pattern of brokers.yaml as a regular expression over whole words of folded text."""
+def _expand(pattern: str, macros: Mapping[str, str]) -> str:
+    """A cue pattern of brokers.yaml as the source of a regular expression over whole words of folded text."""
 
     def expand(text: str, depth: int = 0) -> str:
         if depth > 3:
@@ -32,7 +32,35 @@ def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
 
     body = expand(" ".join(pattern.split()))
     body = re.sub(r"\s*~\s*", lambda _: _GAP, body)
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+    return rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])"
+
+
+def compile_pattern(pattern: str, macros: Mapping[str, str]) -> re.Pattern[str]:
+    """A cue pattern of brokers.yaml as a regular expression over whole words of folded text."""
+    return re.compile(_expand(pattern, macros))
+
+
+class LazyPattern:
+    """A cue pattern compiled when first searched: a process that reads one message (`laodong ask`) compiles
+    the few dozen patterns that message needs, not all of brokers.yaml (compiling every one costs ~0.3 s)."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, pattern: str, macros: Mapping[str, str]) -> None:
+        self.source = _expand(pattern, macros)
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self.source)
+        return compiled.search(text)
+
+    def compile(self) -> re.Pattern[str]:
+        """Compile now (a check, or a server warming up): a malformed pattern fails here, not on a message."""
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +68,9 @@ class Sign:
     """One warning sign: any cue, or every pattern of one `together` item, and no `unless`."""
 
     id: str
-    cues: tuple[re.Pattern[str], ...]
-    together: tuple[tuple[re.Pattern[str], ...], ...] = ()
-    unless: tuple[re.Pattern[str], ...] = ()
+    cues: tuple[LazyPattern, ...]
+    together: tuple[tuple[LazyPattern, ...], ...] = ()
+    unless: tuple[LazyPattern, ...] = ()
 
     def fires(self, folded: str) -> bool:
         hit = any(p.search(folded) for p in self.cues) or any(
@@ -113,6 +141,14 @@ class BrokerRules:
     def load(cls, path: Path = RULES_FILE) -> BrokerRules:
         return _load_rules(path)
 
+    def compile_all(self) -> int:
+        """Compile every cue pattern now (checks and tests: a malformed pattern fails here); how many there are."""
+        signs = [*self.signs, *(v for f in fields(self) if isinstance(v := getattr(self, f.name), Sign))]
+        patterns = [p for s in signs for p in (*s.cues, *s.unless, *(q for g in s.together for q in g))]
+        for pattern in patterns:
+            pattern.compile()
+        return len(patterns)
+
     def warning_signs(self, folded: str) -> tuple[str, ...]:
         """The ids of the warning signs a folded message shows, in the order of brokers.yaml."""
         return tuple(s.id for s in self.signs if s.fires(folded))
@@ -128,9 +164,9 @@ def _sign(sign_id: str, spec: Mapping[str, Any] | None, macros: Mapping[str, str
     spec = spec or {}
     return Sign(
         id=sign_id,
-        cues=tuple(compile_pattern(p, macros) for p in spec.get("cues") or ()),
-        together=tuple(tuple(compile_pattern(p, macros) for p in group) for group in spec.get("together") or ()),
-        unless=tuple(compile_pattern(p, macros) for p in spec.get("unless") or ()),
+        cues=tuple(LazyPattern(p, macros) for p in spec.get("cues") or ()),
+        together=tuple(tuple(LazyPattern(p, macros) for p in group) for group in spec.get("together") or ()),
+        unless=tuple(LazyPattern(p, macros) for p in spec.get("unless") or ()),
     )
 
 
