@@ -55,6 +55,8 @@ def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # 
         "vừa chuyển 30 triệu cho công ty ở Lào Cai, giờ họ nhắn đổi sang tài khoản khác và bảo chuyển thêm",
         "ông môi giới rủ đi Ba Lan theo diện visa lịch sử, đóng 10 nghìn đô, sang rồi tự lo giấy phép, có thật không",
         "ngay hoi viec lam co nguoi thu 3 trieu dang ky di nhat, dua bien lai viet tay, khong co dau cong ty",
+        "nghe bảo đi Hàn diện kỹ năng không cần thi, nộp 7 nghìn đô là xong, có đúng không",
+        "cty tuyen di Ba Lan chi lien lac qua zalo, chua ai gap mat, bao chuyen tien lam ho so",
     ],
 )
 def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_question(read, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -73,6 +75,13 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "bị thu hồi đất làm đường, đền bù xong cả nhà không có việc, tỉnh có giúp không",
         "em đang ở nhà, hộ chiếu sắp hết hạn, muốn làm lại để đi Hàn theo hợp đồng đã ký",
         "cả nhà định đi du lịch Thái Lan chơi 4 ngày, không đi làm gì hết, có cần giấy gì không",
+        "con gái tôi sang Đài rồi, mọi việc vẫn ổn, cho tôi xin số đường dây nóng lỡ có chuyện",
+        "ông cò đất ở Rạch Giá đòi cọc 30 triệu giữ lô, tôi muốn học nghề môi giới nhà đất cho đàng hoàng",
+        "tui lam thue o vua ca Tac Cau, chu tra thieu luong, co bao duoc khong",
+        "con trai tôi ở Nhật lấy vợ bên đó, sống tốt, muốn bảo lãnh bố mẹ qua chơi",
+        "xem phim thấy người ta trốn trong container sang Anh, ngoài đời có thật không",
+        "nghe nói người ở lại Hàn bất hợp pháp bị phạt, vậy người ở lại có ảnh hưởng gì người đi sau không",
+        "công ty xin bản photo hộ chiếu để làm hồ sơ, em chỉ đưa bản photo thôi, có sao không",
         # a child beaten at home: the child's protection, no broker
         "đứa nhỏ xóm tui bị ba dượng đánh với bỏ đói hoài, tui muốn báo thì báo sao",
         # an old trouble, solved: no alarm now

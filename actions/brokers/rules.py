@@ -209,10 +209,20 @@ def _import_rules(imp: Mapping[str, Any], path: Path) -> ImportRules:
     )
 
 
+def _gazetteer_places() -> str:
+    """The folded names of the plans' provinces' places (knowledge/gazetteer.yaml), longest first, as alternatives."""
+    from actions.places import Gazetteer  # the gazetteer is read only where the rules are
+
+    names = {" ".join(p.folded) for p in Gazetteer.load().places if p.province != "other"}
+    return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+
+
 @lru_cache(maxsize=4)
 def _load_rules(path: Path) -> BrokerRules:
     raw = read_yaml(path) or {}
     macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
+    if "vnplace" in macros:  # every town and district of the plans' provinces, as the gazetteer has them
+        macros["vnplace"] = f"(?:{macros['vnplace']}|{_gazetteer_places()})"
     warning = raw.get("warning") or {}
     signs = [_sign(str(sign_id), spec, macros) for sign_id, spec in (warning.get("signs") or {}).items()]
     urgent = raw.get("urgent") or {}
