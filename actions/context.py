@@ -81,6 +81,7 @@ class ContextRules:
     provincial: Mapping[str, Mapping[str, str]]
     contact: Phrases
     papers: Phrases
+    after_return: Phrases  # after a trouble-abroad reply: what happens once home, a question of its own
     refund: Phrases
     countries: Phrases
     plan_asks: Mapping[str, Phrases]
@@ -346,6 +347,7 @@ def _load(path: Path, gazetteer: Gazetteer) -> ContextRules:
         provincial=_nested(raw, "provincial"),
         contact=Phrases(raw.get("contact") or ()),
         papers=Phrases(raw.get("papers") or ()),
+        after_return=Phrases(raw.get("after_return") or ()),
         refund=Phrases(raw.get("refund") or ()),
         countries=Phrases(raw.get("countries") or ()),
         plan_asks={str(k): Phrases(p or ()) for k, p in (raw.get("plan_asks") or {}).items()},

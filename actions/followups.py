@@ -138,6 +138,10 @@ class FollowUpDesk(FollowUpReading):
         Bát Xát") stays in that situation: the urgent reply again, the province set when named."""
         if self.brokers.rules.settled.fires(normalize(question).folded):  # "về nước rồi thì tìm việc ở đâu"
             return None
+        entries = und.entries()
+        home = self.rules.after_return.cover(self.rules.tokens(question))
+        if home and entries and entries[0].entry != self.brokers.rules.urgent_entry:
+            return None  # "nó về được thì tỉnh có giúp tìm việc không": the engine's answer
         asks_help = reading.contact or reading.papers or (reading.asks_steps and reading.length <= 2 * SHORT)
         if asks_help and not reading.switch_topic:  # "số hotline", "cần làm giấy tờ gì, liên hệ ai"
             return self.brokers.trouble_abroad(state, question, normalize(question))

@@ -8,6 +8,7 @@ import pytest
 from actions.brokers.rules import BrokerRules
 from actions.brokers.signs import read_situation
 from actions.situations import SituationDetector
+from bot.service import BotService, IncomingMessage
 from knowledge.model import KnowledgeBase
 from nlu.normalize import normalize
 
@@ -94,3 +95,14 @@ def test_ordinary_lives_are_neither_warned_nor_urgent(read, text: str) -> None: 
 
 def test_a_look_alike_of_an_official_page_is_still_warned(read) -> None:  # type: ignore[no-untyped-def]
     assert read("trên Facebook có trang tên y chang trung tâm dịch vụ việc làm tỉnh, thu phí 3 triệu đăng ký đi Hàn")[0]
+
+
+async def test_after_trouble_abroad_what_happens_once_home_is_answered_on_its_own(service: BotService) -> None:
+    first = await service.handle(
+        IncomingMessage("web", "w9", "em trai tôi bị giữ hộ chiếu ở Campuchia, bị ép làm lừa đảo")
+    )
+    assert first.outcome.kind == "urgent"
+    home = await service.handle(
+        IncomingMessage("web", "w9", "nếu nó về được tới Lào Cai thì tỉnh có giúp nó tìm việc không")
+    )
+    assert home.outcome.kind != "urgent" and home.outcome.entry in ("lc_lao_dong_tro_ve", "vn_lao_dong_tro_ve")
