@@ -38,6 +38,11 @@ def read(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
         "chồng em làm vụ mùa bên Úc bị ngộ độc thuốc trừ sâu, đang cấp cứu",
         "vo toi sinh non o Han Quoc, vien phi hon 200 trieu, bao hiem khong tra",
         "no lam o Ha Khau ben Trung Quoc, bi mat giay thong hanh, khong qua cua khau ve duoc",
+        "con gái chị ở Lào Cai bị lừa sang Trung Quốc ép lấy chồng, mới gọi về bằng máy người lạ",
+        "tụi em 5 người qua Séc thì công ty không nhận, ở nhà trọ hết tiền, môi giới tắt máy",
+        "bố mẹ tôi sang Nhật thăm cháu, bố bị đột quỵ vào viện, em tôi làm ở tỉnh khác chưa tới kịp",
+        "bi cty o han cho nghi, ky tuc xa bat don di trong 2 ngay, e chua co cho o",
+        "anh tôi ở Pháp bị cướp hết ví với giấy tờ, giờ không có gì trong người",
         # care refused is no "lawful and fine"; "Indo" is a country
         "vợ tui qua Nhật bị máy cắt vào tay, công ty không cho đi viện đàng hoàng",
         "ba tui di ghe bi bat o Indo, nha o Kien Luong, lam sao nho nha nuoc giup",
@@ -58,6 +63,9 @@ def test_trouble_abroad_told_in_new_ways_is_urgent(read, text: str) -> None:  # 
         "ngay hoi viec lam co nguoi thu 3 trieu dang ky di nhat, dua bien lai viet tay, khong co dau cong ty",
         "nghe bảo đi Hàn diện kỹ năng không cần thi, nộp 7 nghìn đô là xong, có đúng không",
         "cty tuyen di Ba Lan chi lien lac qua zalo, chua ai gap mat, bao chuyen tien lam ho so",
+        "người ta dặn em khai là chưa từng đi nước ngoài, giấu chuyện bị trục xuất, để xin visa lại, có sao không",
+        "co ghe di Uc dong 250 trieu, toi do xin o lai roi lam, co nen di ko",
+        "văn phòng treo biển trung tâm việc làm của tỉnh thu tiền tư vấn đi Nhật 8 triệu, thế có đúng không",
     ],
 )
 def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_question(read, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +91,8 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "xem phim thấy người ta trốn trong container sang Anh, ngoài đời có thật không",
         "nghe nói người ở lại Hàn bất hợp pháp bị phạt, vậy người ở lại có ảnh hưởng gì người đi sau không",
         "công ty xin bản photo hộ chiếu để làm hồ sơ, em chỉ đưa bản photo thôi, có sao không",
+        "con tôi hết visa ở Đài tháng sau nhưng đã mua vé về trước 1 tuần rồi, ra sân bay cần làm gì",
+        "cty A thu 120tr, cty B thu 100tr, ca hai deu co giay phep, nen chon ben nao",
         # a child beaten at home: the child's protection, no broker
         "đứa nhỏ xóm tui bị ba dượng đánh với bỏ đói hoài, tui muốn báo thì báo sao",
         # an old trouble, solved: no alarm now
