@@ -43,6 +43,10 @@ def read(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
         "bố mẹ tôi sang Nhật thăm cháu, bố bị đột quỵ vào viện, em tôi làm ở tỉnh khác chưa tới kịp",
         "bi cty o han cho nghi, ky tuc xa bat don di trong 2 ngay, e chua co cho o",
         "anh tôi ở Pháp bị cướp hết ví với giấy tờ, giờ không có gì trong người",
+        "chồng tôi sang Canada theo visa lao động, chủ đuổi, giấy tờ chủ giữ, ngủ ngoài đường mấy đêm rồi",
+        "chi toi di giup viec dai 4 nam, dao nay goi ve noi linh tinh, chu muon duoi ve",
+        "em ở Hàn bị mất ví có cả hộ chiếu với thẻ cư trú, tháng sau em phải về nước rồi",
+        "chồng em ở Thái bị bắt vì ở quá hạn, nghe nói phải nộp phạt mới được về",
         # care refused is no "lawful and fine"; "Indo" is a country
         "vợ tui qua Nhật bị máy cắt vào tay, công ty không cho đi viện đàng hoàng",
         "ba tui di ghe bi bat o Indo, nha o Kien Luong, lam sao nho nha nuoc giup",
@@ -93,6 +97,13 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "công ty xin bản photo hộ chiếu để làm hồ sơ, em chỉ đưa bản photo thôi, có sao không",
         "con tôi hết visa ở Đài tháng sau nhưng đã mua vé về trước 1 tuần rồi, ra sân bay cần làm gì",
         "cty A thu 120tr, cty B thu 100tr, ca hai deu co giay phep, nen chon ben nao",
+        "con tôi nó bảo không cần học bồi dưỡng cũng đi được, đúng không",
+        "dua nho o xa ben bi cha me bo, o voi ba ngoai, co ai giup nuoi no khong",
+        "cong ty khong ky hop dong voi em, lam 8 thang roi van la thu viec, quyen loi the nao",
+        "công ty em giữ căn cước của công nhân mới để làm hồ sơ, có đúng quy định lao động không",
+        "hồi trước có người rủ em đi chui sang Lào nhưng em từ chối, giờ em muốn học nghề",
+        "nguoi ta di Campuchia buon ban o cua khau, di ve trong ngay bang giay thong hanh, vay co phai di lao dong khong",
+        "con tôi chuẩn bị sang Nhật, tỉnh có dạy cho nó văn hóa với luật bên ấy trước không",
         # a child beaten at home: the child's protection, no broker
         "đứa nhỏ xóm tui bị ba dượng đánh với bỏ đói hoài, tui muốn báo thì báo sao",
         # an old trouble, solved: no alarm now
