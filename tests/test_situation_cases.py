@@ -102,7 +102,7 @@ def test_a_fee_asked_of_the_speaker_is_warned_though_the_message_ends_in_a_quest
         "cong ty khong ky hop dong voi em, lam 8 thang roi van la thu viec, quyen loi the nao",
         "công ty em giữ căn cước của công nhân mới để làm hồ sơ, có đúng quy định lao động không",
         "hồi trước có người rủ em đi chui sang Lào nhưng em từ chối, giờ em muốn học nghề",
-        "nguoi ta di Campuchia buon ban o cua khau, di ve trong ngay bang giay thong hanh, vay co phai di lao dong khong",
+        "nguoi ta di Campuchia buon ban o cua khau, di ve trong ngay bang giay thong hanh, co phai di lao dong ko",
         "con tôi chuẩn bị sang Nhật, tỉnh có dạy cho nó văn hóa với luật bên ấy trước không",
         # a child beaten at home: the child's protection, no broker
         "đứa nhỏ xóm tui bị ba dượng đánh với bỏ đói hoài, tui muốn báo thì báo sao",
