@@ -99,7 +99,7 @@ class FollowUpReading:
             length, office = max((p.longest_at(tokens, i), o) for o, p in self.rules.office_by_subject.items())
             old = self.rules.old_offices.longest_at(tokens, i)
             named += [office] if length > old and office not in named else []
-            old_named = old_named or old >= length > 0 or (old > 0 and not length)
+            old_named = old_named or (old > 0 and old >= length)
             i += max(length, old, 1)
         if len(named) > 1 and old_named:
             found = self.kb.entries.get(self.rules.office_note)

@@ -55,9 +55,9 @@ class PlaceMask:
 def load_mask(path: Path = GAZETTEER_FILE) -> PlaceMask:
     raw = read_yaml(path) or {}
     names: dict[tuple[str, ...], tuple[str, bool]] = {}
-    for kinds in (raw.get("provinces") or {}).values():
+    for province_id, kinds in (raw.get("provinces") or {}).items():
         canonical = (kinds.get("province") or [None])[0]
-        if not canonical or kinds is (raw.get("provinces") or {}).get("other"):
+        if not canonical or province_id == "other":  # provinces without a plan keep their names
             continue
         province = fold_key(str(canonical))
         ambiguous = {tuple(fold_key(str(n)).split()) for n in kinds.get("ambiguous") or ()}
